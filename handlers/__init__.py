@@ -1,0 +1,18 @@
+"""aiogram routers, split by audience and chat type. Each module has create_router()."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import agency, chat_member, common, fallback
+
+
+def build_routers() -> list[Router]:
+    """Fresh routers in priority order: agency chat first, then commands that work in any
+    state, then the brief form, the FAQ, and the fallback last."""
+    return [
+        agency.create_router(),
+        chat_member.create_router(),
+        common.create_router(),
+        fallback.create_router(),
+    ]

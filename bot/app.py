@@ -1,0 +1,100 @@
+"""App assembly: the Bot, the Dispatcher and its dependencies, built once from Settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+
+from bot.middlewares import FloodControl, InFlight
+from bot.settings import Settings
+from bot.texts import common as texts
+from handlers import build_routers
+from handlers.errors import on_error
+from storage.db import Database
+from storage.fsm import SQLiteStorage, UserLockIsolation
+from storage.kv import AgencyChat, KVRepo
+from storage.stats import StatsRepo
+from storage.users import UsersRepo
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 20.0
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+@dataclass
+class Services:
+    """Everything handlers may ask for by name (Dispatcher keyword arguments)."""
+
+    settings: Settings
+    db: Database
+    stats: StatsRepo
+    kv: KVRepo
+    agency_chat: AgencyChat
+    users: UsersRepo
+    in_flight: InFlight
+
+    def as_kwargs(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def create_dispatcher(settings: Settings) -> Dispatcher:
+    db = Database(settings.db_path)
+    kv = KVRepo(db)
+    services = Services(
+        settings=settings,
+        db=db,
+        stats=StatsRepo(db),
+        kv=kv,
+        agency_chat=AgencyChat(kv, settings.agency_chat_id),
+        users=UsersRepo(db),
+        in_flight=InFlight(),
+    )
+    dp = Dispatcher(
+        storage=SQLiteStorage(db),
+        events_isolation=UserLockIsolation(),
+        services=services,
+        **services.as_kwargs(),
+    )
+    dp.update.outer_middleware(services.in_flight)
+    flood = FloodControl(settings.flood_limit, settings.flood_window)
+    dp.message.outer_middleware(flood)
+    dp.callback_query.outer_middleware(flood)
+    dp.include_routers(*build_routers())
+    dp.errors.register(on_error)
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return dp
+
+
+async def on_startup(services: Services) -> None:
+    await services.db.open()
+
+
+async def on_shutdown(services: Services) -> None:
+    if not await services.in_flight.wait_idle(SHUTDOWN_GRACE):
+        log.warning("shutdown: %d updates still running after %.0fs", services.in_flight.count, SHUTDOWN_GRACE)
+    await services.stats.flush()
+    await services.db.close()
+
+
+async def set_commands(bot: Bot) -> None:
+    commands = [BotCommand(command=c, description=d) for c, d in texts.COMMANDS.items()]
+    await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())

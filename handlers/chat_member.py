@@ -1,0 +1,41 @@
+"""my_chat_member: a prospect blocking/unblocking the bot, the bot leaving the agency chat."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.filters import KICKED, LEFT, MEMBER, ChatMemberUpdatedFilter
+from aiogram.types import ChatMemberUpdated
+
+from handlers.filters import PRIVATE, ChatType
+from storage.kv import AgencyChat
+from storage.users import UsersRepo
+
+log = logging.getLogger(__name__)
+
+async def user_blocked(event: ChatMemberUpdated, users: UsersRepo) -> None:
+    await users.mark_inactive(event.chat.id)
+
+
+async def user_unblocked(event: ChatMemberUpdated, users: UsersRepo) -> None:
+    await users.mark_active(event.chat.id)
+
+
+async def bot_removed(event: ChatMemberUpdated, agency_chat: AgencyChat) -> None:
+    if event.chat.id == await agency_chat.get():
+        log.error("the bot was removed from the agency chat; lead cards stay queued until it is back")
+
+
+def create_router() -> Router:
+    router = Router(name="chat_member")
+    router.my_chat_member.register(
+        user_blocked, ChatType(PRIVATE), ChatMemberUpdatedFilter(member_status_changed=KICKED)
+    )
+    router.my_chat_member.register(
+        user_unblocked, ChatType(PRIVATE), ChatMemberUpdatedFilter(member_status_changed=MEMBER)
+    )
+    router.my_chat_member.register(
+        bot_removed, ChatMemberUpdatedFilter(member_status_changed=KICKED | LEFT)
+    )
+    return router

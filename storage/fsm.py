@@ -1,0 +1,111 @@
+"""aiogram FSM storage on SQLite (JSON, never pickle) and a per-user event isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
+
+from storage.db import Database
+
+
+def _state_name(state: StateType) -> str | None:
+    return state.state if isinstance(state, State) else state
+
+
+class SQLiteStorage(BaseStorage):
+    """FSM state and data in the `fsm` table; a row lives only while it holds something."""
+
+    def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
+        self.db = db
+        self.key_builder = key_builder or DefaultKeyBuilder(
+            with_bot_id=True, with_business_connection_id=True, with_destiny=True
+        )
+
+    def _key(self, key: StorageKey) -> str:
+        return self.key_builder.build(key)
+
+    async def _row(self, key: StorageKey) -> Any:
+        return await self.db.fetchone("SELECT state, data FROM fsm WHERE key = ?", (self._key(key),))
+
+    async def _write(self, key: StorageKey, column: str, value: str | None) -> None:
+        k = self._key(key)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO fsm (key, bot_id, chat_id, user_id, {column}, updated_at) "
+                f"VALUES (?, ?, ?, ?, ?, ?) "
+                f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
+                f"updated_at = excluded.updated_at",
+                (k, key.bot_id, key.chat_id, key.user_id, value, time.time()),
+            )
+            await conn.execute(
+                "DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'", (k,)
+            )
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        await self._write(key, "state", _state_name(state))
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        row = await self._row(key)
+        return row["state"] if row else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, Mapping):
+            raise DataNotDictLikeError(type(data).__name__)
+        payload = json.dumps(dict(data), ensure_ascii=False, separators=(",", ":"))
+        await self._write(key, "data", payload)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        row = await self._row(key)
+        return json.loads(row["data"]) if row else {}
+
+    async def close(self) -> None:
+        """The Database is closed by its owner (the app), not by the storage."""
+
+
+class DataNotDictLikeError(TypeError):
+    def __init__(self, got: str) -> None:
+        super().__init__(f"FSM data must be a dict-like object, got {got}")
+
+
+class UserLockIsolation(BaseEventIsolation):
+    """One update at a time per storage key; locks are dropped when nobody holds or waits."""
+
+    def __init__(self) -> None:
+        self._locks: dict[StorageKey, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    @property
+    def active(self) -> int:
+        return len(self._locks)
+
+    async def close(self) -> None:
+        self._locks.clear()

@@ -1,0 +1,63 @@
+"""Anonymous counters: no user ids, ever."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from storage.clock import utc_iso
+from storage.db import Database
+
+UNANSWERED_MAX_CHARS = 300
+
+
+class StatsRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._faq_hits: Counter[str] = Counter()
+
+    async def count_start(self, source: str) -> None:
+        await self.db.execute(
+            "INSERT INTO start_sources (source, count) VALUES (?, 1) "
+            "ON CONFLICT(source) DO UPDATE SET count = count + 1",
+            (source,),
+        )
+
+    async def start_sources(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT source, count FROM start_sources ORDER BY count DESC")
+        return {r["source"]: r["count"] for r in rows}
+
+    def faq_hit(self, entry_id: str) -> None:
+        """Aggregated in memory and flushed in batches: no write per question."""
+        self._faq_hits[entry_id] += 1
+
+    async def flush(self) -> None:
+        if not self._faq_hits:
+            return
+        hits, self._faq_hits = self._faq_hits, Counter()
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO faq_hits (entry_id, count) VALUES (?, ?) "
+                "ON CONFLICT(entry_id) DO UPDATE SET count = count + excluded.count",
+                list(hits.items()),
+            )
+
+    async def faq_hits(self) -> dict[str, int]:
+        await self.flush()
+        rows = await self.db.fetchall("SELECT entry_id, count FROM faq_hits ORDER BY count DESC")
+        return {r["entry_id"]: r["count"] for r in rows}
+
+    async def unanswered(self, norm: str, text: str) -> None:
+        now = utc_iso()
+        await self.db.execute(
+            "INSERT INTO faq_unanswered (norm, text, count, first_seen, last_seen) "
+            "VALUES (?, ?, 1, ?, ?) ON CONFLICT(norm) DO UPDATE SET "
+            "count = count + 1, last_seen = excluded.last_seen",
+            (norm[:UNANSWERED_MAX_CHARS], text[:UNANSWERED_MAX_CHARS], now, now),
+        )
+
+    async def top_unanswered(self, limit: int = 20) -> list[tuple[str, int]]:
+        rows = await self.db.fetchall(
+            "SELECT text, count FROM faq_unanswered ORDER BY count DESC, last_seen DESC LIMIT ?",
+            (limit,),
+        )
+        return [(r["text"], r["count"]) for r in rows]

@@ -1,0 +1,254 @@
+"""A fake Bot API session (records every call, answers like Telegram, injects errors) and
+builders of real aiogram update objects. Modelled on aiogram's own tests/mocked_bot.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    ChatMemberBanned,
+    ChatMemberMember,
+    ChatMemberUpdated,
+    Contact,
+    Message,
+    MessageEntity,
+    PhotoSize,
+    Sticker,
+    Update,
+    User,
+    Voice,
+)
+
+BOT_ID = 42
+BOT_TOKEN = f"{BOT_ID}:TEST-token-for-tests-only"
+BOT_USER = User(id=BOT_ID, is_bot=True, first_name="Kosmmos", username="kosmmos_bot")
+
+
+@dataclass
+class Injected:
+    method: str  # API method name, e.g. "sendMessage"; "*" for any
+    error_code: int | None = None
+    description: str = ""
+    retry_after: int | None = None
+    migrate_to_chat_id: int | None = None
+    network: bool = False
+    chat_id: int | None = None  # only calls to this chat
+    times: int = 1
+
+
+class FakeSession(BaseSession):
+    """Records every Bot API call; returns plausible results or the errors it was told to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[TelegramMethod[Any]] = []
+        self.injected: list[Injected] = []
+        self._message_ids = itertools.count(1000)
+
+    # --- error injection -------------------------------------------------------------
+    def fail(self, method: str, **kwargs: Any) -> Injected:
+        item = Injected(method=method, **kwargs)
+        self.injected.append(item)
+        return item
+
+    def retry_after(self, method: str, seconds: int, **kw: Any) -> Injected:
+        return self.fail(method, error_code=429, description=f"Too Many Requests: retry after {seconds}",
+                         retry_after=seconds, **kw)
+
+    def forbidden(self, method: str, **kw: Any) -> Injected:
+        return self.fail(method, error_code=403, description="Forbidden: bot was kicked from the group chat", **kw)
+
+    def chat_not_found(self, method: str, **kw: Any) -> Injected:
+        return self.fail(method, error_code=400, description="Bad Request: chat not found", **kw)
+
+    def migrated(self, method: str, new_chat_id: int, **kw: Any) -> Injected:
+        return self.fail(method, error_code=400, description="Bad Request: group chat was upgraded to a supergroup chat",
+                         migrate_to_chat_id=new_chat_id, **kw)
+
+    def network_error(self, method: str, **kw: Any) -> Injected:
+        return self.fail(method, network=True, **kw)
+
+    def _take_injected(self, name: str, method: TelegramMethod[Any]) -> Injected | None:
+        chat_id = getattr(method, "chat_id", None)
+        for item in self.injected:
+            if item.method not in ("*", name):
+                continue
+            if item.chat_id is not None and item.chat_id != chat_id:
+                continue
+            item.times -= 1
+            if item.times <= 0:
+                self.injected.remove(item)
+            return item
+        return None
+
+    # --- recorded calls --------------------------------------------------------------
+    def of(self, name: str) -> list[TelegramMethod[Any]]:
+        return [c for c in self.calls if c.__api_method__ == name]
+
+    def sent_texts(self, chat_id: int | None = None) -> list[str]:
+        return [
+            c.text for c in self.calls
+            if c.__api_method__ in ("sendMessage", "editMessageText")
+            and (chat_id is None or c.chat_id == chat_id)
+        ]
+
+    def last(self, name: str | None = None) -> TelegramMethod[Any]:
+        calls = self.of(name) if name else self.calls
+        assert calls, f"no {name or 'API'} call was made"
+        return calls[-1]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    # --- BaseSession -----------------------------------------------------------------
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        name = method.__api_method__
+        self.calls.append(method)
+        injected = self._take_injected(name, method)
+        if injected is not None:
+            if injected.network:
+                raise TelegramNetworkError(method=method, message="HTTP Client says - ClientConnectorError")
+            body = {"ok": False, "error_code": injected.error_code, "description": injected.description}
+            params = {}
+            if injected.retry_after is not None:
+                params["retry_after"] = injected.retry_after
+            if injected.migrate_to_chat_id is not None:
+                params["migrate_to_chat_id"] = injected.migrate_to_chat_id
+            if params:
+                body["parameters"] = params
+            self.check_response(bot=bot, method=method, status_code=injected.error_code or 400,
+                                content=json.dumps(body))
+            raise AssertionError("check_response should have raised")  # pragma: no cover
+        result = self._result(bot, name, method)
+        response = Response[method.__returning__](ok=True, result=result)  # type: ignore[name-defined]
+        return response.result
+
+    def _result(self, bot: Bot, name: str, method: TelegramMethod[Any]) -> Any:
+        if name == "getMe":
+            return BOT_USER
+        if name in ("sendMessage", "sendDocument", "editMessageText"):
+            chat_id = getattr(method, "chat_id", None) or 0
+            message_id = getattr(method, "message_id", None) or next(self._message_ids)
+            return Message(
+                message_id=message_id,
+                date=dt.datetime.now(dt.UTC),
+                chat=Chat(id=chat_id, type="private" if int(chat_id) > 0 else "supergroup"),
+                from_user=BOT_USER,
+                text=getattr(method, "text", None),
+            )
+        if name == "getUpdates":
+            return []
+        return True
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
+                             chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
+        yield b""  # pragma: no cover
+
+
+def make_bot(session: FakeSession | None = None) -> Bot:
+    return Bot(
+        BOT_TOKEN,
+        session=session or FakeSession(),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+# --- update builders ---------------------------------------------------------------------
+
+_update_ids = itertools.count(1)
+_msg_ids = itertools.count(1)
+
+
+def user(user_id: int = 1001, first_name: str = "Иван", username: str | None = "ivan") -> User:
+    return User(id=user_id, is_bot=False, first_name=first_name, username=username, language_code="ru")
+
+
+def private_chat(user_id: int) -> Chat:
+    return Chat(id=user_id, type="private")
+
+
+def group_chat(chat_id: int) -> Chat:
+    return Chat(id=chat_id, type="supergroup", title="Agency")
+
+
+def message(text: str | None = None, *, from_user: User | None = None, chat: Chat | None = None,
+            **content: Any) -> Message:
+    from_user = from_user or user()
+    entities = None
+    if text and text.startswith("/"):
+        entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
+    return Message(
+        message_id=next(_msg_ids),
+        date=dt.datetime.now(dt.UTC),
+        chat=chat or private_chat(from_user.id),
+        from_user=from_user,
+        text=text,
+        entities=entities,
+        **content,
+    )
+
+
+def sticker_message(**kw: Any) -> Message:
+    st = Sticker(file_id="st", file_unique_id="stu", type="regular", width=512, height=512,
+                 is_animated=False, is_video=False)
+    return message(sticker=st, **kw)
+
+
+def photo_message(**kw: Any) -> Message:
+    return message(photo=[PhotoSize(file_id="ph", file_unique_id="phu", width=10, height=10)], **kw)
+
+
+def voice_message(**kw: Any) -> Message:
+    return message(voice=Voice(file_id="vo", file_unique_id="vou", duration=3), **kw)
+
+
+def contact_message(phone: str, contact_user_id: int | None, **kw: Any) -> Message:
+    return message(contact=Contact(phone_number=phone, first_name="Иван", user_id=contact_user_id), **kw)
+
+
+def callback(data: str, *, from_user: User | None = None, message_obj: Message | None = None) -> CallbackQuery:
+    from_user = from_user or user()
+    msg = message_obj or Message(
+        message_id=next(_msg_ids), date=dt.datetime.now(dt.UTC), chat=private_chat(from_user.id),
+        from_user=BOT_USER, text="menu",
+    )
+    return CallbackQuery(id=str(next(_update_ids)), from_user=from_user, chat_instance="ci",
+                         message=msg, data=data)
+
+
+def my_chat_member(chat: Chat, from_user: User, new_status: str) -> ChatMemberUpdated:
+    old = ChatMemberMember(user=BOT_USER)
+    new: Any = ChatMemberBanned(user=BOT_USER, until_date=0) if new_status == "kicked" else ChatMemberMember(user=BOT_USER)
+    if new_status == "member":
+        old = ChatMemberBanned(user=BOT_USER, until_date=0)
+    return ChatMemberUpdated(chat=chat, from_user=from_user, date=dt.datetime.now(dt.UTC),
+                             old_chat_member=old, new_chat_member=new)
+
+
+def update(event: Message | CallbackQuery | ChatMemberUpdated, *, update_id: int | None = None) -> Update:
+    uid = update_id if update_id is not None else next(_update_ids)
+    if isinstance(event, Message):
+        return Update(update_id=uid, message=event)
+    if isinstance(event, CallbackQuery):
+        return Update(update_id=uid, callback_query=event)
+    return Update(update_id=uid, my_chat_member=event)
+
+
+Responder = Callable[[TelegramMethod[Any]], Any]

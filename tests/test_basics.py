@@ -1,0 +1,119 @@
+"""/start, deep links, menu, fallbacks, errors — through the real dispatcher."""
+
+from __future__ import annotations
+
+import pytest
+
+PHONE = "+7" + "9991234567"  # built at run time: tracebacks print source lines, not values
+
+from tests import fakes
+from tests.conftest import Harness
+
+
+async def test_start_greets_with_menu(harness: Harness) -> None:
+    calls = await harness.send("/start")
+    assert [c.__api_method__ for c in calls] == ["sendMessage"]
+    msg = calls[0]
+    assert msg.chat_id == harness.user.id
+    assert "Здравствуйте" in msg.text
+    buttons = [b for row in msg.reply_markup.inline_keyboard for b in row]
+    labels = " ".join(b.text for b in buttons)
+    assert "Вопросы об SMM" in labels and "бриф" in labels and "данные" in labels.lower()
+    for b in buttons:
+        if b.callback_data:
+            assert len(b.callback_data.encode()) <= 64 and b.callback_data.isascii()
+
+
+async def test_deep_link_source_counted_without_user(harness: Harness) -> None:
+    await harness.send("/start vk_ads_nov")
+    await harness.send("/start vk_ads_nov", from_user=fakes.user(2002))
+    await harness.send("/start")
+    stats = await harness.services.stats.start_sources()
+    assert stats == {"vk_ads_nov": 2, "direct": 1}
+    rows = await harness.services.db.fetchall("SELECT * FROM start_sources")
+    assert all(set(r.keys()) == {"source", "count"} for r in rows)
+    # the source is kept for a brief started in this conversation
+    data = await harness.dp.storage.get_data(_key(harness, harness.user.id))
+    assert data == {"source": "vk_ads_nov"}
+
+
+@pytest.mark.parametrize("payload", ["bad payload!", "x" * 65, "привет", "a.b"])
+async def test_invalid_deep_link_ignored(harness: Harness, payload: str) -> None:
+    calls = await harness.send(f"/start {payload}")
+    assert "Здравствуйте" in calls[0].text
+    assert await harness.services.stats.start_sources() == {"direct": 1}
+    assert await harness.dp.storage.get_data(_key(harness, harness.user.id)) == {}
+
+
+async def test_unknown_command_hint(harness: Harness) -> None:
+    calls = await harness.send("/foobar")
+    assert len(calls) == 1 and "команды" in calls[0].text
+
+
+@pytest.mark.parametrize("builder", [fakes.sticker_message, fakes.photo_message, fakes.voice_message])
+async def test_non_text_outside_form_gets_hint(harness: Harness, builder) -> None:  # noqa: ANN001
+    calls = await harness.feed(builder(from_user=harness.user))
+    assert len(calls) == 1 and "текст" in calls[0].text
+
+
+async def test_forged_callback_is_answered(harness: Harness) -> None:
+    calls = await harness.press("zz:forged")
+    answers = harness.answers(calls)
+    assert len(answers) == 1 and answers[0].show_alert
+
+
+async def test_cancel_without_state(harness: Harness) -> None:
+    calls = await harness.send("/cancel")
+    assert "нечего" in calls[0].text.lower()
+
+
+async def test_group_messages_other_than_agency_are_ignored(harness: Harness) -> None:
+    calls = await harness.send("привет", chat=fakes.group_chat(-100777))
+    assert calls == []
+
+
+async def test_error_handler_apologises_and_bot_keeps_working(harness: Harness, monkeypatch) -> None:  # noqa: ANN001
+    async def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("secret +79991234567")
+
+    monkeypatch.setattr(harness.services.stats, "count_start", boom)
+    calls = await harness.send("/start")
+    assert any("Извините" in (c.text or "") for c in calls)
+    monkeypatch.undo()
+    calls = await harness.send("/start")
+    assert "Здравствуйте" in calls[0].text
+
+
+async def test_error_log_has_no_personal_data(harness: Harness, monkeypatch, caplog) -> None:  # noqa: ANN001
+    async def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError(PHONE)
+
+    monkeypatch.setattr(harness.services.stats, "count_start", boom)
+    await harness.send("/start")
+    assert "RuntimeError" in caplog.text
+    assert "+79991234567" not in caplog.text
+
+
+async def test_flood_gets_one_notice(tmp_path, bot, session) -> None:  # noqa: ANN001
+    from bot.app import create_dispatcher
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, flood_limit=3, flood_window=60)
+    dp = create_dispatcher(settings)
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    h = Harness(dp, bot, session, settings)
+    try:
+        replies = [await h.send("/foobar") for _ in range(6)]
+        assert [len(r) for r in replies[:3]] == [1, 1, 1]
+        assert "Слишком много" in replies[3][0].text
+        assert replies[4] == [] and replies[5] == []
+        # another user is unaffected
+        assert len(await h.send("/foobar", from_user=fakes.user(3003))) == 1
+    finally:
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+
+
+def _key(harness: Harness, user_id: int):  # noqa: ANN202
+    from aiogram.fsm.storage.base import StorageKey
+
+    return StorageKey(bot_id=fakes.BOT_ID, chat_id=user_id, user_id=user_id)
