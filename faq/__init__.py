@@ -1,0 +1,36 @@
+"""FAQ subsystem of the kosmmos.ru bot.
+
+Typical use from the bot::
+
+    from faq import get_index
+    result = get_index().search(text)      # SearchResult
+    if result.status == "answer":   ...result.entry.answer...
+    elif result.status == "unsure": ...buttons for result.suggestions...
+    else:                           ...offer "Спросить менеджера" / /brief...
+
+Entries for the menu: ``get_index().corpus.entries`` (in menu order),
+lookup by id (callback data): ``get_index().corpus.by_id[entry_id]``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .corpus import Corpus, CorpusError, Entry, load_corpus
+from .search import FaqIndex, SearchResult
+
+__all__ = [
+    "Corpus",
+    "CorpusError",
+    "Entry",
+    "FaqIndex",
+    "SearchResult",
+    "get_index",
+    "load_corpus",
+]
+
+
+@lru_cache(maxsize=1)
+def get_index() -> FaqIndex:
+    """The index over the packaged ``faq/corpus.yaml`` (built once, then cached)."""
+    return FaqIndex.build(load_corpus())

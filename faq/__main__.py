@@ -1,0 +1,120 @@
+"""Command line interface of the FAQ subsystem.
+
+    python -m faq ask [--json] [--path FILE] [QUESTION ...]   (stdin, one per line, if none)
+    python -m faq check [--path FILE]
+    python -m faq eval [--path FILE] [--questions FILE] [--split tune|test|all] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .corpus import CorpusError, load_corpus
+from .search import FaqIndex
+
+
+def _load_index(path: str | None) -> FaqIndex:
+    return FaqIndex.build(load_corpus(Path(path) if path else None))
+
+
+def _questions(args_q: list[str]):
+    if args_q:
+        yield from args_q
+        return
+    for line in sys.stdin:
+        line = line.rstrip("\r\n")
+        if line.strip():
+            yield line
+
+
+def cmd_ask(ns: argparse.Namespace) -> int:
+    index = _load_index(ns.path)
+    out = sys.stdout
+    for q in _questions(ns.question):
+        r = index.search(q)
+        if ns.json:
+            obj = {
+                "query": q,
+                "id": r.entry.id if r.entry else None,
+                "score": r.score,
+                "answer": r.entry.answer if r.entry else None,
+                "suggestions": [e.id for e in r.suggestions],
+            }
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        else:
+            out.write(f"? {q}\n")
+            if r.entry:
+                out.write(f"[{r.entry.id}, score {r.score}] {r.entry.title}\n{r.entry.answer}\n\n")
+            else:
+                out.write(f"no exact answer (score {r.score})\n")
+                for e in r.suggestions:
+                    out.write(f"  maybe: {e.title} [{e.id}]\n")
+                out.write("\n")
+        out.flush()
+    return 0
+
+
+def cmd_check(ns: argparse.Namespace) -> int:
+    try:
+        corpus = load_corpus(Path(ns.path) if ns.path else None)
+    except CorpusError as exc:
+        for e in exc.errors:
+            print(e)
+        print(f"FAILED: {len(exc.errors)} error(s)", file=sys.stderr)
+        return 1
+    print(f"OK: {len(corpus.entries)} entries")
+    return 0
+
+
+def cmd_eval(ns: argparse.Namespace) -> int:
+    from .evaluation import evaluate, load_eval
+
+    index = _load_index(ns.path)
+    items = load_eval(ns.questions)
+    splits = ["tune", "test"] if ns.split == "all" else [ns.split]
+    for split in splits:
+        rep = evaluate(index, items, split)
+        print(rep.summary())
+        if ns.verbose:
+            for f in rep.failures:
+                print("   ", f)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m faq", description="kosmmos FAQ tools")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    a = sub.add_parser("ask", help="answer questions (args, or stdin one per line)")
+    a.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    a.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
+    a.add_argument("question", nargs="*")
+    a.set_defaults(func=cmd_ask)
+
+    c = sub.add_parser("check", help="validate the corpus")
+    c.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
+    c.set_defaults(func=cmd_check)
+
+    e = sub.add_parser("eval", help="accuracy on the labelled eval set")
+    e.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
+    e.add_argument("--questions", help="eval YAML (default: tests/faq_eval/questions.yaml)")
+    e.add_argument("--split", default="all", choices=["tune", "test", "all"])
+    e.add_argument("-v", "--verbose", action="store_true", help="list failures")
+    e.set_defaults(func=cmd_eval)
+
+    ns = p.parse_args(argv)
+    try:
+        return ns.func(ns)
+    except CorpusError as exc:
+        for msg in exc.errors:
+            print(msg, file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

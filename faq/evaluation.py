@@ -1,0 +1,79 @@
+"""Evaluation of FAQ search on a labelled question set (``tests/faq_eval``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .search import FaqIndex
+
+__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "load_eval", "evaluate"]
+
+DEFAULT_EVAL_PATH = Path(__file__).resolve().parent.parent / "tests" / "faq_eval" / "questions.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class EvalItem:
+    q: str
+    id: str | None
+    split: str
+
+
+@dataclass(slots=True)
+class EvalReport:
+    split: str
+    answerable: int = 0
+    correct: int = 0
+    unanswerable: int = 0
+    rejected: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Top-1 accuracy on answerable questions (unsure/none count as wrong)."""
+        return self.correct / self.answerable if self.answerable else 1.0
+
+    @property
+    def rejection(self) -> float:
+        """Share of unanswerable questions with ``entry is None``."""
+        return self.rejected / self.unanswerable if self.unanswerable else 1.0
+
+    def summary(self) -> str:
+        return (f"{self.split}: answerable top-1 {self.correct}/{self.answerable} "
+                f"= {self.accuracy:.1%}; unanswerable rejected {self.rejected}/{self.unanswerable} "
+                f"= {self.rejection:.1%}")
+
+
+def load_eval(path: Path | str | None = None) -> list[EvalItem]:
+    p = Path(path) if path is not None else DEFAULT_EVAL_PATH
+    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    items = []
+    for row in data:
+        items.append(EvalItem(q=str(row["q"]), id=row.get("id"), split=str(row["split"])))
+    return items
+
+
+def evaluate(index: FaqIndex, items: list[EvalItem], split: str) -> EvalReport:
+    rep = EvalReport(split=split)
+    for it in items:
+        if it.split != split:
+            continue
+        r = index.search(it.q)
+        got = r.entry.id if r.entry else None
+        if it.id is None:
+            rep.unanswerable += 1
+            if got is None:
+                rep.rejected += 1
+            else:
+                rep.failures.append(f"[reject] {it.q!r}: got {got} ({r.score})")
+        else:
+            rep.answerable += 1
+            if got == it.id:
+                rep.correct += 1
+            else:
+                sug = ",".join(e.id for e in r.suggestions)
+                rep.failures.append(
+                    f"[answer] {it.q!r}: want {it.id}, got {got} ({r.score}) sugg=[{sug}]")
+    return rep

@@ -1,0 +1,298 @@
+"""FAQ retrieval: inverted index over stems with IDF weights plus typo tolerance.
+
+Scoring
+-------
+Every entry is split into short *fields* (title, question, each phrasing,
+each keyword) and its answer.  A query and a field are sets of stems weighted
+by IDF (computed over entries).  For a field ``D`` and query ``Q``::
+
+    qcov = Σ_{t∈Q∩D} m_t·w_t² / Σ_{t∈Q} w_t²      (how much of the question is explained)
+    dcov = Σ_{t∈Q∩D} w_t²     / Σ_{t∈D} w_t²      (how much of the field is matched)
+    sim  = qcov^α · dcov^(1-α)
+
+``m_t`` < 1 for typo/transliteration matches.  Query words unknown to the
+corpus add ``OOV_WEIGHT²`` to the query mass, which is what keeps "погода в
+москве" or "рецепт борща" from matching anything.  The entry score is the
+best field similarity blended with the answer-text coverage (weighted lower).
+
+A few explicit off-topic patterns (SEO, Yandex Direct setup, SMM courses /
+careers …) cap the score below the answer threshold.
+
+Thresholds were calibrated on the ``tune`` split of ``tests/faq_eval``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from .corpus import Corpus, Entry
+from .text import analyze, index_terms, phrase_key, skeleton, surface_text
+
+__all__ = ["FaqIndex", "SearchResult", "Status", "ANSWER_THRESHOLD", "SUGGEST_THRESHOLD"]
+
+Status = Literal["answer", "unsure", "none"]
+
+# --- calibrated parameters (see tests/faq_eval, split "tune") ---------------
+ANSWER_THRESHOLD = 0.50
+SUGGEST_THRESHOLD = 0.30
+ALPHA = 0.6  # weight of query coverage vs field coverage
+ANSWER_BLEND = 0.15  # share of answer-text coverage in the final score
+ENTRY_BLEND = 0.25  # share of whole-entry (all fields together) query coverage
+OOV_WEIGHT = 2.5  # weight of a query word unknown to the corpus
+NUM_OOV_WEIGHT = 2.5  # same for numbers
+MIN_IDF = 0.35
+SKELETON_QUALITY = 0.95
+FUZZY_STEP = 0.12  # quality loss per edit
+KEYWORD_FIELD_WEIGHT = 0.95
+MAX_SUGGESTIONS = 3
+MAX_POSTINGS = 512  # per-term postings used for candidate generation
+MAX_QUERY_CHARS = 500
+
+# Off-topic patterns (matched on folded text + transliteration of Latin words).
+OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    r"\bseo\b|\bсео\b|\bсеошник",
+    r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект",
+    r"\bстать\b|\bстану\b|\bстал[аи]?\b|\bbecome\b",
+    r"\bкурс(?:ы|ов|ах|ам|ами)?\b|\bcourses?\b",
+    r"\bобуч|\bнаучит|\bнаучи|\bвыучит|\bучит\w*ся\b|\bучеб|\bшкол[аеуы]\b|\bвебинар|\btraining\b",
+    r"\bзарплат|\bзарабатыва|\bзаработ\w*\s+в\s+интернет|\bsalary\b",
+    r"\bрезюме\b|\bстажир|\bтрудоустр|\bустроиться\b|\bваканси\w*\s+(?:smm|менеджер)",
+    r"\bтаргетолог",
+    r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
+    r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр",
+))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    entry: Entry | None
+    score: float
+    suggestions: tuple[Entry, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        if self.entry is not None:
+            return "answer"
+        return "unsure" if self.suggestions else "none"
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    terms: dict[str, float]  # term -> match quality
+    oov_mass: float
+
+
+@dataclass(slots=True)
+class FaqIndex:
+    corpus: Corpus
+    answer_threshold: float = ANSWER_THRESHOLD
+    suggest_threshold: float = SUGGEST_THRESHOLD
+    # --- built data
+    _idf: dict[str, float] = field(default_factory=dict, repr=False)
+    _postings: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _field_entry: list[int] = field(default_factory=list, repr=False)
+    _field_norm2: list[float] = field(default_factory=list, repr=False)
+    _field_weight: list[float] = field(default_factory=list, repr=False)
+    _answer_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
+    _entry_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
+    _skeleton: dict[str, str] = field(default_factory=dict, repr=False)
+    _surface_buckets: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
+    _surface_term: dict[str, str] = field(default_factory=dict, repr=False)
+    _exact: dict[str, int] = field(default_factory=dict, repr=False)
+    _resolve_cached: object = field(default=None, repr=False)
+    _fuzzy_cached: object = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(cls, corpus: Corpus, *, answer_threshold: float = ANSWER_THRESHOLD,
+              suggest_threshold: float = SUGGEST_THRESHOLD) -> "FaqIndex":
+        self = cls(corpus=corpus, answer_threshold=answer_threshold,
+                   suggest_threshold=suggest_threshold)
+        n = len(corpus.entries)
+        df: dict[str, int] = defaultdict(int)
+        field_terms: list[frozenset[str]] = []
+        surface_term: dict[str, str] = {}
+
+        def note_surface(text: str) -> None:
+            for slot in analyze(text, True):
+                if slot.surface and len(slot.terms) == 1 and slot.surface not in surface_term:
+                    surface_term[slot.surface] = slot.terms[0]
+
+        for ei, e in enumerate(corpus.entries):
+            entry_terms: set[str] = set()
+            texts = [(e.title, 1.0), (e.question, 1.0)]
+            texts += [(p, 1.0) for p in e.phrasings]
+            texts += [(k, KEYWORD_FIELD_WEIGHT) for k in e.keywords]
+            seen: set[frozenset[str]] = set()
+            for text, _w in texts[:-len(e.keywords) or None]:
+                self._exact.setdefault(phrase_key(text), ei)
+            for text, weight in texts:
+                terms = frozenset(index_terms(text))
+                note_surface(text)
+                if not terms or terms in seen:
+                    continue
+                seen.add(terms)
+                field_terms.append(terms)
+                self._field_entry.append(ei)
+                self._field_weight.append(weight)
+                entry_terms |= terms
+            self._entry_terms.append(frozenset(entry_terms))
+            ans = frozenset(index_terms(e.answer))
+            note_surface(e.answer)
+            self._answer_terms.append(ans)
+            entry_terms |= ans
+            for t in entry_terms:
+                df[t] += 1
+
+        idf = {t: max(MIN_IDF, math.log(1.0 + (n - d + 0.5) / (d + 0.5))) for t, d in df.items()}
+        self._idf = idf
+        postings: dict[str, list[int]] = defaultdict(list)
+        for fi, terms in enumerate(field_terms):
+            self._field_norm2.append(sum(idf[t] ** 2 for t in terms))
+            for t in terms:
+                postings[t].append(fi)
+        norm2 = self._field_norm2
+        self._postings = {
+            t: tuple(sorted(lst, key=norm2.__getitem__)[:MAX_POSTINGS]) for t, lst in postings.items()
+        }
+        for t in idf:
+            self._skeleton.setdefault(skeleton(t), t)
+        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for w in surface_term:
+            if len(w) >= 5:
+                buckets[(w[0], len(w))].append(w)
+        self._surface_buckets = dict(buckets)
+        self._surface_term = surface_term
+        self._resolve_cached = lru_cache(maxsize=4096)(self._resolve_uncached)
+        self._fuzzy_cached = lru_cache(maxsize=16384)(self._fuzzy_uncached)
+        return self
+
+    # ------------------------------------------------------------------ query
+    def _fuzzy_uncached(self, word: str) -> tuple[str, int] | None:
+        n = len(word)
+        if n < 5:
+            return None
+        maxd = 1 if n <= 6 else 2 if n <= 9 else 3
+        best: tuple[str, int] | None = None
+        for L in range(n - maxd, n + maxd + 1):
+            choices = self._surface_buckets.get((word[0], L))
+            if not choices:
+                continue
+            limit = maxd if best is None else best[1] - 1
+            if limit < 0:
+                break
+            hit = process.extractOne(word, choices, scorer=Levenshtein.distance, score_cutoff=limit)
+            if hit is not None and (best is None or hit[1] < best[1]):
+                best = (hit[0], int(hit[1]))
+        if best is None:
+            return None
+        return self._surface_term[best[0]], best[1]
+
+    def _resolve_uncached(self, query: str) -> _Resolved:
+        terms: dict[str, float] = {}
+        oov = 0.0
+        oov_seen: set[str] = set()
+        idf = self._idf
+        for slot in analyze(query):
+            found: tuple[str, float] | None = None
+            for cand in slot.terms:
+                if cand in idf:
+                    found = (cand, 1.0)
+                    break
+            if found is None:
+                for cand in slot.terms:
+                    sk = self._skeleton.get(skeleton(cand))
+                    if sk is not None:
+                        found = (sk, SKELETON_QUALITY)
+                        break
+            if found is None and slot.surface:
+                fz = self._fuzzy_cached(slot.surface)
+                if fz is not None:
+                    found = (fz[0], max(0.4, 1.0 - FUZZY_STEP * fz[1]))
+            if found is None:
+                key = slot.terms[0]
+                if key not in oov_seen:
+                    oov_seen.add(key)
+                    w = NUM_OOV_WEIGHT if key.isdigit() else OOV_WEIGHT
+                    oov += w * w
+                continue
+            t, m = found
+            if m > terms.get(t, 0.0):
+                terms[t] = m
+        return _Resolved(terms, oov)
+
+    def rank(self, query: str) -> list[tuple[Entry, float]]:
+        """All candidate entries with scores, best first (before thresholds)."""
+        q = (query or "")[:MAX_QUERY_CHARS]
+        if not q.strip():
+            return []
+        res: _Resolved = self._resolve_cached(q)
+        if not res.terms:
+            return []
+        idf = self._idf
+        w2 = {t: idf[t] ** 2 for t in res.terms}
+        q_mass = sum(w2.values()) + res.oov_mass
+        acc_q: dict[int, float] = defaultdict(float)
+        acc_d: dict[int, float] = defaultdict(float)
+        postings = self._postings
+        for t, m in res.terms.items():
+            wt = w2[t]
+            wq = wt * m
+            for fi in postings.get(t, ()):
+                acc_q[fi] += wq
+                acc_d[fi] += wt
+        best: dict[int, float] = {}
+        norm2 = self._field_norm2
+        fentry = self._field_entry
+        fweight = self._field_weight
+        a = ALPHA
+        for fi, nq in acc_q.items():
+            sim = (nq / q_mass) ** a * (acc_d[fi] / norm2[fi]) ** (1.0 - a) * fweight[fi]
+            ei = fentry[fi]
+            if sim > best.get(ei, 0.0):
+                best[ei] = sim
+        entries = self.corpus.entries
+        out: list[tuple[Entry, float]] = []
+        qterms = tuple((t, w2[t] * m) for t, m in res.terms.items())
+        ab, eb = ANSWER_BLEND, ENTRY_BLEND
+        for ei, sim in best.items():
+            ans = self._answer_terms[ei]
+            ent = self._entry_terms[ei]
+            acov = sum(wm for t, wm in qterms if t in ans) / q_mass
+            ecov = sum(wm for t, wm in qterms if t in ent) / q_mass
+            out.append((entries[ei], (1.0 - ab - eb) * sim + eb * ecov + ab * acov))
+        out.sort(key=lambda x: -x[1])
+        return out
+
+    def is_offtopic(self, query: str) -> bool:
+        s = surface_text((query or "")[:MAX_QUERY_CHARS])
+        return any(rx.search(s) for rx in OFFTOPIC_PATTERNS)
+
+    def search(self, query: str) -> SearchResult:
+        query = query if isinstance(query, str) else str(query or "")
+        exact = self._exact.get(phrase_key(query[:MAX_QUERY_CHARS])) if query.strip() else None
+        if exact is not None and not self.is_offtopic(query):
+            return SearchResult(query=query, entry=self.corpus.entries[exact], score=1.0)
+        ranked = self.rank(query)
+        if not ranked:
+            return SearchResult(query=query, entry=None, score=0.0)
+        top_entry, top = ranked[0]
+        cap = self.answer_threshold - 1e-6 if self.is_offtopic(query) else None
+        if cap is not None and top >= cap:
+            top = cap
+        score = round(top, 4)
+        if top >= self.answer_threshold:
+            return SearchResult(query=query, entry=top_entry, score=score)
+        if top < self.suggest_threshold:
+            return SearchResult(query=query, entry=None, score=score)
+        sugg = tuple(e for e, s in ranked[:MAX_SUGGESTIONS] if s >= self.suggest_threshold)
+        return SearchResult(query=query, entry=None, score=score, suggestions=sugg)

@@ -1,0 +1,407 @@
+"""Text normalisation for FAQ search: Russian-aware, typo/translit/English tolerant.
+
+Pipeline (same for corpus texts and user queries):
+
+1. ``fold``: Unicode NFKC, lower case, ё→е, dashes/quotes unified;
+2. mixed-script words are repaired (Latin look-alikes inside Cyrillic words,
+   e.g. "cмм" typed with a Latin "c");
+3. phrase rules: SMM spellings (смм, эсэмэм, сммщик, social media marketing …)
+   become the canonical token ``smm``;
+4. tokenisation, stop-word removal, Snowball Russian stemming, a small stem
+   synonym map (соцсеть → социальн сет, стоит/стоимость/прайс → цен …);
+5. Latin words: brand/abbreviation map (smm, seo, vk …), a small
+   English→Russian dictionary for the FAQ topics, otherwise transliteration
+   to Cyrillic ("skolko zhdat" → "сколко ждат") with the English stem as a
+   fallback candidate.
+
+Everything hot is cached with :func:`functools.lru_cache`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+__all__ = [
+    "fold",
+    "analyze",
+    "index_terms",
+    "Slot",
+    "stem_ru",
+    "skeleton",
+    "translit_to_cyrillic",
+    "surface_text",
+    "phrase_key",
+]
+
+_RU_STEMMER = snowballstemmer.stemmer("russian")
+_EN_STEMMER = snowballstemmer.stemmer("english")
+
+# ---------------------------------------------------------------- lexicon
+
+RU_STOPWORDS = frozenset("""
+а без более бы был была были было быть в вам вас весь во вот все всего всегда всех всю вы
+где да даже для до его ее ей ему если есть еще ж же за здесь и из или им их к как какая
+какие каким какими каких какое какой каком какую кем ко когда-то кто кого ли либо между меня
+мне можно мой моя мое мои мою мы на над надо нам нас наш наша наше наши не него нее нет ни
+них но ну о об обо он она они оно от перед по под при про с со сам сама само сами себе себя
+так такая такие такое такой там те тебе тебя тем то того тоже той только том ты у уже хоть
+чего чем что чтоб чтобы чье чья эта эти это этого этой этом этот эту я
+че чё чо шо што чтото чтонибудь нибудь либо кое
+ваш ваша ваше ваши вашего вашей вашем вашим вашими ваших вашу
+мой моего моей моем моим моими моих
+нам наш нашего нашей нашем нашим нашими наших нашу
+вообще блин типа короче просто ведь вроде же мол именно вот-вот ага ок окей ой эх ах ну-ка
+пожалуйста пжл пж плиз плз спасибо спс благодарю
+подскажите подскажи скажите скажи расскажите расскажи объясните объясни поясните поясни
+хочу хотел хотела хотели хотелось бы узнать интересно интересует вопрос вопросик
+здравствуйте здравствуй привет приветик добрый доброе доброго день дня утро вечер вечера
+слушайте слушай извините простите уважаемые уважаемый коллеги ребята друзья
+можете можешь могу могли можно ли нужно надо
+отчего кто где куда откуда как каков какова
+через будет будут буду будем был была были было после
+все всё весь вся очень тут там вон
+это такой это-то такие вы-то
+""".split())
+
+EN_STOPWORDS = frozenset("""
+a an the is are was were be been am do does did doing done i me my mine you your yours we our
+us it its this that these those of to in on at for from by with about into as and or but if
+then than so how what whats which who whom whose why where when can could would should will
+shall may might must please tell hi hello hey ok okay thanks thank s t d ll re ve m there here
+any some just also very really get got
+""".split())
+
+# Latin words that are not translated / transliterated (brands, abbreviations).
+LATIN_MAP: dict[str, str] = {
+    "smm": "smm", "smmm": "smm", "smmщик": "smm менеджер",
+    "seo": "seo", "kpi": "kpi", "roi": "roi", "crm": "crm", "ads": "реклама",
+    "vk": "вконтакте", "vkontakte": "вконтакте", "ok": "", "tg": "телеграм",
+    "instagram": "инстаграм", "insta": "инстаграм", "inst": "инстаграм",
+    "facebook": "фейсбук", "fb": "фейсбук", "telegram": "телеграм",
+    "google": "гугл", "yandex": "яндекс", "direct": "директ",
+    "email": "почта", "mail": "почта", "e": "", "kosmmos": "kosmmos",
+    "id": "id", "username": "username", "brief": "бриф",
+}
+
+# Small English→Russian dictionary for the FAQ topics (English stems → Russian text).
+EN_MAP: dict[str, str] = {
+    "social": "социальные", "media": "сети", "network": "сети", "networks": "сети",
+    "marketing": "маркетинг", "market": "маркетинг", "manag": "менеджер", "manager": "менеджер",
+    "specialist": "специалист", "expert": "специалист",
+    "mean": "значит", "meaning": "значит", "definit": "определение", "stand": "расшифровка",
+    "duti": "обязанности", "duty": "обязанности", "respons": "обязанности", "job": "работа",
+    "work": "работает", "goal": "цели", "task": "задачи", "purpos": "цели", "aim": "цели",
+    "benefit": "польза", "need": "нужен", "use": "пользуются", "user": "пользователи",
+    "peopl": "люди", "mani": "сколько", "much": "сколько",
+    "result": "результат", "long": "долго", "soon": "скоро", "fast": "быстро", "quick": "быстро",
+    "quickli": "быстро", "time": "время", "until": "", "take": "",
+    "measur": "измерить", "effect": "эффективность", "effici": "эффективность",
+    "metric": "метрики", "analyt": "аналитика", "track": "отслеживать",
+    "traffic": "трафик", "site": "сайт", "websit": "сайт", "visitor": "посетители",
+    "discount": "скидки", "sale": "распродажа", "promot": "продвижение", "promo": "акции",
+    "search": "поиск", "engin": "поисковик", "ad": "реклама", "advertis": "реклама",
+    "advert": "реклама", "target": "таргет", "differ": "разница", "vs": "разница",
+    "brand": "бренд", "awar": "узнаваемость", "awareness": "узнаваемость", "reach": "охват",
+    "increas": "увеличить", "reput": "репутация", "imag": "имидж", "valu": "ценности",
+    "chariti": "благотворительность", "review": "отзывы", "feedback": "отзывы",
+    "negat": "негативные", "neg": "негативные", "bad": "плохие", "complaint": "жалоба",
+    "handl": "работать", "deal": "работать", "mention": "упоминания", "monitor": "мониторинг",
+    "cross": "кросс", "collabor": "коллаборация", "partner": "партнеры",
+    "competitor": "конкуренты", "competit": "конкуренты", "hire": "найм", "hiring": "найм",
+    "recruit": "найм", "staff": "персонал", "employe": "сотрудники", "personnel": "персонал",
+    "data": "данные", "person": "персональные", "inform": "информация", "collect": "собираете",
+    "store": "храните", "keep": "храните", "consent": "согласие", "withdraw": "отозвать",
+    "revok": "отозвать", "delet": "удалить", "remov": "удалить", "eras": "удалить",
+    "updat": "обновить", "chang": "изменить", "correct": "исправить", "fix": "исправить",
+    "edit": "изменить", "unsubscrib": "отписаться", "newslett": "рассылка",
+    "notif": "уведомления", "spam": "рассылка", "share": "передаете", "sell": "продаете",
+    "third": "третьим", "parti": "лицам", "safe": "безопасность", "secur": "безопасность",
+    "privaci": "конфиденциальность", "polici": "политика",
+    "price": "цена", "cost": "стоимость", "pricing": "цена", "rate": "расценки",
+    "budget": "бюджет", "expens": "стоимость", "cheap": "цена", "fee": "цена",
+    "order": "заказать", "buy": "заказать", "offer": "предложение", "proposal": "предложение",
+    "start": "начать", "contact": "контакты", "phone": "телефон", "call": "связаться",
+    "human": "человек", "client": "клиенты", "custom": "клиенты", "case": "кейсы",
+    "portfolio": "портфолио", "compani": "компания", "agenc": "агентство", "team": "агентство",
+}
+
+# Stem-level synonyms: Snowball stem → replacement stems.
+STEM_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "соцсет": ("социальн", "сет"), "социалк": ("социальн", "сет"), "соцсеточк": ("социальн", "сет"),
+    "сто": ("цен",), "стоимост": ("цен",), "прайс": ("цен",), "расценк": ("цен",),
+    "прайс-лист": ("цен",), "ценник": ("цен",),
+    "таргетирова": ("таргет",), "таргетинг": ("таргет",), "таргетн": ("таргет",),
+    "кроссмаркетинг": ("кросс", "маркетинг"), "кросс-маркетинг": ("кросс", "маркетинг"),
+    "инст": ("инстаграм",), "инстаграмм": ("инстаграм",), "инстагр": ("инстаграм",),
+    "вк": ("вконтакт",), "контакт": ("контакт",),
+    "имейл": ("почт",), "емейл": ("почт",), "мейл": ("почт",), "e-mail": ("почт",),
+    "электрон": ("почт",), "имэйл": ("почт",),
+    "кп": ("коммерческ", "предложен"), "ца": ("целев", "аудитор"),
+    "пд": ("персональн", "дан"), "персданн": ("персональн", "дан"),
+    "специалист": ("менеджер",), "спец": ("менеджер",), "сммщик": ("smm", "менеджер"),
+    "телег": ("телеграм",), "тг": ("телеграм",), "гугл": ("гугл",),
+    "негат": ("негатив",), "негативн": ("негатив",),
+    "показыва": ("показа",), "контекстн": ("контекст",), "поисковик": ("поисков",),
+}
+
+# Colloquial surface words → replacement text (before stemming).
+SURFACE_SYNONYMS: dict[str, str] = {
+    "скока": "сколько", "скоко": "сколько", "скольк": "сколько", "сколька": "сколько",
+    "чо": "", "щас": "сейчас", "инфа": "информация", "инфу": "информацию",
+    "комменты": "комментарии", "комментах": "комментариях", "коммент": "комментарий",
+}
+
+_PHRASE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r) for p, r in (
+        (r"social\s+media\s+marketing", " smm "),
+        (r"маркетинг\w*\s+в\s+(?:соц\w*\s*сет\w*|социальн\w+\s+сет\w*)", " smm "),
+        (r"\b(?:эс\s*эм\s*эм|эсэмэм\w*|эсемем\w*|эсэм\w*)\b", " smm "),
+        (r"\b(?:smm|смм|сммм|ссмм|smmm)[\s\-]*(?:щик\w*|щиц\w*)", " smm менеджер "),
+        (r"\b(?:с|s)+(?:м|m){2,}(?:щик\w*|щиц\w*)", " smm менеджер "),
+        (r"\b(?:с|s)+(?:м|m){2,}\b", " smm "),
+        (r"\bs\s*m\s*m\b", " smm "),
+        (r"\b152\s*-?\s*фз\b", " фз 152 "),
+        (r"\be-?mail\b", " почта "),
+        (r"\b(?:яндекс|yandex)[\s\.\-]*(?:метрик\w*|metrika)", " яндекс метрика "),
+    )
+)
+
+_LAT2CYR_HOMO = str.maketrans({
+    "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
+    "p": "р", "t": "т", "x": "х", "y": "у",
+})
+_CYR_RE = re.compile(r"[а-я]")
+_LAT_RE = re.compile(r"[a-z]")
+_TOKEN_RE = re.compile(r"[a-zа-я0-9]+(?:[\-'][a-zа-я0-9]+)*")
+_WORD_RE = re.compile(r"\S+")
+
+_FOLD_TABLE = str.maketrans({
+    "ё": "е", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u2212": "-", "\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "ъ": "ъ",
+})
+
+
+@lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """NFKC, lower case, ё→е, unified dashes/apostrophes; repairs mixed-script words."""
+    t = unicodedata.normalize("NFKC", text).lower().translate(_FOLD_TABLE)
+    return _WORD_RE.sub(_fix_mixed_word, t)
+
+
+def _fix_mixed_word(m: re.Match[str]) -> str:
+    w = m.group(0)
+    if _CYR_RE.search(w) and _LAT_RE.search(w):
+        w = w.translate(_LAT2CYR_HOMO)
+        if _LAT_RE.search(w):  # leftover Latin letters: transliterate each run
+            w = re.sub(r"[a-z]+", lambda mm: translit_to_cyrillic(mm.group(0)), w)
+    return w
+
+
+# ---------------------------------------------------------------- transliteration
+
+_TRANSLIT_MULTI = (
+    ("shch", "щ"), ("sch", "щ"), ("tsya", "тся"), ("tsja", "тся"), ("tch", "ч"),
+    ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"), ("cz", "ч"),
+    ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"), ("jo", "е"),
+    ("ye", "е"), ("je", "е"), ("iy", "ий"), ("yy", "ый"), ("ck", "к"), ("ph", "ф"),
+    ("x", "кс"),
+)
+_TRANSLIT_SINGLE = {
+    "a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "z": "з", "i": "и",
+    "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с",
+    "t": "т", "u": "у", "f": "ф", "h": "х", "c": "к", "w": "в", "q": "к", "j": "й",
+    "'": "ь",
+}
+_VOWELS_CYR = set("аеиоуыэюяё")
+
+
+@lru_cache(maxsize=8192)
+def translit_to_cyrillic(word: str) -> str:
+    """Best-effort reverse of common Russian Latin transliteration ("zhdat" → "ждат")."""
+    out: list[str] = []
+    i, n = 0, len(word)
+    while i < n:
+        for lat, cyr in _TRANSLIT_MULTI:
+            if word.startswith(lat, i):
+                out.append(cyr)
+                i += len(lat)
+                break
+        else:
+            ch = word[i]
+            if ch == "y":
+                prev = out[-1][-1] if out and out[-1] else ""
+                out.append("й" if prev in _VOWELS_CYR else "ы")
+            elif ch == "e" and i == 0:
+                out.append("э")
+            else:
+                out.append(_TRANSLIT_SINGLE.get(ch, ch if not ch.isalpha() else ""))
+            i += 1
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- stemming helpers
+
+@lru_cache(maxsize=32768)
+def stem_ru(word: str) -> str:
+    return _RU_STEMMER.stemWord(word)
+
+
+@lru_cache(maxsize=8192)
+def stem_en(word: str) -> str:
+    return _EN_STEMMER.stemWord(word)
+
+
+_SKELETON_TABLE = str.maketrans({"ь": None, "ъ": None, "й": "и", "ы": "и", "э": "е", "щ": "ш"})
+
+
+@lru_cache(maxsize=32768)
+def skeleton(term: str) -> str:
+    """Spelling-insensitive key of a Russian stem (drops ь/ъ, й→и, ы→и, э→е, щ→ш)."""
+    return term.translate(_SKELETON_TABLE)
+
+
+def _ru_terms(word: str) -> tuple[str, ...]:
+    if word in RU_STOPWORDS or len(word) < 2 and not word.isdigit():
+        return ()
+    st = stem_ru(word) if not word.isdigit() else word
+    syn = STEM_SYNONYMS.get(st)
+    return syn if syn is not None else (st,)
+
+
+# ---------------------------------------------------------------- analysis
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One content word of a text.
+
+    ``terms``: candidate index terms, the preferred first (several only for
+    Latin words of a query: transliterated Russian stem, then English stem).
+    ``surface``: Cyrillic surface form used for fuzzy (typo) matching, or "".
+    ``group``: words produced from the same source word share a group number.
+    """
+
+    terms: tuple[str, ...]
+    surface: str
+    group: int
+
+
+@lru_cache(maxsize=8192)
+def _apply_phrases(folded: str) -> str:
+    t = folded
+    for rx, rep in _PHRASE_RULES:
+        t = rx.sub(rep, t)
+    return t
+
+
+def _expand_ru(word: str, group: int, out: list[Slot]) -> None:
+    rep = SURFACE_SYNONYMS.get(word)
+    if rep is not None:
+        for w in rep.split():
+            _expand_ru(w, group, out)
+        return
+    for term in _ru_terms(word):
+        out.append(Slot((term,), word, group))
+
+
+def _expand_text_ru(text: str, group: int, out: list[Slot]) -> None:
+    for tok in _TOKEN_RE.findall(_apply_phrases(fold(text))):
+        for part in _split_hyphen(tok):
+            if _LAT_RE.search(part):
+                lat = LATIN_MAP.get(part)
+                if lat is not None:
+                    if lat:
+                        out.append(Slot((lat,), "", group))
+                    continue
+                out.append(Slot((part,), "", group))
+            else:
+                _expand_ru(part, group, out)
+
+
+def _split_hyphen(tok: str) -> list[str]:
+    tok = tok.strip("-'")
+    if not tok:
+        return []
+    if "-" in tok:
+        st = stem_ru(tok) if not _LAT_RE.search(tok) else tok
+        if st in STEM_SYNONYMS:
+            return [tok]
+        return [p for p in re.split(r"[\-']", tok) if p]
+    return [tok.replace("'", "")] if not _CYR_RE.search(tok) else [tok.replace("'", "ь")]
+
+
+@lru_cache(maxsize=16384)
+def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
+    """Split text into content-word slots (stop words dropped, synonyms applied).
+
+    With ``for_index`` Latin words are indexed by their English meaning/stem
+    only; for queries they additionally get a transliterated-Russian candidate.
+    """
+    out: list[Slot] = []
+    norm = _apply_phrases(fold(text))
+    group = 0
+    for tok in _TOKEN_RE.findall(norm):
+        for part in _split_hyphen(tok):
+            group += 1
+            if not _LAT_RE.search(part):
+                _expand_ru(part, group, out)
+                continue
+            if part in LATIN_MAP:
+                mapped = LATIN_MAP[part]
+                if mapped and _LAT_RE.search(mapped) and " " not in mapped:
+                    out.append(Slot((mapped,), "", group))
+                elif mapped:
+                    _expand_text_ru(mapped, group, out)
+                continue
+            if part in EN_STOPWORDS:
+                continue
+            en = stem_en(part)
+            mapped = EN_MAP.get(part, EN_MAP.get(en))
+            if mapped is not None:
+                if mapped:
+                    _expand_text_ru(mapped, group, out)
+                continue
+            if for_index or not part.isalpha():
+                out.append(Slot((en,), "", group))
+                continue
+            cyr = translit_to_cyrillic(part)
+            if cyr in RU_STOPWORDS or (len(cyr) < 2):
+                continue
+            rep = SURFACE_SYNONYMS.get(cyr)
+            if rep is not None:
+                sub: list[Slot] = []
+                for w in rep.split():
+                    _expand_ru(w, group, sub)
+                out.extend(sub)
+                continue
+            ru = _ru_terms(cyr)
+            if not ru:
+                continue
+            if len(ru) == 1:
+                out.append(Slot((ru[0], en), cyr, group))
+            else:
+                out.extend(Slot((t,), cyr, group) for t in ru)
+    return tuple(out)
+
+
+def index_terms(text: str) -> tuple[str, ...]:
+    """Index terms of a corpus text (first candidate of every slot)."""
+    return tuple(s.terms[0] for s in analyze(text, True))
+
+
+@lru_cache(maxsize=8192)
+def phrase_key(text: str) -> str:
+    """Whole-phrase key: folded words joined by single spaces (punctuation dropped)."""
+    return " ".join(_TOKEN_RE.findall(_apply_phrases(fold(text))))
+
+
+@lru_cache(maxsize=8192)
+def surface_text(text: str) -> str:
+    """Folded text with Latin words also transliterated (for off-topic rules)."""
+    norm = _apply_phrases(fold(text))
+    extra = [translit_to_cyrillic(t) for t in re.findall(r"[a-z]+", norm)]
+    return " " + norm + " " + " ".join(extra) + " "
