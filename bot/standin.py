@@ -1,0 +1,172 @@
+"""A small Bot API stand-in over HTTP (aiohttp), for end-to-end tests, benchmarks and the sandbox.
+
+It speaks the subset of the Bot API this bot uses: it queues updates for getUpdates (long
+polling honoured), records every call, and answers sends with realistic Message objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 42, "is_bot": True, "first_name": "Kosmmos", "username": "kosmmos_bot"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+class BotAPIStandIn:
+    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.token = token
+        self.host, self.port = host, port
+        self.calls: list[Call] = []
+        self.listeners: list[Callable[[Call], None]] = []
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._new_updates = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.confirmed_offset = 0
+
+    # --- control ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def push_update(self, **update: Any) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **update})
+        self._new_updates.set()
+        return update_id
+
+    def push_text(self, user_id: int, text: str, first_name: str = "Иван",
+                  username: str | None = "ivan") -> int:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
+        if username:
+            user["username"] = username
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "from": user, "text": text,
+        }
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self.push_update(message=msg)
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    @property
+    def pending_updates(self) -> int:
+        return sum(1 for u in self._updates if u["update_id"] >= self.confirmed_offset)
+
+    async def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 10.0) -> Call:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for call in self.calls[seen:]:
+                if predicate(call):
+                    return call
+            seen = len(self.calls)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the bot did not make the expected call")
+            await asyncio.sleep(0.01)
+
+    # --- HTTP ------------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return await request.json()
+        form = await request.post()
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                params[key] = {"filename": value.filename, "content": value.file.read()}
+                continue
+            try:
+                params[key] = json.loads(value)
+            except (TypeError, ValueError):
+                params[key] = value
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if method.lower() == "getupdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        call = Call(method, params)
+        self.calls.append(call)
+        for listener in self.listeners:
+            listener(call)
+        return web.json_response({"ok": True, "result": self._result(method, params)})
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        self.calls.append(Call("getUpdates", params))
+        if offset:
+            self.confirmed_offset = max(self.confirmed_offset, offset)
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
+        if not ready and timeout > 0:
+            self._new_updates.clear()
+            try:
+                await asyncio.wait_for(self._new_updates.wait(), timeout)
+            except TimeoutError:
+                return []
+            ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
+        return ready
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        m = method.lower()
+        if m == "getme":
+            return BOT_USER
+        if m in ("sendmessage", "senddocument", "editmessagetext"):
+            chat_id = params.get("chat_id", 0)
+            chat_type = "private" if int(chat_id) > 0 else "supergroup"
+            message_id = params.get("message_id") or next(self._message_ids)
+            return {
+                "message_id": message_id, "date": int(time.time()),
+                "chat": {"id": chat_id, "type": chat_type}, "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        return True
+
+
+async def _main() -> None:  # pragma: no cover - manual use: python -m bot.standin TOKEN
+    import sys
+
+    server = BotAPIStandIn(sys.argv[1], port=int(sys.argv[2]) if len(sys.argv) > 2 else 8081)
+    await server.start()
+    print(f"Bot API stand-in on {server.base_url}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    asyncio.run(_main())

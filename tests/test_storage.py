@@ -1,0 +1,230 @@
+"""Storage: migrations, pragmas, restart, and the FSM storage contract (ported from aiogram's
+tests/test_fsm/storage/test_storages.py) on real SQLite files."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
+
+from storage.db import Database, StorageError, load_migrations, split_sql
+from storage.fsm import SQLiteStorage, UserLockIsolation
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "sub" / "bot.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def storage(db: Database) -> SQLiteStorage:
+    return SQLiteStorage(db)
+
+
+@pytest.fixture
+def storage_key() -> StorageKey:
+    return StorageKey(chat_id=-42, user_id=42, bot_id=42)
+
+
+class Form(StatesGroup):
+    name = State()
+
+
+# --- database ------------------------------------------------------------------------
+
+
+async def test_pragmas_and_parent_dir(db: Database, tmp_path: Path) -> None:
+    assert (tmp_path / "sub").is_dir()
+    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+    assert (await db.fetchone("PRAGMA busy_timeout"))[0] >= 1000
+    assert await db.schema_version() == len(load_migrations())
+
+
+async def test_migrations_apply_once_and_survive_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = Database(path)
+    await first.open()
+    await first.execute("INSERT INTO kv (key, value) VALUES ('a', '1')")
+    await first.close()
+    second = Database(path)
+    await second.open()  # must not re-run 0001 (CREATE TABLE would fail)
+    assert (await second.fetchone("SELECT value FROM kv WHERE key='a'"))[0] == "1"
+    assert await second.schema_version() == len(load_migrations())
+    await second.close()
+
+
+async def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE future (x)")
+        conn.execute("PRAGMA user_version = 99")
+    db = Database(path)
+    with pytest.raises(StorageError, match="newer"):
+        await db.open()
+    assert not db.is_open
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name='kv'").fetchone() is None
+
+
+async def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storage.db as dbmod
+
+    real = dbmod.load_migrations()
+    broken = [*real, (len(real) + 1, "9999_broken.sql", "CREATE TABLE t2 (x);\nINSERT INTO nope VALUES (1);")]
+    monkeypatch.setattr(dbmod, "load_migrations", lambda: broken)
+    db = Database(tmp_path / "bot.sqlite3")
+    with pytest.raises(sqlite3.OperationalError):
+        await db.open()
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(real)
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name='t2'").fetchone() is None
+
+
+async def test_transaction_rolls_back_on_error(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO kv (key, value) VALUES ('x', 'y')")
+            raise RuntimeError
+    assert await db.fetchone("SELECT * FROM kv WHERE key='x'") is None
+
+
+async def test_consent_journal_is_append_only(db: Database) -> None:
+    await db.execute(
+        "INSERT INTO consent_events (user_id, kind, action, text_version, text_sha256, created_at) "
+        "VALUES (1, 'pd', 'grant', 'v1', 'abc', '2026-01-01')"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute("UPDATE consent_events SET action='withdraw'")
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute("DELETE FROM consent_events")
+
+
+def test_split_sql_keeps_triggers_whole() -> None:
+    script = "CREATE TABLE a (x);\n-- c\nCREATE TRIGGER t BEFORE DELETE ON a\nBEGIN SELECT 1; END;\n"
+    assert len(split_sql(script)) == 2
+
+
+# --- FSM storage contract (as aiogram's built-in storages) ----------------------------
+
+
+async def test_set_state(storage: SQLiteStorage, storage_key: StorageKey) -> None:
+    assert await storage.get_state(key=storage_key) is None
+    await storage.set_state(key=storage_key, state="state")
+    assert await storage.get_state(key=storage_key) == "state"
+    await storage.set_state(key=storage_key, state=Form.name)
+    assert await storage.get_state(key=storage_key) == "Form:name"
+    await storage.set_state(key=storage_key, state=None)
+    assert await storage.get_state(key=storage_key) is None
+
+
+async def test_set_data(storage: SQLiteStorage, storage_key: StorageKey) -> None:
+    assert await storage.get_data(key=storage_key) == {}
+    await storage.set_data(key=storage_key, data={"foo": "bar"})
+    assert await storage.get_data(key=storage_key) == {"foo": "bar"}
+    await storage.set_data(key=storage_key, data={})
+    assert await storage.get_data(key=storage_key) == {}
+
+
+async def test_data_must_be_dict(storage: SQLiteStorage, storage_key: StorageKey) -> None:
+    with pytest.raises(TypeError):
+        await storage.set_data(key=storage_key, data=[1, 2])  # type: ignore[arg-type]
+
+
+async def test_get_value(storage: SQLiteStorage, storage_key: StorageKey) -> None:
+    assert await storage.get_value(storage_key, "foo") is None
+    assert await storage.get_value(storage_key, "foo", "dflt") == "dflt"
+    await storage.set_data(key=storage_key, data={"hello": "world", "n": [1, 2]})
+    assert await storage.get_value(storage_key, "hello") == "world"
+    assert await storage.get_value(storage_key, "n") == [1, 2]
+    assert await storage.get_value(storage_key, "foo", "dflt") == "dflt"
+
+
+async def test_update_data(storage: SQLiteStorage, storage_key: StorageKey) -> None:
+    assert await storage.get_data(key=storage_key) == {}
+    assert await storage.update_data(key=storage_key, data={"foo": "bar"}) == {"foo": "bar"}
+    assert await storage.update_data(key=storage_key, data={}) == {"foo": "bar"}
+    assert await storage.get_data(key=storage_key) == {"foo": "bar"}
+    assert await storage.update_data(key=storage_key, data={"baz": "spam"}) == {"foo": "bar", "baz": "spam"}
+    assert await storage.update_data(key=storage_key, data={"baz": "test"}) == {"foo": "bar", "baz": "test"}
+    assert await storage.get_data(key=storage_key) == {"foo": "bar", "baz": "test"}
+
+
+async def test_unicode_and_nested_data_roundtrip(storage: SQLiteStorage, storage_key: StorageKey) -> None:
+    data = {"name": "Дарья <3 & ёж", "nets": ["vk", "tg"], "n": {"a": None, "b": 1.5}}
+    await storage.set_data(key=storage_key, data=data)
+    assert await storage.get_data(key=storage_key) == data
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        StorageKey(chat_id=-43, user_id=42, bot_id=42),
+        StorageKey(chat_id=-42, user_id=43, bot_id=42),
+        StorageKey(chat_id=-42, user_id=42, bot_id=43),
+        StorageKey(chat_id=-42, user_id=42, bot_id=42, thread_id=7),
+        StorageKey(chat_id=-42, user_id=42, bot_id=42, business_connection_id="bc"),
+        StorageKey(chat_id=-42, user_id=42, bot_id=42, destiny="other"),
+    ],
+)
+async def test_distinct_keys(storage: SQLiteStorage, storage_key: StorageKey, other: StorageKey) -> None:
+    await storage.set_state(storage_key, "mine")
+    await storage.set_data(storage_key, {"mine": 1})
+    assert await storage.get_state(other) is None
+    assert await storage.get_data(other) == {}
+    await storage.set_state(other, "theirs")
+    assert await storage.get_state(storage_key) == "mine"
+
+
+async def test_clearing_removes_the_row(storage: SQLiteStorage, storage_key: StorageKey, db: Database) -> None:
+    await storage.set_state(storage_key, "s")
+    await storage.set_data(storage_key, {"a": 1})
+    await storage.set_state(storage_key, None)
+    await storage.set_data(storage_key, {})
+    assert (await db.fetchone("SELECT COUNT(*) FROM fsm"))[0] == 0
+
+
+async def test_state_survives_restart(tmp_path: Path, storage_key: StorageKey) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db1 = Database(path)
+    await db1.open()
+    s1 = SQLiteStorage(db1)
+    await s1.set_state(storage_key, Form.name)
+    await s1.update_data(storage_key, {"business": "мебель"})
+    await db1.close()
+
+    db2 = Database(path)  # a new instance, as after a process restart
+    await db2.open()
+    s2 = SQLiteStorage(db2)
+    assert await s2.get_state(storage_key) == "Form:name"
+    assert await s2.get_data(storage_key) == {"business": "мебель"}
+    await db2.close()
+
+
+# --- event isolation ---------------------------------------------------------------------
+
+
+async def test_isolation_serialises_one_user_and_frees_locks(storage_key: StorageKey) -> None:
+    iso = UserLockIsolation()
+    order: list[str] = []
+
+    async def work(tag: str, key: StorageKey) -> None:
+        async with iso.lock(key):
+            order.append(f"{tag}+")
+            await asyncio.sleep(0.01)
+            order.append(f"{tag}-")
+
+    other = StorageKey(chat_id=1, user_id=1, bot_id=42)
+    await asyncio.gather(work("a", storage_key), work("b", storage_key), work("c", other))
+    assert order.index("a-") < order.index("b+")  # one user's events never interleave
+    assert order.index("c+") < order.index("a-")  # another user is not blocked
+    assert iso.active == 0  # no lock kept for idle users
