@@ -18,9 +18,12 @@ from bot.settings import Settings
 from bot.texts import common as texts
 from handlers import build_routers
 from handlers.errors import on_error
+from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.fsm import SQLiteStorage, UserLockIsolation
 from storage.kv import AgencyChat, KVRepo
+from storage.leads import LeadsRepo
+from storage.outbox import OutboxRepo
 from storage.stats import StatsRepo
 from storage.users import UsersRepo
 
@@ -49,13 +52,18 @@ class Services:
     kv: KVRepo
     agency_chat: AgencyChat
     users: UsersRepo
+    consent: ConsentRepo
+    leads: LeadsRepo
+    outbox: OutboxRepo
     in_flight: InFlight
+    run_workers: bool = True
 
     def as_kwargs(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "run_workers"}
 
 
-def create_dispatcher(settings: Settings) -> Dispatcher:
+def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispatcher:
+    """The whole app. run_workers=False leaves background jobs to the caller (tests)."""
     db = Database(settings.db_path)
     kv = KVRepo(db)
     services = Services(
@@ -65,7 +73,11 @@ def create_dispatcher(settings: Settings) -> Dispatcher:
         kv=kv,
         agency_chat=AgencyChat(kv, settings.agency_chat_id),
         users=UsersRepo(db),
+        consent=ConsentRepo(db),
+        leads=LeadsRepo(db),
+        outbox=OutboxRepo(db),
         in_flight=InFlight(),
+        run_workers=run_workers,
     )
     dp = Dispatcher(
         storage=SQLiteStorage(db),

@@ -76,7 +76,7 @@ async def bot(session: fakes.FakeSession) -> AsyncIterator[Bot]:
 
 @pytest.fixture
 async def harness(settings: Settings, bot: Bot, session: fakes.FakeSession) -> AsyncIterator[Harness]:
-    dp = create_dispatcher(settings)
+    dp = create_dispatcher(settings, run_workers=False)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     try:
         yield Harness(dp, bot, session, settings)

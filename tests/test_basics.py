@@ -99,7 +99,7 @@ async def test_flood_gets_one_notice(tmp_path, bot, session) -> None:  # noqa: A
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path, flood_limit=3, flood_window=60)
-    dp = create_dispatcher(settings)
+    dp = create_dispatcher(settings, run_workers=False)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     h = Harness(dp, bot, session, settings)
     try:
