@@ -41,7 +41,7 @@ __all__ = ["FaqIndex", "SearchResult", "Status", "ANSWER_THRESHOLD", "SUGGEST_TH
 Status = Literal["answer", "unsure", "none"]
 
 # --- calibrated parameters (see tests/faq_eval, split "tune") ---------------
-ANSWER_THRESHOLD = 0.50
+ANSWER_THRESHOLD = 0.48
 SUGGEST_THRESHOLD = 0.30
 ALPHA = 0.6  # weight of query coverage vs field coverage
 ANSWER_BLEND = 0.15  # share of answer-text coverage in the final score
@@ -51,7 +51,8 @@ NUM_OOV_WEIGHT = 2.5  # same for numbers
 MIN_IDF = 0.35
 SKELETON_QUALITY = 0.95
 FUZZY_STEP = 0.12  # quality loss per edit
-KEYWORD_FIELD_WEIGHT = 0.95
+KEYWORD_FIELD_WEIGHT = 0.9
+SINGLE_TERM_FIELD_WEIGHT = 0.85  # a field reduced to one stem is weak evidence
 MAX_SUGGESTIONS = 3
 MAX_POSTINGS = 512  # per-term postings used for candidate generation
 MAX_QUERY_CHARS = 500
@@ -60,12 +61,15 @@ MAX_QUERY_CHARS = 500
 OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\bseo\b|\bсео\b|\bсеошник",
     r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект",
-    r"\bстать\b|\bстану\b|\bстал[аи]?\b|\bbecome\b",
+    r"\b(?:стать|стану|become)\b(?:\s+\w+){0,2}\s+(?:smm|менеджер\w*|специалист\w*|manager|"
+    r"таргетолог\w*|блогер\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)",
     r"\bкурс(?:ы|ов|ах|ам|ами)?\b|\bcourses?\b",
     r"\bобуч|\bнаучит|\bнаучи|\bвыучит|\bучит\w*ся\b|\bучеб|\bшкол[аеуы]\b|\bвебинар|\btraining\b",
     r"\bзарплат|\bзарабатыва|\bзаработ\w*\s+в\s+интернет|\bsalary\b",
     r"\bрезюме\b|\bстажир|\bтрудоустр|\bустроиться\b|\bваканси\w*\s+(?:smm|менеджер)",
     r"\bтаргетолог",
+    r"\bкак\s+(?:\w+\s+){0,2}настро|\bhow\s+to\s+(?:set\s*up|configure)\b",
+    r"\b(?:найти|ищу|искать|поиск\w*)\s+работ[уыа]\b|\bустроиться\s+на\s+работу",
     r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
     r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр",
 ))
@@ -143,7 +147,7 @@ class FaqIndex:
                 seen.add(terms)
                 field_terms.append(terms)
                 self._field_entry.append(ei)
-                self._field_weight.append(weight)
+                self._field_weight.append(weight * (SINGLE_TERM_FIELD_WEIGHT if len(terms) == 1 else 1.0))
                 entry_terms |= terms
             self._entry_terms.append(frozenset(entry_terms))
             ans = frozenset(index_terms(e.answer))
