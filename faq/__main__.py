@@ -74,7 +74,11 @@ def cmd_eval(ns: argparse.Namespace) -> int:
 
     index = _load_index(ns.path)
     items = load_eval(ns.questions)
-    splits = ["tune", "test"] if ns.split == "all" else [ns.split]
+    present = {it.split for it in items}
+    order = ["tune", "test", "fresh"]
+    splits = [s for s in order if s in present] + sorted(present - set(order))
+    if ns.split != "all":
+        splits = [ns.split]
     for split in splits:
         rep = evaluate(index, items, split)
         print(rep.summary())
@@ -101,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("eval", help="accuracy on the labelled eval set")
     e.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
     e.add_argument("--questions", help="eval YAML (default: tests/faq_eval/questions.yaml)")
-    e.add_argument("--split", default="all", choices=["tune", "test", "all"])
+    e.add_argument("--split", default="all", choices=["tune", "test", "fresh", "all"])
     e.add_argument("-v", "--verbose", action="store_true", help="list failures")
     e.set_defaults(func=cmd_eval)
 

@@ -1,0 +1,184 @@
+"""Search behaviour of faq.search.FaqIndex on the real corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from faq import FaqIndex, SearchResult, get_index, load_corpus
+from faq.corpus import Corpus, Entry
+from faq.text import analyze, fold, translit_to_cyrillic
+
+
+@pytest.fixture(scope="module")
+def index() -> FaqIndex:
+    return FaqIndex.build(load_corpus())
+
+
+def top(index: FaqIndex, q: str) -> str | None:
+    r = index.search(q)
+    return r.entry.id if r.entry else None
+
+
+def test_result_shape(index):
+    r = index.search("что такое smm")
+    assert isinstance(r, SearchResult)
+    assert r.query == "что такое smm"
+    assert r.entry is not None and r.entry.id == "what_is_smm"
+    assert r.status == "answer" and 0 < r.score <= 1
+    assert isinstance(r.suggestions, tuple)
+
+
+def test_get_index_is_cached():
+    assert get_index() is get_index()
+
+
+@pytest.mark.parametrize("q", ["что такое SMM", "ЧТО ТАКОЕ СММ", "что такое смм?", "Что Такое Smm!!!"])
+def test_case_and_punctuation(index, q):
+    assert top(index, q) == "what_is_smm"
+
+
+def test_yo_folding(index):
+    assert fold("Ёлка ЁЖ") == "елка еж"
+    assert top(index, "как отозвать согласие на обработку персональных данных") == "privacy_withdraw"
+    assert top(index, "чёрная пятница скидки в соцсетях") == top(index, "черная пятница скидки в соцсетях")
+    assert top(index, "чёрная пятница скидки в соцсетях") == "goal_promotions"
+
+
+@pytest.mark.parametrize("q", ["что такое smm", "что такое смм", "что такое эсэмэм",
+                               "что такое cмм", "что такое СMM", "что такое social media marketing"])
+def test_smm_synonyms(index, q):
+    # "cмм" is typed with a Latin "c", "СMM" with a Cyrillic "С"
+    assert [s.terms[0] for s in analyze(q)] == ["smm"]
+    assert top(index, q) == "what_is_smm"
+
+
+def test_smm_manager_synonyms(index):
+    assert [s.terms[0] for s in analyze("сммщик")] == ["smm", "менеджер"]
+    assert top(index, "кто такой сммщик") == "what_is_smm_manager"
+    assert top(index, "что делает смм-щик") == "manager_duties"
+
+
+@pytest.mark.parametrize("q,want", [
+    ("как отазвать сагласие", "privacy_withdraw"),
+    ("сколько стоит смм продвежение", "pricing"),
+    ("как отписатся от расылки", "privacy_unsubscribe"),
+    ("обязанасти смм менеджера", "manager_duties"),
+    ("чем смм отличаеться от рекламы в яндексе", "vs_search_ads"),
+])
+def test_typos(index, q, want):
+    assert top(index, q) == want
+
+
+def test_translit_helper():
+    assert translit_to_cyrillic("zhdat") == "ждат"
+    assert translit_to_cyrillic("chto") == "что"
+    assert translit_to_cyrillic("otzyvami") == "отзывами"
+
+
+@pytest.mark.parametrize("q,want", [
+    ("chto takoe smm", "what_is_smm"),
+    ("skolko zhdat rezultata", "time_to_results"),
+    ("kak borotsya s negativnymi otzyvami", "goal_negative_reviews"),
+    ("kak otozvat soglasie", "privacy_withdraw"),
+    ("skolko stoit prodvizhenie", "pricing"),
+])
+def test_transliteration(index, q, want):
+    assert top(index, q) == want
+
+
+@pytest.mark.parametrize("q,want", [
+    ("what is smm", "what_is_smm"),
+    ("How much does it cost?", "pricing"),
+    ("how long until results", "time_to_results"),
+    ("how to withdraw consent", "privacy_withdraw"),
+    ("how to unsubscribe", "privacy_unsubscribe"),
+    ("what does an smm manager do", "manager_duties"),
+])
+def test_english(index, q, want):
+    assert top(index, q) == want
+
+
+@pytest.mark.parametrize("q,want", [
+    ("смм это чё такое", "what_is_smm"),
+    ("сколько стоит ваши услуги", "pricing"),
+    ("как бороться с негативными отзывами?", "goal_negative_reviews"),
+    ("как отозвать согласие", "privacy_withdraw"),
+    ("как исправить мои данные", "privacy_update"),
+    ("передаете ли вы мои данные третьим лицам", "privacy_third_parties"),
+    ("как с вами связаться", "contacts"),
+    ("как заказать продвижение", "how_to_order"),
+    ("чем smm отличается от яндекс директа", "vs_search_ads"),
+    ("как оценить эффективность смм", "metrics"),
+])
+def test_colloquial(index, q, want):
+    assert top(index, q) == want
+
+
+@pytest.mark.parametrize("q", [
+    "какая погода завтра в москве", "рецепт борща", "как настроить seo для сайта",
+    "как настроить яндекс директ", "как стать smm менеджером", "курсы smm для начинающих",
+    "где научиться смм", "расскажи анекдот", "привет", "здравствуйте", "спасибо",
+    "как поменять масло в машине", "weather tomorrow", "how to become an smm manager",
+])
+def test_offtopic_not_answered(index, q):
+    r = index.search(q)
+    assert r.entry is None, (q, r)
+    assert r.status in ("none", "unsure")
+
+
+@pytest.mark.parametrize("q", ["привет", "", "   ", "🙂🙂🙂", "???", "asdfgh qwerty", "12345"])
+def test_greeting_and_garbage_is_none(index, q):
+    r = index.search(q)
+    assert r.status == "none" and r.entry is None and r.suggestions == ()
+
+
+@pytest.mark.parametrize("q", [
+    "а" * 10000, "smm " * 3000, "\x00\x01\u202e", "ⅫⅣ ﬁ 𝓼𝓶𝓶", "💩" * 500,
+    "drop table; -- ' \" \\", "ю" * 50 + " " + "z" * 50, "-" * 100, "'", "e-mail",
+])
+def test_weird_input_never_crashes(index, q):
+    r = index.search(q)
+    assert r.status in ("answer", "unsure", "none")
+    assert len(r.suggestions) <= 3
+
+
+def test_non_string_input(index):
+    assert index.search(None).status == "none"  # type: ignore[arg-type]
+
+
+def test_unsure_band_gives_suggestions(index):
+    r = index.search("зачем вообще идти в соцсети с бизнесом")
+    assert r.status == "unsure"
+    assert r.entry is None and 1 <= len(r.suggestions) <= 3
+    assert index.suggest_threshold <= r.score < index.answer_threshold
+
+
+def test_thresholds_configurable():
+    corpus = load_corpus()
+    strict = FaqIndex.build(corpus, answer_threshold=1.01, suggest_threshold=0.0)
+    r = strict.search("как отписаться от рассылки")
+    assert r.status == "unsure" and r.suggestions[0].id == "privacy_unsubscribe"
+
+
+def test_ranking_order(index):
+    ranked = index.rank("как отписаться от рассылки")
+    scores = [s for _, s in ranked]
+    assert ranked[0][0].id == "privacy_unsubscribe"
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_every_entry_found_by_its_question_and_title(index):
+    for e in index.corpus.entries:
+        assert top(index, e.question) == e.id, e.id
+        assert top(index, e.title) == e.id, e.id
+
+
+def test_small_custom_corpus():
+    entries = [
+        Entry("cats", "Кошки", "Как ухаживать за кошкой?", ("уход за котом",), "Кормить."),
+        Entry("dogs", "Собаки", "Как выгуливать собаку?", ("прогулка с псом",), "Гулять."),
+    ]
+    idx = FaqIndex.build(Corpus.from_entries(entries))
+    assert idx.search("как ухаживать за кошкой").entry.id == "cats"
+    assert idx.search("выгуливать собаку").entry.id == "dogs"
+    assert idx.search("погода").entry is None
