@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     tasks_concurrency_limit: int = Field(64, ge=1)
     flood_limit: int = Field(8, ge=1, description="messages per flood window per user")
     flood_window: float = Field(5.0, gt=0)
+    agency_send_interval: float = Field(3.0, ge=0, description="seconds between sends to the agency chat")
 
     @field_validator("telegram_api_url")
     @classmethod
