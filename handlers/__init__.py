@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import agency, chat_member, common, fallback
+from handlers import agency, brief, chat_member, common, fallback
 
 
 def build_routers() -> list[Router]:
@@ -14,5 +14,6 @@ def build_routers() -> list[Router]:
         agency.create_router(),
         chat_member.create_router(),
         common.create_router(),
+        brief.create_router(),
         fallback.create_router(),
     ]

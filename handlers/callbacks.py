@@ -5,3 +5,25 @@ from aiogram.filters.callback_data import CallbackData
 
 class MenuCb(CallbackData, prefix="m"):
     action: str  # faq | brief | privacy | home
+
+
+class ConsentCb(CallbackData, prefix="c"):
+    ok: int  # 1 agree, 0 decline
+    v: str  # consent text version shown
+
+
+class StepCb(CallbackData, prefix="b"):
+    d: str  # draft id (8 hex) — buttons of an older draft are stale
+    s: str  # step the button belongs to
+    a: str  # back | skip | t (toggle) | done | p (pick)
+    v: str = ""  # option code
+
+
+class SummaryCb(CallbackData, prefix="s"):
+    d: str
+    a: str  # edit | submit | cancel
+    f: str = ""  # field to edit
+
+
+class MarketingCb(CallbackData, prefix="mk"):
+    ok: int

@@ -40,3 +40,8 @@ class IsCommand(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return bool(message.text) and message.text.startswith("/")
+
+
+class HasContact(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return message.contact is not None

@@ -17,7 +17,7 @@ PERSONAL_FIELDS = (
     "username", "tg_name", "business", "links", "networks", "goals", "budget",
     "start_when", "name", "phone", "email", "contact_method", "comment",
 )
-LIST_FIELDS = ("networks", "goals")
+LIST_FIELDS = ("links", "networks", "goals")
 
 
 @dataclass
