@@ -31,6 +31,7 @@ MAX_ANSWER_CHARS = 4096  # Telegram message limit
 MAX_TITLE_CHARS = 40  # inline button label
 ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")  # keeps callback_data short ASCII
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _REQUIRED_STR = ("id", "title", "question", "answer")
 _KNOWN_KEYS = {"id", "title", "question", "phrasings", "answer", "related", "keywords"}
 
@@ -106,7 +107,7 @@ def parse_corpus(text: str, source: str = "<corpus>") -> Corpus:
         errors.append(f"{where}:{who}: {msg}" if who else f"{where}: {msg}")
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -23,18 +23,20 @@ Thresholds were calibrated on the ``tune`` split of ``tests/faq_eval``.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .corpus import Corpus, Entry
-from .text import analyze, index_terms, phrase_key, skeleton, surface_text
+from .text import analyze, phrase_key, skeleton, surface_text
 
 __all__ = ["FaqIndex", "SearchResult", "Status", "ANSWER_THRESHOLD", "SUGGEST_THRESHOLD"]
 
@@ -54,7 +56,8 @@ FUZZY_STEP = 0.12  # quality loss per edit
 KEYWORD_FIELD_WEIGHT = 0.9
 SINGLE_TERM_FIELD_WEIGHT = 0.85  # a field reduced to one stem is weak evidence
 MAX_SUGGESTIONS = 3
-MAX_POSTINGS = 512  # per-term postings used for candidate generation
+MAX_POSTINGS = 400  # per-term postings used for candidate generation (impact-ordered)
+RESCORE_TOP = 64  # entries re-scored with entry/answer coverage
 MAX_QUERY_CHARS = 500
 
 # Off-topic patterns (matched on folded text + transliteration of Latin words).
@@ -126,10 +129,13 @@ class FaqIndex:
         field_terms: list[frozenset[str]] = []
         surface_term: dict[str, str] = {}
 
-        def note_surface(text: str) -> None:
-            for slot in analyze(text, True):
-                if slot.surface and len(slot.terms) == 1 and slot.surface not in surface_term:
+        def terms_of(text: str) -> frozenset[str]:
+            """Index terms of a text; also records surface word -> term for typo matching."""
+            slots = analyze(text, True)
+            for slot in slots:
+                if slot.surface and slot.surface not in surface_term:
                     surface_term[slot.surface] = slot.terms[0]
+            return frozenset(s.terms[0] for s in slots)
 
         for ei, e in enumerate(corpus.entries):
             entry_terms: set[str] = set()
@@ -140,8 +146,7 @@ class FaqIndex:
             for text, _w in texts[:-len(e.keywords) or None]:
                 self._exact.setdefault(phrase_key(text), ei)
             for text, weight in texts:
-                terms = frozenset(index_terms(text))
-                note_surface(text)
+                terms = terms_of(text)
                 if not terms or terms in seen:
                     continue
                 seen.add(terms)
@@ -150,8 +155,7 @@ class FaqIndex:
                 self._field_weight.append(weight * (SINGLE_TERM_FIELD_WEIGHT if len(terms) == 1 else 1.0))
                 entry_terms |= terms
             self._entry_terms.append(frozenset(entry_terms))
-            ans = frozenset(index_terms(e.answer))
-            note_surface(e.answer)
+            ans = terms_of(e.answer)
             self._answer_terms.append(ans)
             entry_terms |= ans
             for t in entry_terms:
@@ -265,6 +269,8 @@ class FaqIndex:
             if sim > best.get(ei, 0.0):
                 best[ei] = sim
         entries = self.corpus.entries
+        if len(best) > RESCORE_TOP:  # big corpora: blend only the best field matches
+            best = dict(heapq.nlargest(RESCORE_TOP, best.items(), key=itemgetter(1)))
         out: list[tuple[Entry, float]] = []
         qterms = tuple((t, w2[t] * m) for t, m in res.terms.items())
         ab, eb = ANSWER_BLEND, ENTRY_BLEND

@@ -182,6 +182,9 @@ _PHRASE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
+# cheap pre-check: every phrase rule needs one of these substrings
+_PHRASE_TRIGGER = re.compile(r"social|маркетинг|эс|мм|mm|m\s*m|152|mail|яндекс|yandex|для")
+
 _LAT2CYR_HOMO = str.maketrans({
     "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
     "p": "р", "t": "т", "x": "х", "y": "у",
@@ -189,7 +192,7 @@ _LAT2CYR_HOMO = str.maketrans({
 _CYR_RE = re.compile(r"[а-я]")
 _LAT_RE = re.compile(r"[a-z]")
 _TOKEN_RE = re.compile(r"[a-zа-я0-9]+(?:[\-'][a-zа-я0-9]+)*")
-_WORD_RE = re.compile(r"\S+")
+_MIXED_WORD_RE = re.compile(r"\S*(?:[а-я]\S*[a-z]|[a-z]\S*[а-я])\S*")
 
 _FOLD_TABLE = str.maketrans({
     "ё": "е", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
@@ -201,7 +204,9 @@ _FOLD_TABLE = str.maketrans({
 def fold(text: str) -> str:
     """NFKC, lower case, ё→е, unified dashes/apostrophes; repairs mixed-script words."""
     t = unicodedata.normalize("NFKC", text).lower().translate(_FOLD_TABLE)
-    return _WORD_RE.sub(_fix_mixed_word, t)
+    if _CYR_RE.search(t) and _LAT_RE.search(t):
+        t = _MIXED_WORD_RE.sub(_fix_mixed_word, t)
+    return t
 
 
 def _fix_mixed_word(m: re.Match[str]) -> str:
@@ -276,6 +281,7 @@ def skeleton(term: str) -> str:
     return term.translate(_SKELETON_TABLE)
 
 
+@lru_cache(maxsize=65536)
 def _ru_terms(word: str) -> tuple[str, ...]:
     if word in RU_STOPWORDS or len(word) < 2 and not word.isdigit():
         return ()
@@ -304,6 +310,8 @@ class Slot:
 @lru_cache(maxsize=8192)
 def _apply_phrases(folded: str) -> str:
     t = folded
+    if not _PHRASE_TRIGGER.search(t):
+        return t
     for rx, rep in _PHRASE_RULES:
         t = rx.sub(rep, t)
     return t

@@ -1,0 +1,122 @@
+"""FAQ search benchmark.  Run:  .venv/bin/python bench/faq_bench.py [--reps N]
+
+Prints corpus load / index build time, per-query latency (p50/p99) on the real
+corpus with the eval questions, the same on a synthetic 10,000-entry corpus
+generated from the real one by varying words, and the peak RSS.
+Timings are informative only (never asserted in tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from faq.corpus import Corpus, Entry, load_corpus  # noqa: E402
+from faq.evaluation import load_eval  # noqa: E402
+from faq.search import FaqIndex  # noqa: E402
+
+SUFFIXES = ["ка", "ик", "ость", "ание", "ист", "ный", "ово", "ец", "ура", "ент"]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, int(round(p / 100 * len(values) + 0.5)) - 1))
+    return values[k]
+
+
+def synthetic_corpus(base: Corpus, n: int, seed: int = 7) -> Corpus:
+    """n entries: copies of real entries with some words replaced by invented ones."""
+    rng = random.Random(seed)
+    vocab = sorted({w for e in base.entries for w in (e.question + " " + " ".join(e.phrasings)).split()
+                    if len(w) > 3})
+    invented = [rng.choice(vocab)[:5] + rng.choice(SUFFIXES) + str(rng.randint(0, 99))
+                for _ in range(20000)]
+
+    def vary(text: str) -> str:
+        words = text.split()
+        for i in range(len(words)):
+            r = rng.random()
+            if r < 0.3:
+                words[i] = rng.choice(invented)
+            elif r < 0.4:
+                words[i] = rng.choice(vocab)
+        return " ".join(words)
+
+    entries = list(base.entries)
+    i = 0
+    while len(entries) < n:
+        src = base.entries[i % len(base.entries)]
+        i += 1
+        entries.append(Entry(
+            id=f"syn_{len(entries)}", title=vary(src.title)[:40], question=vary(src.question),
+            phrasings=tuple(vary(p) for p in src.phrasings), answer=vary(src.answer),
+            related=(), keywords=tuple(vary(k) for k in src.keywords),
+        ))
+    return Corpus.from_entries(entries)
+
+
+def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float, float, float, float]:
+    """Returns (cold p50, cold p99, warm p50, warm p99) in milliseconds.
+
+    cold: first pass (normalisation/fuzzy caches empty); warm: later passes.
+    """
+    cold: list[float] = []
+    for q in queries:
+        t0 = time.perf_counter()
+        index.search(q)
+        cold.append((time.perf_counter() - t0) * 1000)
+    warm: list[float] = []
+    for _ in range(reps):
+        for q in queries:
+            t0 = time.perf_counter()
+            index.search(q)
+            warm.append((time.perf_counter() - t0) * 1000)
+    return pct(cold, 50), pct(cold, 99), pct(warm, 50), pct(warm, 99)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=50)
+    ap.add_argument("--synthetic", type=int, default=10_000)
+    ns = ap.parse_args()
+
+    t0 = time.perf_counter()
+    corpus = load_corpus()
+    t_load = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    index = FaqIndex.build(corpus)
+    t_build = (time.perf_counter() - t0) * 1000
+    queries = [it.q for it in load_eval()]
+    print(f"real corpus: {len(corpus.entries)} entries; load {t_load:.1f} ms, build {t_build:.1f} ms "
+          f"(load+build {t_load + t_build:.1f} ms)")
+    c50, c99, w50, w99 = bench_queries(index, queries, ns.reps)
+    print(f"  {len(queries)} eval queries x {ns.reps} reps: "
+          f"p50 {w50:.3f} ms, p99 {w99:.3f} ms (first pass, cold caches: p50 {c50:.3f}, p99 {c99:.3f})")
+
+    t0 = time.perf_counter()
+    syn = synthetic_corpus(corpus, ns.synthetic)
+    t_gen = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    syn_index = FaqIndex.build(syn)
+    t_sbuild = (time.perf_counter() - t0) * 1000
+    print(f"synthetic corpus: {len(syn.entries)} entries; generated in {t_gen:.0f} ms, "
+          f"build {t_sbuild:.0f} ms, vocabulary {len(syn_index._idf)} stems")
+    reps = max(3, ns.reps // 10)
+    c50, c99, w50, w99 = bench_queries(syn_index, queries, reps)
+    print(f"  {len(queries)} eval queries x {reps} reps: "
+          f"p50 {w50:.3f} ms, p99 {w99:.3f} ms (first pass, cold caches: p50 {c50:.3f}, p99 {c99:.3f})")
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_mb = rss / 1024 if sys.platform != "darwin" else rss / 1024 / 1024
+    print(f"peak RSS: {rss_mb:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
