@@ -1,0 +1,258 @@
+"""HTML texts for the agency chat: lead cards, redacted cards, questions and notices.
+
+Every user-supplied value is escaped. Every text fits Telegram's limit of 4096 characters
+*after* entity parsing: long values are trimmed evenly (longest first) and end with "…".
+Lengths are counted in UTF-16 code units, as Telegram does, so emoji never push a text over.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from aiogram.utils.text_decorations import html_decoration
+
+from bot.texts import brief as brief_texts
+from bot.texts import cards as t
+from storage.leads import Lead
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 4096
+ELLIPSIS = "…"
+
+# Option codes stored in the lead -> labels shown on the card.
+CATALOGUES: dict[str, Mapping[str, str]] = {
+    "networks": brief_texts.NETWORKS,
+    "goals": brief_texts.GOALS,
+    "budget": brief_texts.BUDGETS,
+    "start_when": brief_texts.START_WHEN,
+    "contact_method": brief_texts.CONTACT_METHODS,
+}
+
+quote = html_decoration.quote
+
+
+# --- lengths and trimming ---------------------------------------------------------------
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def parsed_text(html_text: str) -> str:
+    """What Telegram shows for an HTML text: tags removed, entities unescaped."""
+    parser = _TextOnly()
+    parser.feed(html_text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def parsed_length(html_text: str) -> int:
+    return utf16_len(parsed_text(html_text))
+
+
+def cut(value: str, cap: int | None) -> str:
+    """`value` shortened to at most `cap` UTF-16 units, ending with "…" when shortened."""
+    if cap is None or utf16_len(value) <= cap:
+        return value
+    if cap <= 1:
+        return ELLIPSIS[:cap]
+    out, used = [], 0
+    for ch in value:
+        w = 2 if ord(ch) > 0xFFFF else 1
+        if used + w > cap - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def fit(build: Callable[[int | None], str], longest: int, limit: int = MAX_TEXT_LENGTH) -> str:
+    """build(cap) renders with every user value cut to `cap`; find the largest cap that fits."""
+    text = build(None)
+    if parsed_length(text) <= limit:
+        return text
+    lo, hi = 1, max(1, longest)
+    best = build(1)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        candidate = build(mid)
+        if parsed_length(candidate) <= limit:
+            best, lo = candidate, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+# --- pieces ----------------------------------------------------------------------------
+
+def lead_tag(lead_id: Any) -> str:
+    try:
+        return t.LEAD_TAG.format(id=int(lead_id))
+    except (TypeError, ValueError):
+        return quote(t.LEAD_TAG.format(id=lead_id))
+
+
+def profile_link(user_id: Any, name: str | None, username: str | None, c: Callable[[str], str]) -> str:
+    """<a href="tg://user?id=..">name</a> (@username); `c` escapes (and trims) user text."""
+    label = c(name) if name else t.CARD_PROFILE_FALLBACK
+    try:
+        link = f'<a href="tg://user?id={int(user_id)}">{label}</a>'
+    except (TypeError, ValueError):
+        link = label
+    if username:
+        link += f" (@{c(str(username).lstrip('@'))})"
+    return link
+
+
+def mask_phone(phone: str) -> str:
+    """'+7 999 123-45-67' -> '+7 *** ***-45-67'."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 4:
+        return "***"
+    prefix = ""
+    try:
+        prefix = f"+{phonenumbers.parse(phone, 'RU').country_code} "
+    except phonenumbers.NumberParseException:
+        pass
+    return f"{prefix}*** ***-{digits[-4:-2]}-{digits[-2:]}"
+
+
+def mask_email(email: str) -> str:
+    """'ivan@example.com' -> 'i***@example.com'."""
+    local, at, domain = email.strip().rpartition("@")
+    if not at or not local:
+        return "***"
+    return f"{local[0]}***@{domain}"
+
+
+def field_value(key: str, value: Any, *, masked: bool = False) -> str:
+    """A lead field as shown on the card (plain text, not yet escaped); '' when empty."""
+    if value is None or value == "" or value == []:
+        return ""
+    catalogue = CATALOGUES.get(key)
+    if isinstance(value, list | tuple):
+        items = [str(v) for v in value if v not in (None, "")]
+        return ", ".join(catalogue.get(v, v) if catalogue else v for v in items)
+    value = str(value)
+    if catalogue is not None:
+        return catalogue.get(value, value)
+    if masked and key == "phone":
+        return mask_phone(value)
+    if masked and key == "email":
+        return mask_email(value)
+    return value
+
+
+def local_time(created_at: str, tz_name: str) -> str:
+    try:
+        dt = datetime.fromisoformat(created_at)
+    except (TypeError, ValueError):
+        return quote(str(created_at))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown TIMEZONE setting, showing UTC")
+        tz, tz_name = UTC, "UTC"
+    return f"{dt.astimezone(tz).strftime(t.TIME_FORMAT)} ({quote(tz_name)})"
+
+
+# --- texts -----------------------------------------------------------------------------
+
+def render_lead_card(lead: Lead, settings: Any) -> str:
+    f = lead.fields
+    masked = bool(getattr(settings, "masked_card", False))
+    rows = []
+    for key, label in brief_texts.FIELD_LABELS.items():
+        value = field_value(key, f.get(key), masked=masked)
+        if value:
+            rows.append((t.CARD_FIELD.format(label=quote(label)), value))
+    created = local_time(lead.created_at, getattr(settings, "timezone", "UTC"))
+    source = lead.source or ""
+    user_values = [v for _, v in rows] + [source, f.get("tg_name") or "", f.get("username") or ""]
+    longest = max(utf16_len(v) for v in user_values)
+
+    def build(cap: int | None) -> str:
+        def c(v: str) -> str:
+            return quote(cut(v, cap))
+
+        lines = [lead_tag(lead.id), t.CARD_TITLE, ""]
+        lines.append(f"{t.CARD_CLIENT} {profile_link(lead.user_id, f.get('tg_name'), f.get('username'), c)}")
+        lines += [f"{label} {c(value)}" for label, value in rows]
+        lines.append("")
+        lines.append(f"{t.CARD_SOURCE} {c(source) if source else t.CARD_SOURCE_DIRECT}")
+        lines.append(f"{t.CARD_CREATED} {created}")
+        return "\n".join(lines)
+
+    return fit(build, longest)
+
+
+def render_redacted_card(lead_id: int, reason: str) -> str:
+    template = t.REDACTED_RETENTION if reason == "retention" else t.REDACTED_WITHDRAWAL
+    return template.format(tag=lead_tag(lead_id))
+
+
+def render_question(payload: Mapping[str, Any]) -> str:
+    text = str(payload.get("text") or "") or t.QUESTION_EMPTY
+    name = payload.get("tg_name")
+    username = payload.get("username")
+    values = [text, str(name or ""), str(username or "")]
+
+    def build(cap: int | None) -> str:
+        def c(v: str) -> str:
+            return quote(cut(v, cap))
+
+        who = profile_link(payload.get("user_id"), str(name) if name else None, username, c)
+        return f"{t.QUESTION_TAG} {t.QUESTION_TITLE}\n{t.QUESTION_FROM} {who}\n\n{c(text)}"
+
+    return fit(build, max(utf16_len(v) for v in values))
+
+
+def _tags(lead_ids: Iterable[Any], budget: int = 3000) -> str:
+    out, used = [], 0
+    ids = list(lead_ids)
+    for n, lead_id in enumerate(ids):
+        tag = lead_tag(lead_id)
+        if used + len(tag) + 2 > budget:
+            out.append(f"… (+{len(ids) - n})")
+            break
+        out.append(tag)
+        used += len(tag) + 2
+    return ", ".join(out)
+
+
+def render_notice(payload: Mapping[str, Any], lead_id: int | None = None) -> str:
+    """Service notices; `lead_id` is the outbox row's lead (used by "updated")."""
+    kind = payload.get("notice")
+    lead_ids = payload.get("lead_ids") or []
+    if not isinstance(lead_ids, list | tuple):
+        lead_ids = [lead_ids]
+    if kind == "withdrawn":
+        cards = t.NOTICE_WITHDRAWN_CARDS.format(tags=_tags(lead_ids)) if lead_ids else ""
+        return t.NOTICE_WITHDRAWN.format(cards=cards)
+    if kind == "retention":
+        cards = t.NOTICE_RETENTION_CARDS.format(tags=_tags(lead_ids)) if lead_ids else ""
+        return t.NOTICE_RETENTION.format(cards=cards)
+    if kind == "updated":
+        target = lead_id if lead_id is not None else payload.get("lead_id")
+        if target is None:
+            return t.NOTICE_UPDATED_NO_LEAD
+        return t.NOTICE_UPDATED.format(tag=lead_tag(target))
+    ids = lead_ids or ([lead_id] if lead_id is not None else [])
+    return t.NOTICE_GENERIC_LEADS.format(tags=_tags(ids)) if ids else t.NOTICE_GENERIC

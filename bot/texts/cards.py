@@ -1,0 +1,40 @@
+"""Texts the bot posts to the agency chat: lead cards, questions, service notices.
+
+Literal markup only; every user value is escaped by bot/cards.py before it is inserted.
+"""
+
+LEAD_TAG = "#lead_{id}"
+QUESTION_TAG = "#вопрос"
+
+CARD_TITLE = "<b>Новая заявка из брифа</b>"
+CARD_CLIENT = "<b>Клиент:</b>"
+CARD_SOURCE = "<b>Источник:</b>"
+CARD_SOURCE_DIRECT = "прямой переход"
+CARD_CREATED = "<b>Создана:</b>"
+CARD_PROFILE_FALLBACK = "профиль в Telegram"
+CARD_FIELD = "<b>{label}:</b>"
+TIME_FORMAT = "%d.%m.%Y %H:%M"
+
+REDACTED_WITHDRAWAL = "Заявка {tag}: данные удалены по запросу пользователя (согласие отозвано)."
+REDACTED_RETENTION = "Заявка {tag}: данные удалены — истёк срок их хранения."
+
+QUESTION_TITLE = "<b>Вопрос менеджеру</b>"
+QUESTION_FROM = "<b>От:</b>"
+QUESTION_EMPTY = "(пустой вопрос)"
+
+NOTICE_WITHDRAWN = (
+    "⚠️ <b>Пользователь отозвал согласие на обработку персональных данных.</b>\n"
+    "{cards}"
+    "Удалите копии этих данных, сделанные вне бота: в CRM, почте, заметках, таблицах."
+)
+NOTICE_WITHDRAWN_CARDS = "Карточки {tags} очищены.\n"
+NOTICE_UPDATED = "✏️ Пользователь исправил данные: заявка {tag} обновлена, карточка выше отредактирована."
+NOTICE_UPDATED_NO_LEAD = "✏️ Пользователь исправил данные в своей заявке."
+NOTICE_RETENTION = (
+    "🗑 <b>Истёк срок хранения персональных данных.</b>\n"
+    "{cards}"
+    "Удалите копии этих данных, сделанные вне бота: в CRM, почте, заметках, таблицах."
+)
+NOTICE_RETENTION_CARDS = "Данные заявок {tags} удалены, карточки очищены.\n"
+NOTICE_GENERIC = "ℹ️ Служебное уведомление бота."
+NOTICE_GENERIC_LEADS = "ℹ️ Служебное уведомление по заявкам {tags}."
