@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.app import Services, create_bot, create_dispatcher, set_commands
 from bot.settings import Settings, describe_error
+from faq import CorpusError
 from storage.db import StorageError
 
 log = logging.getLogger("bot")
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_polling(settings))
     except StorageError as exc:
         print(f"storage error: {exc}", file=sys.stderr)
+        return 2
+    except CorpusError as exc:
+        print("FAQ corpus is invalid: " + "; ".join(exc.errors), file=sys.stderr)
         return 2
     except TelegramUnauthorizedError:
         print("Telegram rejected BOT_TOKEN: check the token from @BotFather", file=sys.stderr)

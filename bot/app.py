@@ -13,9 +13,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
+from bot.delivery import OutboxWorker
+from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
 from bot.settings import Settings
 from bot.texts import common as texts
+from faq import FaqIndex, get_index, load_corpus
 from handlers import build_routers
 from handlers.errors import on_error
 from storage.consent import ConsentRepo
@@ -55,6 +58,9 @@ class Services:
     consent: ConsentRepo
     leads: LeadsRepo
     outbox: OutboxRepo
+    delivery: OutboxWorker
+    faq: FaqIndex
+    maintenance: Maintenance
     in_flight: InFlight
     run_workers: bool = True
 
@@ -66,16 +72,24 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
     """The whole app. run_workers=False leaves background jobs to the caller (tests)."""
     db = Database(settings.db_path)
     kv = KVRepo(db)
+    agency_chat = AgencyChat(kv, settings.agency_chat_id)
+    leads = LeadsRepo(db)
+    outbox = OutboxRepo(db)
+    stats = StatsRepo(db)
+    users = UsersRepo(db)
     services = Services(
         settings=settings,
         db=db,
-        stats=StatsRepo(db),
+        stats=stats,
         kv=kv,
-        agency_chat=AgencyChat(kv, settings.agency_chat_id),
-        users=UsersRepo(db),
+        agency_chat=agency_chat,
+        users=users,
         consent=ConsentRepo(db),
-        leads=LeadsRepo(db),
-        outbox=OutboxRepo(db),
+        leads=leads,
+        outbox=outbox,
+        delivery=OutboxWorker(outbox, leads, agency_chat, settings),
+        faq=FaqIndex.build(load_corpus(settings.faq_path)) if settings.faq_path else get_index(),
+        maintenance=Maintenance(db, settings, users, stats),
         in_flight=InFlight(),
         run_workers=run_workers,
     )
@@ -96,13 +110,18 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
     return dp
 
 
-async def on_startup(services: Services) -> None:
+async def on_startup(services: Services, bot: Bot) -> None:
     await services.db.open()
+    if services.run_workers:
+        services.delivery.start(bot)
+        services.maintenance.start(bot)
 
 
 async def on_shutdown(services: Services) -> None:
     if not await services.in_flight.wait_idle(SHUTDOWN_GRACE):
         log.warning("shutdown: %d updates still running after %.0fs", services.in_flight.count, SHUTDOWN_GRACE)
+    await services.delivery.stop()
+    await services.maintenance.stop()
     await services.stats.flush()
     await services.db.close()
 

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     operator_email: str = "info@kosmmos.ru"
     policy_url: str = "https://kosmmos.ru"
     timezone: str = "Europe/Moscow"
+    faq_path: Path | None = Field(None, description="FAQ corpus YAML; default: the packaged faq/corpus.yaml")
 
     # Brief drafts and retention.
     brief_reminder_after: int = Field(3600, ge=0, description="seconds; 0 disables")

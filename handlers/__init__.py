@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import agency, brief, chat_member, common, fallback
+from handlers import agency, brief, chat_member, common, fallback, faq
 
 
 def build_routers() -> list[Router]:
@@ -15,5 +15,6 @@ def build_routers() -> list[Router]:
         chat_member.create_router(),
         common.create_router(),
         brief.create_router(),
+        faq.create_router(),
         fallback.create_router(),
     ]

@@ -27,3 +27,25 @@ class SummaryCb(CallbackData, prefix="s"):
 
 class MarketingCb(CallbackData, prefix="mk"):
     ok: int
+
+
+class FaqCb(CallbackData, prefix="f"):
+    id: str  # corpus entry slug (validated ^[a-z0-9_]{1,40}$ by the loader)
+
+
+class FaqPageCb(CallbackData, prefix="fp"):
+    p: int
+
+
+class AskCb(CallbackData, prefix="q"):
+    a: str  # ask | send | no
+    n: str  # nonce of the pending question
+
+
+class WithdrawCb(CallbackData, prefix="wd"):
+    ok: int  # 1 confirm, 0 keep
+
+
+class FixCb(CallbackData, prefix="fx"):
+    f: str  # name | phone | email
+    lead: int  # lead id (the user's own; checked on press)

@@ -1,0 +1,169 @@
+"""FAQ in private chats: any text outside a form is a question; a paginated topics menu;
+an honest "no answer" with the brief and a manager as the way forward."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from bot.texts import common as common_texts
+from bot.texts import faq as texts
+from faq import Entry, FaqIndex
+from faq.text import fold
+from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
+from handlers.filters import PRIVATE, ChatType, HasText, IsCommand
+from storage.outbox import OutboxRepo
+from storage.stats import StatsRepo
+
+MAX_QUESTION = 500
+PAGE_SIZE = 8
+PENDING = "ask"  # FSM data key of a question waiting for the user's confirmation
+
+
+def answer_view(entry: Entry, index: FaqIndex) -> tuple[str, InlineKeyboardMarkup]:
+    text = texts.ANSWER.format(question=hd.quote(entry.question), answer=hd.quote(entry.answer))
+    kb = InlineKeyboardBuilder()
+    for rel in entry.related[:4]:
+        if rel in index.corpus.by_id:
+            kb.button(text=index.corpus.by_id[rel].title, callback_data=FaqCb(id=rel))
+    kb.button(text=texts.BTN_BRIEF, callback_data=MenuCb(action="brief"))
+    kb.button(text=texts.BTN_TOPICS, callback_data=FaqPageCb(p=0))
+    kb.adjust(1)
+    return text[:4096], kb.as_markup()
+
+
+def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    entries = index.corpus.entries
+    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows = [[_button(e.title, FaqCb(id=e.id))] for e in entries[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+    nav = []
+    if page > 0:
+        nav.append(_button(texts.BTN_PREV, FaqPageCb(p=page - 1)))
+    if page < pages - 1:
+        nav.append(_button(texts.BTN_NEXT, FaqPageCb(p=page + 1)))
+    if nav:
+        rows.append(nav)
+    rows.append([_button(texts.BTN_BRIEF, MenuCb(action="brief")), _button(texts.BTN_MENU, MenuCb(action="home"))])
+    return texts.TOPICS.format(page=page + 1, pages=pages), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _button(text: str, cb: Any) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=cb.pack())
+
+
+async def on_question(
+    message: Message, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+) -> None:
+    text = (message.text or "").strip()
+    if len(text) > MAX_QUESTION:
+        await message.answer(texts.TOO_LONG.format(limit=MAX_QUESTION))
+        return
+    result = faq.search(text)
+    if result.entry is not None:
+        stats.faq_hit(result.entry.id)
+        body, markup = answer_view(result.entry, faq)
+        await message.answer(body, reply_markup=markup)
+        return
+    if text:
+        await stats.unanswered(" ".join(fold(text).split()), text)
+    kb = InlineKeyboardBuilder()
+    if result.suggestions:
+        for entry in result.suggestions[:3]:
+            kb.button(text=entry.title, callback_data=FaqCb(id=entry.id))
+        kb.button(text=texts.BTN_TOPICS, callback_data=FaqPageCb(p=0))
+        kb.adjust(1)
+        await message.answer(texts.UNSURE, reply_markup=kb.as_markup())
+        return
+    nonce = secrets.token_hex(4)
+    await state.update_data({PENDING: {"q": text, "n": nonce}})
+    kb.button(text=texts.BTN_ASK_MANAGER, callback_data=AskCb(a="ask", n=nonce))
+    kb.button(text=texts.BTN_BRIEF, callback_data=MenuCb(action="brief"))
+    kb.button(text=texts.BTN_TOPICS, callback_data=FaqPageCb(p=0))
+    kb.adjust(1)
+    await message.answer(texts.NO_ANSWER, reply_markup=kb.as_markup())
+
+
+async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, faq: FaqIndex, stats: StatsRepo) -> None:
+    entry = faq.corpus.by_id.get(callback_data.id)
+    if entry is None:  # removed from the corpus since, or forged
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    stats.faq_hit(entry.id)
+    body, markup = answer_view(entry, faq)
+    await bot.send_message(query.from_user.id, body, reply_markup=markup)
+
+
+async def on_page(query: CallbackQuery, callback_data: FaqPageCb, faq: FaqIndex) -> None:
+    await query.answer()
+    text, markup = topics_view(faq, callback_data.p)
+    if query.message is not None and callback_data.p != 0:
+        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+    else:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def cmd_topics(message: Message, faq: FaqIndex) -> None:
+    text, markup = topics_view(faq, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def menu_topics(query: CallbackQuery, bot: Bot, faq: FaqIndex) -> None:
+    await query.answer()
+    text, markup = topics_view(faq, 0)
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def on_ask(
+    query: CallbackQuery, callback_data: AskCb, bot: Bot, state: FSMContext, outbox: OutboxRepo,
+    delivery: Any = None,
+) -> None:
+    data = await state.get_data()
+    pending = data.get(PENDING)
+    if not pending or pending.get("n") != callback_data.n:
+        await query.answer(texts.ASK_STALE, show_alert=True)
+        return
+    await query.answer()
+    user = query.from_user
+    if callback_data.a == "ask":
+        name = hd.quote(user.full_name + (f", @{user.username}" if user.username else ""))
+        kb = InlineKeyboardBuilder()
+        kb.button(text=texts.BTN_ASK_SEND, callback_data=AskCb(a="send", n=callback_data.n))
+        kb.button(text=texts.BTN_ASK_CANCEL, callback_data=AskCb(a="no", n=callback_data.n))
+        kb.adjust(2)
+        await bot.send_message(
+            user.id, texts.ASK_CONFIRM.format(question=hd.quote(pending["q"]), name=name),
+            reply_markup=kb.as_markup(),
+        )
+        return
+    data.pop(PENDING, None)
+    await state.set_data(data)
+    if callback_data.a == "send":
+        payload = {"text": pending["q"], "tg_name": user.full_name, "username": user.username, "user_id": user.id}
+        await outbox.add("question", user_id=user.id, payload=payload)
+        if delivery is not None:
+            delivery.notify()
+        await bot.send_message(user.id, texts.ASK_SENT)
+    else:
+        await bot.send_message(user.id, texts.ASK_CANCELLED)
+
+
+def create_router() -> Router:
+    router = Router(name="faq")
+    router.message.filter(ChatType(PRIVATE))
+    router.callback_query.filter(ChatType(PRIVATE))
+    router.message.register(cmd_topics, Command("faq"))
+    router.callback_query.register(menu_topics, MenuCb.filter(F.action == "faq"))
+    router.callback_query.register(on_entry, FaqCb.filter())
+    router.callback_query.register(on_page, FaqPageCb.filter())
+    router.callback_query.register(on_ask, AskCb.filter())
+    router.message.register(on_question, StateFilter(None), HasText(), ~IsCommand())
+    return router
