@@ -16,6 +16,7 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from bot.delivery import OutboxWorker
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
+from bot.retention import RetentionJob
 from bot.settings import Settings
 from bot.texts import common as texts
 from faq import FaqIndex, get_index, load_corpus
@@ -27,6 +28,7 @@ from storage.fsm import SQLiteStorage, UserLockIsolation
 from storage.kv import AgencyChat, KVRepo
 from storage.leads import LeadsRepo
 from storage.outbox import OutboxRepo
+from storage.rights import RightsRepo
 from storage.stats import StatsRepo
 from storage.users import UsersRepo
 
@@ -61,6 +63,8 @@ class Services:
     delivery: OutboxWorker
     faq: FaqIndex
     maintenance: Maintenance
+    rights: RightsRepo
+    retention: RetentionJob
     in_flight: InFlight
     run_workers: bool = True
 
@@ -90,6 +94,8 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
         delivery=OutboxWorker(outbox, leads, agency_chat, settings),
         faq=FaqIndex.build(load_corpus(settings.faq_path)) if settings.faq_path else get_index(),
         maintenance=Maintenance(db, settings, users, stats),
+        rights=RightsRepo(db),
+        retention=RetentionJob(),
         in_flight=InFlight(),
         run_workers=run_workers,
     )
@@ -115,6 +121,7 @@ async def on_startup(services: Services, bot: Bot) -> None:
     if services.run_workers:
         services.delivery.start(bot)
         services.maintenance.start(bot)
+        services.retention.start(services)
 
 
 async def on_shutdown(services: Services) -> None:
@@ -122,6 +129,7 @@ async def on_shutdown(services: Services) -> None:
         log.warning("shutdown: %d updates still running after %.0fs", services.in_flight.count, SHUTDOWN_GRACE)
     await services.delivery.stop()
     await services.maintenance.stop()
+    await services.retention.stop()
     await services.stats.flush()
     await services.db.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import agency, brief, chat_member, common, fallback, faq
+from handlers import agency, brief, chat_member, common, fallback, rights, faq
 
 
 def build_routers() -> list[Router]:
@@ -13,6 +13,7 @@ def build_routers() -> list[Router]:
     return [
         agency.create_router(),
         chat_member.create_router(),
+        rights.create_router(),
         common.create_router(),
         brief.create_router(),
         faq.create_router(),
