@@ -70,12 +70,13 @@ class OutboxRepo:
                     (chat_id, message_id, utc_iso(), item["lead_id"]),
                 )
 
-    async def reschedule(self, item_id: int, delay: float, error: str) -> None:
-        """`error` is an error class/category, never a message text (it may quote user input)."""
+    async def reschedule(self, item_id: int, delay: float, error: str, *, now: float | None = None) -> None:
+        """`error` is an error class/category, never a message text (it may quote user input).
+        `now` is the clock the delay counts from (default: the wall clock)."""
         await self.db.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
             "WHERE id = ? AND status = 'pending'",
-            (time.time() + delay, error, item_id),
+            ((time.time() if now is None else now) + delay, error, item_id),
         )
 
     async def cancel(self, item_id: int, reason: str) -> None:

@@ -1,0 +1,406 @@
+"""The outbox worker: the only code that sends to the agency chat.
+
+Every entry in the `outbox` table is delivered at least once and, barring a crash in the few
+milliseconds between Telegram accepting a message and the `mark_sent` commit, exactly once.
+Nothing is dropped on an error: failures are rescheduled (see ERROR POLICY below); only
+entries that no longer make sense are cancelled (the lead was erased before its card went
+out, the card to edit was never delivered or can no longer be edited).
+
+Logs carry outbox/lead ids, entry kinds and error class names only: never a message text,
+never a Telegram error description (it may quote user input), never personal data.
+
+ERROR POLICY (per entry; "pause" = the whole worker waits, all sends share the chat):
+- TelegramRetryAfter            -> retry after exactly `retry_after` s; pause that long.
+- TelegramNetworkError / 5xx    -> retry after 1, 2, 4 ... 300 s (by the entry's attempts);
+                                   pause by consecutive network failures (same curve).
+- TelegramMigrateToChat         -> AgencyChat.migrate(new id), resend at once (same run);
+                                   a card_edit is cancelled instead (the card stayed behind in
+                                   the old group; its message id means nothing in the new one).
+- TelegramForbiddenError,
+  "chat not found"              -> retry every 10 min; pause 10 min; one ERROR log per hour.
+- card_edit: "not modified"     -> done (marked sent).
+- card_edit: "message to edit not found" / "can't be edited" -> cancelled, one WARNING.
+- other TelegramBadRequest / TelegramAPIError / unexpected exception
+                                -> retry every 10 min, ERROR log with the class name; the
+                                   other entries go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiosqlite
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import Message
+
+from bot.cards import render_lead_card, render_notice, render_question, render_redacted_card
+from bot.settings import Settings
+from storage.kv import AgencyChat
+from storage.leads import LeadsRepo
+from storage.outbox import OutboxRepo
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 20
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 300.0
+CHAT_RETRY = 600.0  # agency chat unreachable (bot removed, wrong id)
+CHAT_LOG_PERIOD = 3600.0
+SLOW_RETRY = 600.0  # other Bad Request / unexpected errors
+MAX_IDLE = 60.0  # re-check the table at least this often
+NO_PROGRESS_IDLE = 1.0  # floor of the idle delay when a run attempted nothing (no busy loop)
+LOOP_ERROR_PAUSE = 5.0
+STOP_GRACE = 10.0  # let an in-flight send finish (and be marked) before cancelling
+MAX_MIGRATIONS = 3
+
+EDIT_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+NOT_MODIFIED = "message is not modified"
+
+
+def backoff(attempts: int) -> float:
+    """1 s doubling per attempt, capped at 300 s."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(max(attempts, 0), 30))
+
+
+def is_chat_unavailable(exc: Exception) -> bool:
+    if isinstance(exc, TelegramForbiddenError):
+        return True
+    return isinstance(exc, TelegramBadRequest) and "chat not found" in exc.message.lower()
+
+
+class _Outcome(enum.Enum):
+    SENT = "sent"
+    DONE = "done"  # cancelled or rescheduled; go on with the next entry
+    HALT = "halt"  # the worker is paused (flood control, network, chat unreachable, stopping)
+
+
+class _Cancel(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Stopping(Exception):
+    pass
+
+
+class OutboxWorker:
+    def __init__(
+        self, outbox: OutboxRepo, leads: LeadsRepo, agency_chat: AgencyChat, settings: Settings,
+        *, batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.outbox = outbox
+        self.leads = leads
+        self.agency_chat = agency_chat
+        self.settings = settings
+        self.batch_size = batch_size
+        self.paused_until = 0.0  # wall clock; all sends wait until then
+        self._net_failures = 0
+        self._chat_error_logged_at: float | None = None
+        self._chat_unavailable = False
+        self._last_call: float | None = None  # monotonic, for pacing
+        self._attempted = 0
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- control -------------------------------------------------------------------
+    def notify(self) -> None:
+        """Something was enqueued: wake the loop (does not override a pause)."""
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Lift a pause (e.g. the bot was added back to the agency chat) and wake the loop."""
+        self.paused_until = 0.0
+        self._wake.set()
+
+    def start(self, bot: Bot) -> asyncio.Task[None]:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.run(bot), name="outbox-worker")
+        return self._task
+
+    async def stop(self) -> None:
+        """Ends run(): an in-flight send is allowed to finish and be marked (STOP_GRACE)."""
+        self._stop.set()
+        self._wake.set()
+        task = self._task
+        if task is None or task.done() or task is asyncio.current_task():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
+        except TimeoutError:
+            log.warning("delivery worker did not stop in %.0f s, cancelling", STOP_GRACE)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        except Exception as exc:  # noqa: BLE001 - the loop already logged it
+            log.error("delivery worker ended with %s", type(exc).__name__)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    # --- the loop ------------------------------------------------------------------
+    async def run(self, bot: Bot) -> None:
+        """Delivers until stop(): sleeps until the next due entry, a pause's end or notify()."""
+        if self._task is None:
+            self._task = asyncio.current_task()
+        log.info("delivery worker started")
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()  # before the run: a notify() during it is not lost
+                try:
+                    await self.run_once(bot)
+                    delay = await self._idle_delay()
+                except Exception as exc:  # noqa: BLE001 - e.g. the database is busy; keep going
+                    log.error("delivery worker: %s; retrying in %.0f s", type(exc).__name__, LOOP_ERROR_PAUSE)
+                    delay = LOOP_ERROR_PAUSE
+                if self._stop.is_set():
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+        finally:
+            log.info("delivery worker stopped")
+
+    async def _idle_delay(self) -> float:
+        now = time.time()
+        next_at = await self.outbox.next_due_at()
+        target = now + MAX_IDLE if next_at is None else next_at
+        delay = min(max(target, self.paused_until) - now, MAX_IDLE)
+        if self._attempted == 0:
+            delay = max(delay, NO_PROGRESS_IDLE)
+        return max(delay, 0.0)
+
+    async def run_once(self, bot: Bot, now: float | None = None) -> int:
+        """Processes every due entry once, oldest first; returns how many Telegram accepted.
+        `now` fixes the clock for this run (tests); by default the wall clock is used."""
+
+        def clock() -> float:
+            return time.time() if now is None else now
+
+        self._attempted = 0
+        if self.paused_until > clock():
+            return 0
+        sent = 0
+        seen: set[int] = set()
+        while not self._stop.is_set():
+            batch = [r for r in await self.outbox.due(clock(), limit=self.batch_size) if r["id"] not in seen]
+            if not batch:
+                break
+            for item in batch:
+                if self._stop.is_set():
+                    break
+                seen.add(item["id"])
+                self._attempted += 1
+                outcome = await self._deliver(bot, item, clock)
+                if outcome is _Outcome.SENT:
+                    sent += 1
+                elif outcome is _Outcome.HALT:
+                    return sent
+        return sent
+
+    # --- one entry -----------------------------------------------------------------
+    async def _deliver(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> _Outcome:
+        item_id, kind = item["id"], item["kind"]
+        try:
+            chat_id, message_id = await self._attempt(bot, item)
+        except _Stopping:
+            return _Outcome.HALT
+        except _Cancel as c:
+            await self.outbox.cancel(item_id, c.reason)
+            log.info("outbox %d (%s) cancelled: %s", item_id, kind, c.reason)
+            return _Outcome.DONE
+        except TelegramRetryAfter as exc:
+            t, delay = clock(), float(exc.retry_after)
+            await self.outbox.reschedule(item_id, delay, "TelegramRetryAfter", now=t)
+            self.paused_until = max(self.paused_until, t + delay)
+            log.warning("outbox %d (%s): flood control, all sends wait %.0f s", item_id, kind, delay)
+            return _Outcome.HALT
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            t = clock()
+            delay = backoff(item["attempts"])
+            await self.outbox.reschedule(item_id, delay, type(exc).__name__, now=t)
+            self._net_failures += 1
+            self.paused_until = max(self.paused_until, t + backoff(self._net_failures - 1))
+            log.warning("outbox %d (%s): %s, retry in %.0f s", item_id, kind, type(exc).__name__, delay)
+            return _Outcome.HALT
+        except TelegramAPIError as exc:
+            t = clock()
+            if is_chat_unavailable(exc):
+                await self.outbox.reschedule(item_id, CHAT_RETRY, type(exc).__name__, now=t)
+                self.paused_until = max(self.paused_until, t + CHAT_RETRY)
+                self._chat_unavailable = True
+                self._log_chat_unavailable(exc, t)
+                return _Outcome.HALT
+            # Anything else (a Bad Request we do not know, a 401/404/409): keep it, retry slowly.
+            await self.outbox.reschedule(item_id, SLOW_RETRY, type(exc).__name__, now=t)
+            log.error("outbox %d (%s): %s, kept queued, retry in %.0f s",
+                      item_id, kind, type(exc).__name__, SLOW_RETRY)
+            return _Outcome.DONE
+        except (aiosqlite.Error, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a rendering bug must not lose the entry
+            await self.outbox.reschedule(item_id, SLOW_RETRY, type(exc).__name__, now=clock())
+            log.error("outbox %d (%s): unexpected %s, kept queued, retry in %.0f s",
+                      item_id, kind, type(exc).__name__, SLOW_RETRY)
+            return _Outcome.DONE
+        # Telegram accepted it: record that at once, even if we are being cancelled right now.
+        await asyncio.shield(self._mark_sent(item, chat_id, message_id))
+        self._net_failures = 0
+        if self._chat_unavailable:
+            self._chat_unavailable = False
+            log.info("agency chat reachable again")
+        return _Outcome.SENT
+
+    async def _mark_sent(self, item: aiosqlite.Row, chat_id: int | None, message_id: int | None) -> None:
+        await self.outbox.mark_sent(item, chat_id, message_id)
+        if item["kind"] == "lead_card" and item["lead_id"] is not None:
+            # Erased while its card was in flight: the eraser saw no card to redact, so we do it.
+            lead = await self.leads.get(item["lead_id"])
+            if lead is not None and lead.status != "active":
+                await self.outbox.add("card_edit", lead_id=lead.id, user_id=lead.user_id)
+                self.notify()
+
+    async def _attempt(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
+        kind = item["kind"]
+        if kind == "lead_card":
+            lead = await self.leads.get(item["lead_id"]) if item["lead_id"] is not None else None
+            if lead is None:
+                raise _Cancel("lead_missing")
+            if lead.status != "active":
+                raise _Cancel("lead_erased")
+            msg = await self._send(bot, render_lead_card(lead, self.settings))
+            return msg.chat.id, msg.message_id
+        if kind == "card_edit":
+            return await self._edit_card(bot, item)
+        if kind in ("question", "notice"):
+            if not item["payload"]:
+                raise _Cancel("no_payload")
+            try:
+                payload = json.loads(item["payload"])
+            except ValueError:
+                raise _Cancel("bad_payload") from None
+            if not isinstance(payload, dict):
+                raise _Cancel("bad_payload")
+            text = render_question(payload) if kind == "question" else render_notice(payload, item["lead_id"])
+            msg = await self._send(bot, text)
+            return msg.chat.id, msg.message_id
+        raise _Cancel("unknown_kind")
+
+    async def _edit_card(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
+        lead = await self.leads.get(item["lead_id"]) if item["lead_id"] is not None else None
+        if lead is None:
+            raise _Cancel("lead_missing")
+        if lead.card_chat_id is None or lead.card_message_id is None:
+            raise _Cancel("card_not_delivered")
+        if lead.status != "active":
+            reason = "withdrawal"
+            if item["payload"]:
+                with contextlib.suppress(ValueError, AttributeError):
+                    reason = json.loads(item["payload"]).get("reason", reason)
+            text = render_redacted_card(lead.id, reason)
+        else:
+            text = render_lead_card(lead, self.settings)
+        chat_id, message_id = lead.card_chat_id, lead.card_message_id
+        try:
+            await self._call(
+                lambda cid: bot.edit_message_text(
+                    chat_id=cid, message_id=message_id, text=text, parse_mode=ParseMode.HTML
+                ),
+                chat_id,
+                follow_migration=False,
+            )
+        except TelegramMigrateToChat as exc:
+            # The card stayed in the old group; the same message id in the new supergroup is
+            # another message, so we must not edit there. Later sends follow the new id.
+            await self._migrated(chat_id, exc.migrate_to_chat_id)
+            log.warning("outbox %d: lead %d card is in a group that was upgraded, cannot be edited, cancelled",
+                        item["id"], lead.id)
+            raise _Cancel("card_chat_migrated") from None
+        except TelegramBadRequest as exc:
+            description = exc.message.lower()
+            if NOT_MODIFIED in description:
+                return chat_id, message_id
+            if any(s in description for s in EDIT_GONE):
+                # The deletion in SQLite stands; only the chat copy could not be redacted.
+                log.warning("outbox %d: lead %d card could not be edited (%s), cancelled",
+                            item["id"], lead.id, type(exc).__name__)
+                raise _Cancel("edit_impossible") from None
+            raise
+        return chat_id, message_id
+
+    async def _send(self, bot: Bot, text: str) -> Message:
+        chat_id = await self.agency_chat.get()
+        return await self._call(
+            lambda cid: bot.send_message(chat_id=cid, text=text, parse_mode=ParseMode.HTML), chat_id
+        )
+
+    async def _call(
+        self, call: Callable[[int], Awaitable[Any]], chat_id: int, *, follow_migration: bool = True
+    ) -> Any:
+        """One API call to `chat_id`, paced; follows a group->supergroup migration at once."""
+        for _ in range(MAX_MIGRATIONS):
+            await self._pace()
+            try:
+                return await call(chat_id)
+            except TelegramMigrateToChat as exc:
+                if not follow_migration:
+                    raise
+                chat_id = await self._migrated(chat_id, exc.migrate_to_chat_id)
+            finally:
+                self._last_call = time.monotonic()
+        await self._pace()
+        try:
+            return await call(chat_id)
+        finally:
+            self._last_call = time.monotonic()
+
+    async def _migrated(self, old_id: int, new_id: int) -> int:
+        if old_id == await self.agency_chat.get():
+            await self.agency_chat.migrate(new_id)
+            log.warning("agency chat %d was upgraded to supergroup %d; sending there from now on",
+                        old_id, new_id)
+        return new_id
+
+    async def _pace(self) -> None:
+        """Telegram allows ~20 messages a minute in a group: keep AGENCY_SEND_INTERVAL between calls."""
+        if self._stop.is_set():
+            raise _Stopping
+        interval = self.settings.agency_send_interval
+        if interval <= 0 or self._last_call is None:
+            return
+        wait = self._last_call + interval - time.monotonic()
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), wait)
+            if self._stop.is_set():
+                raise _Stopping
+
+    def _log_chat_unavailable(self, exc: Exception, t: float) -> None:
+        if self._chat_error_logged_at is not None and t - self._chat_error_logged_at < CHAT_LOG_PERIOD:
+            log.debug("agency chat still unreachable (%s)", type(exc).__name__)
+            return
+        self._chat_error_logged_at = t
+        configured = "is set" if self.settings.agency_chat_id else "is NOT set"
+        log.error(
+            "agency chat unreachable (%s): AGENCY_CHAT_ID %s; check that the bot is a member of "
+            "that chat. Lead cards and questions stay queued; retrying every %.0f min.",
+            type(exc).__name__, configured, CHAT_RETRY / 60,
+        )
