@@ -159,6 +159,9 @@ def render_mydata(data: UserData) -> str:
                     label=brief_texts.FIELD_LABELS[step], value=q(_value(step, draft.get(step)))))
         if draft.get("source"):
             lines.append(texts.MYDATA_DRAFT_SOURCE.format(source=q(str(draft["source"]))))
+        pending = draft.get("ask")
+        if isinstance(pending, dict) and pending.get("q"):
+            lines.append(texts.MYDATA_DRAFT_QUESTION.format(question=q(str(pending["q"]))))
         blocks.append(lines)
     if data.questions:
         blocks.append([texts.MYDATA_QUESTIONS, *(f"• {q(t)}" for t in data.questions)])

@@ -49,8 +49,9 @@ EVENT_NAMES = {
 }
 MYDATA_MARKETING_ON = "<b>Подписка на новости:</b> оформлена {since}. Отписаться: /unsubscribe"
 MYDATA_MARKETING_OFF = "<b>Подписка на новости:</b> нет"
-MYDATA_DRAFT = "<b>Незаконченный бриф</b> (удалится сам через несколько дней)"
+MYDATA_DRAFT = "<b>Текущий разговор</b> (незаконченный бриф удаляется сам через несколько дней)"
 MYDATA_DRAFT_SOURCE = "Источник перехода: {source}"
+MYDATA_DRAFT_QUESTION = "Вопрос, ещё не отправленный менеджеру: {question}"
 MYDATA_QUESTIONS = "<b>Вопросы менеджеру в очереди</b>"
 MYDATA_FOOTER = (
     "Исправить имя, телефон или e-mail последней заявки — кнопками ниже.\n"
