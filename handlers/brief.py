@@ -17,6 +17,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
     InaccessibleMessage,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     Message,
@@ -24,7 +25,6 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     User,
 )
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.consent import marketing_consent, pd_consent
@@ -34,6 +34,7 @@ from bot.texts import common as common_texts
 from bot.texts import consent as consent_texts
 from bot.validation import MAX_LINKS, Invalid, normalize_email, normalize_links, normalize_name, normalize_phone
 from handlers.callbacks import ConsentCb, MarketingCb, MenuCb, StepCb, SummaryCb
+from handlers.keyboards import button, grid, markup
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
 from storage.consent import ConsentRepo
 from storage.leads import LeadsRepo
@@ -95,32 +96,25 @@ def step_prompt(step: str, data: dict[str, Any]) -> tuple[str, InlineKeyboardMar
                 [KeyboardButton(text=texts.BTN_BACK)]]
         return text, ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=False,
                                          input_field_placeholder="+7 999 123-45-67")
-    kb = InlineKeyboardBuilder()
+    rows: list[list[InlineKeyboardButton]] = []
     if step in MULTI:
         chosen = set(data.get(step) or [])
-        for code, label in MULTI[step].items():
-            mark = texts.CHECK_ON if code in chosen else texts.CHECK_OFF
-            kb.button(text=mark + label, callback_data=StepCb(d=d, s=step, a="t", v=code))
-        kb.adjust(2)
-        kb.row(_btn(texts.BTN_DONE, StepCb(d=d, s=step, a="done")))
+        options = [
+            button((texts.CHECK_ON if code in chosen else texts.CHECK_OFF) + label,
+                   StepCb(d=d, s=step, a="t", v=code))
+            for code, label in MULTI[step].items()
+        ]
+        rows += grid(options, 2)
+        rows.append([button(texts.BTN_DONE, StepCb(d=d, s=step, a="done"))])
     elif step in PICK:
-        for code, label in PICK[step].items():
-            kb.button(text=label, callback_data=StepCb(d=d, s=step, a="p", v=code))
-        kb.adjust(1)
+        rows += [[button(label, StepCb(d=d, s=step, a="p", v=code))] for code, label in PICK[step].items()]
     nav = []
     if n > 1 or data.get("editing"):
-        nav.append(_btn(texts.BTN_BACK, StepCb(d=d, s=step, a="back")))
+        nav.append(button(texts.BTN_BACK, StepCb(d=d, s=step, a="back")))
     if step in OPTIONAL:
-        nav.append(_btn(texts.BTN_SKIP, StepCb(d=d, s=step, a="skip")))
-    if nav:
-        kb.row(*nav)
-    return text, kb.as_markup()
-
-
-def _btn(text: str, cb: StepCb | SummaryCb) -> Any:
-    from aiogram.types import InlineKeyboardButton
-
-    return InlineKeyboardButton(text=text, callback_data=cb.pack())
+        nav.append(button(texts.BTN_SKIP, StepCb(d=d, s=step, a="skip")))
+    rows.append(nav)
+    return text, markup(rows)
 
 
 def summary_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
@@ -130,35 +124,30 @@ def summary_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
         lines.append(f"<b>{texts.FIELD_LABELS[step]}:</b> {value}")
     lines.append(texts.SUMMARY_FOOTER)
     d = data["d"]
-    kb = InlineKeyboardBuilder()
-    for step in STEPS:
-        kb.button(text=texts.BTN_EDIT.format(label=texts.FIELD_LABELS[step]),
-                  callback_data=SummaryCb(d=d, a="edit", f=step))
-    kb.adjust(2)
-    kb.row(_btn(texts.BTN_SUBMIT, SummaryCb(d=d, a="submit")))
-    kb.row(_btn(texts.BTN_CANCEL, SummaryCb(d=d, a="cancel")))
-    return "\n".join(lines), kb.as_markup()
+    edits = [button(texts.BTN_EDIT.format(label=texts.FIELD_LABELS[step]), SummaryCb(d=d, a="edit", f=step))
+             for step in STEPS]
+    rows = [*grid(edits, 2), [button(texts.BTN_SUBMIT, SummaryCb(d=d, a="submit"))],
+            [button(texts.BTN_CANCEL, SummaryCb(d=d, a="cancel"))]]
+    return "\n".join(lines), markup(rows)
 
 
 def consent_view(settings: Settings) -> tuple[str, InlineKeyboardMarkup]:
     doc = pd_consent(settings)
-    kb = InlineKeyboardBuilder()
-    kb.button(text=consent_texts.BTN_AGREE, callback_data=ConsentCb(ok=1, v=doc.version))
-    kb.button(text=consent_texts.BTN_DECLINE, callback_data=ConsentCb(ok=0, v=doc.version))
-    kb.adjust(2)
-    return doc.text, kb.as_markup()
+    rows = [[button(consent_texts.BTN_AGREE, ConsentCb(ok=1, v=doc.version)),
+             button(consent_texts.BTN_DECLINE, ConsentCb(ok=0, v=doc.version))]]
+    return doc.text, markup(rows)
 
 
 async def show_step(bot: Bot, chat_id: int, step: str, data: dict[str, Any], prefix: str | None = None) -> None:
-    text, markup = step_prompt(step, data)
+    text, keyboard = step_prompt(step, data)
     if prefix:
         text = f"{prefix}\n\n{text}"
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    await bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 async def show_summary(bot: Bot, chat_id: int, data: dict[str, Any]) -> None:
-    text, markup = summary_view(data)
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    text, keyboard = summary_view(data)
+    await bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 async def reprompt(bot: Bot, chat_id: int, state: FSMContext, prefix: str | None = None) -> None:
@@ -197,8 +186,8 @@ async def start_brief(bot: Bot, chat_id: int, state: FSMContext, settings: Setti
     if await state.get_state() in (*STEP_OF, Brief.summary.state):
         await reprompt(bot, chat_id, state, texts.RESUME)
         return
-    text, markup = consent_view(settings)
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    text, keyboard = consent_view(settings)
+    await bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 async def cmd_brief(message: Message, bot: Bot, state: FSMContext, settings: Settings) -> None:
@@ -222,8 +211,8 @@ async def on_consent(
     doc = pd_consent(settings)
     if callback_data.v != doc.version:
         await query.answer()
-        text, markup = consent_view(settings)  # the wording changed: show the current one
-        await bot.send_message(chat_id, text, reply_markup=markup)
+        text, keyboard = consent_view(settings)  # the wording changed: show the current one
+        await bot.send_message(chat_id, text, reply_markup=keyboard)
         return
     await query.answer()
     await _drop_buttons(query)
@@ -390,9 +379,9 @@ async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, 
         chosen.remove(value) if value in chosen else chosen.append(value)
         await state.update_data({step: chosen})
         await query.answer()
-        _, markup = step_prompt(step, {**data, step: chosen})
+        _, keyboard = step_prompt(step, {**data, step: chosen})
         if query.message is not None and not isinstance(query.message, InaccessibleMessage):
-            await query.message.edit_reply_markup(reply_markup=markup)
+            await query.message.edit_reply_markup(reply_markup=keyboard)
     elif action == "done" and step in MULTI:
         if not data.get(step):
             await query.answer(texts.NEED_ONE, show_alert=True)
@@ -481,11 +470,9 @@ async def submit(
     await bot.send_message(user.id, texts.SUBMITTED.format(lead_id=lead_id, contact=hd.quote(contact)))
     if not await consent.is_subscribed(user.id):
         doc = marketing_consent(settings)
-        kb = InlineKeyboardBuilder()
-        kb.button(text=consent_texts.BTN_MARKETING_YES, callback_data=MarketingCb(ok=1))
-        kb.button(text=consent_texts.BTN_MARKETING_NO, callback_data=MarketingCb(ok=0))
-        kb.adjust(2)
-        await bot.send_message(user.id, doc.text, reply_markup=kb.as_markup())
+        rows = [[button(consent_texts.BTN_MARKETING_YES, MarketingCb(ok=1)),
+                 button(consent_texts.BTN_MARKETING_NO, MarketingCb(ok=0))]]
+        await bot.send_message(user.id, doc.text, reply_markup=markup(rows))
 
 
 async def on_marketing(

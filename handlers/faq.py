@@ -18,6 +18,7 @@ from bot.texts import faq as texts
 from faq import Entry, FaqIndex
 from faq.text import fold
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
+from handlers.keyboards import button as _button
 from handlers.filters import PRIVATE, ChatType, HasText, IsCommand
 from storage.outbox import OutboxRepo
 from storage.stats import StatsRepo
@@ -29,14 +30,10 @@ PENDING = "ask"  # FSM data key of a question waiting for the user's confirmatio
 
 def answer_view(entry: Entry, index: FaqIndex) -> tuple[str, InlineKeyboardMarkup]:
     text = texts.ANSWER.format(question=hd.quote(entry.question), answer=hd.quote(entry.answer))
-    kb = InlineKeyboardBuilder()
-    for rel in entry.related[:4]:
-        if rel in index.corpus.by_id:
-            kb.button(text=index.corpus.by_id[rel].title, callback_data=FaqCb(id=rel))
-    kb.button(text=texts.BTN_BRIEF, callback_data=MenuCb(action="brief"))
-    kb.button(text=texts.BTN_TOPICS, callback_data=FaqPageCb(p=0))
-    kb.adjust(1)
-    return text[:4096], kb.as_markup()
+    rows = [[_button(index.corpus.by_id[rel].title, FaqCb(id=rel))]
+            for rel in entry.related[:4] if rel in index.corpus.by_id]
+    rows += [[_button(texts.BTN_BRIEF, MenuCb(action="brief"))], [_button(texts.BTN_TOPICS, FaqPageCb(p=0))]]
+    return text[:4096], InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -53,10 +50,6 @@ def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
         rows.append(nav)
     rows.append([_button(texts.BTN_BRIEF, MenuCb(action="brief")), _button(texts.BTN_MENU, MenuCb(action="home"))])
     return texts.TOPICS.format(page=page + 1, pages=pages), InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def _button(text: str, cb: Any) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=cb.pack())
 
 
 async def on_question(

@@ -1,6 +1,7 @@
 """Keyboards shared by several routers."""
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.texts import common as texts
@@ -15,3 +16,17 @@ def main_menu(policy_url: str) -> InlineKeyboardMarkup:
     kb.button(text=texts.BTN_POLICY, url=policy_url)
     kb.adjust(1)
     return kb.as_markup()
+
+
+def button(text: str, cb: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=cb.pack())
+
+
+def grid(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i:i + width] for i in range(0, len(buttons), width)]
+
+
+def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    """Direct construction: InlineKeyboardBuilder.export() deep-copies every button (~2 ms per
+    keyboard here), too slow for a keyboard on every step of the brief."""
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])

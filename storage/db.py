@@ -116,18 +116,24 @@ class Database:
                 await conn.execute("COMMIT")
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """A single write statement in its own transaction; returns lastrowid."""
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, tuple(params))
+        """One write statement, atomic on its own (SQLite autocommit), serialised with the
+        transactions on this connection; one thread hop. Returns lastrowid."""
+        async with self._tx_lock:
+            cur = await self.conn.execute(sql, tuple(params))
             return cur.lastrowid or 0
 
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Like execute(), returning the number of rows changed."""
+        async with self._tx_lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return cur.rowcount
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, tuple(params))  # one thread hop, not three
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
 
 def split_sql(script: str) -> list[str]:

@@ -29,31 +29,53 @@ def _state_name(state: StateType) -> str | None:
 class SQLiteStorage(BaseStorage):
     """FSM state and data in the `fsm` table; a row lives only while it holds something."""
 
+    ABSENT_CACHE = 100_000
+
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(
             with_bot_id=True, with_business_connection_id=True, with_destiny=True
         )
+        # Keys known to have no row. Only this class inserts rows, and anyone else only deletes
+        # them, so "absent" can never go stale: most FAQ users then cost no query per update.
+        self._absent: dict[str, None] = {}
 
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
+    def _mark_absent(self, k: str) -> None:
+        if len(self._absent) >= self.ABSENT_CACHE:
+            self._absent.pop(next(iter(self._absent)))
+        self._absent[k] = None
+
     async def _row(self, key: StorageKey) -> Any:
-        return await self.db.fetchone("SELECT state, data FROM fsm WHERE key = ?", (self._key(key),))
+        k = self._key(key)
+        if k in self._absent:
+            return None
+        row = await self.db.fetchone("SELECT state, data FROM fsm WHERE key = ?", (k,))
+        if row is None:
+            self._mark_absent(k)
+        return row
 
     async def _write(self, key: StorageKey, column: str, value: str | None) -> None:
         k = self._key(key)
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                f"INSERT INTO fsm (key, bot_id, chat_id, user_id, {column}, updated_at) "
-                f"VALUES (?, ?, ?, ?, ?, ?) "
-                f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
-                f"updated_at = excluded.updated_at",
-                (k, key.bot_id, key.chat_id, key.user_id, value, time.time()),
-            )
-            await conn.execute(
-                "DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'", (k,)
-            )
+        empty = value is None or value == "{}"
+        if empty and k in self._absent:
+            return  # clearing what does not exist
+        self._absent.pop(k, None)
+        # Single statements (each atomic) under the connection's write lock: one thread hop
+        # for the common case instead of BEGIN/INSERT/DELETE/COMMIT.
+        await self.db.execute(
+            f"INSERT INTO fsm (key, bot_id, chat_id, user_id, {column}, updated_at) "
+            f"VALUES (?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
+            f"updated_at = excluded.updated_at",
+            (k, key.bot_id, key.chat_id, key.user_id, value, time.time()),
+        )
+        if empty and await self.db.write(
+            "DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'", (k,)
+        ):
+            self._mark_absent(k)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._write(key, "state", _state_name(state))

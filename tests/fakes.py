@@ -17,6 +17,7 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response
+from bot.session import pin_response_type
 from aiogram.types import (
     CallbackQuery,
     Chat,
@@ -130,10 +131,12 @@ class FakeSession(BaseSession):
                 params["migrate_to_chat_id"] = injected.migrate_to_chat_id
             if params:
                 body["parameters"] = params
+            pin_response_type(method.__returning__)
             self.check_response(bot=bot, method=method, status_code=injected.error_code or 400,
                                 content=json.dumps(body))
             raise AssertionError("check_response should have raised")  # pragma: no cover
         result = self._result(bot, name, method)
+        pin_response_type(method.__returning__)  # as the production session does
         response = Response[method.__returning__](ok=True, result=result)  # type: ignore[name-defined]
         return response.result
 
