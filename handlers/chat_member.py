@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from aiogram import Router
-from aiogram.filters import KICKED, LEFT, MEMBER, ChatMemberUpdatedFilter
+from aiogram.filters import ADMINISTRATOR, KICKED, LEFT, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
+from bot.delivery import OutboxWorker
 from handlers.filters import PRIVATE, ChatType
 from storage.kv import AgencyChat
 from storage.users import UsersRepo
@@ -27,6 +28,13 @@ async def bot_removed(event: ChatMemberUpdated, agency_chat: AgencyChat) -> None
         log.error("the bot was removed from the agency chat; lead cards stay queued until it is back")
 
 
+async def bot_added(event: ChatMemberUpdated, agency_chat: AgencyChat, delivery: OutboxWorker) -> None:
+    """Back in the agency chat: deliver what queued up now, not at the next slow retry."""
+    if event.chat.id == await agency_chat.get():
+        log.info("the bot is back in the agency chat; resuming delivery")
+        delivery.resume()
+
+
 def create_router() -> Router:
     router = Router(name="chat_member")
     router.my_chat_member.register(
@@ -37,5 +45,8 @@ def create_router() -> Router:
     )
     router.my_chat_member.register(
         bot_removed, ChatMemberUpdatedFilter(member_status_changed=KICKED | LEFT)
+    )
+    router.my_chat_member.register(
+        bot_added, ChatMemberUpdatedFilter(member_status_changed=(KICKED | LEFT) >> (MEMBER | ADMINISTRATOR))
     )
     return router

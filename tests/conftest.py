@@ -24,6 +24,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         agency_chat_id=AGENCY_CHAT_ID,
         db_path=tmp_path / "bot.sqlite3",
         flood_limit=1000,
+        agency_send_interval=0,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)
