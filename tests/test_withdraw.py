@@ -17,7 +17,7 @@ from handlers.brief import STEPS
 from handlers.callbacks import WithdrawCb
 from storage.leads import PERSONAL_FIELDS
 from tests import fakes
-from tests.brief_flow import ANSWERS, button, consent, last_text, submit_brief
+from tests.brief_flow import ANSWERS, button, consent, fill_to_summary, last_text, submit_brief
 from tests.conftest import AGENCY_CHAT_ID, Harness, make_settings
 
 OTHER = fakes.user(2002, first_name="Борис", username="boris_b")
@@ -416,3 +416,15 @@ async def test_withdraw_from_the_agency_chat_does_nothing(harness: Harness) -> N
     group = fakes.group_chat(AGENCY_CHAT_ID)
     await h.feed(fakes.message("/withdraw", chat=group))
     assert dump(db_file(h)) == before
+
+
+async def test_old_submit_button_after_withdraw_creates_nothing(harness: Harness) -> None:
+    h = harness
+    calls = await fill_to_summary(h)
+    submit_data = button(calls, "Отправить")
+    await withdraw(h)
+    calls = await h.press(submit_data)
+    assert h.answers(calls)
+    assert (await h.services.db.fetchone("SELECT COUNT(*) FROM leads"))[0] == 0
+    assert await h.services.outbox.pending() == []
+    assert find_in_file(db_file(h), NEEDLES) == []
