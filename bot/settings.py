@@ -37,8 +37,8 @@ class Settings(BaseSettings):
 
     # Polling and workers.
     tasks_concurrency_limit: int = Field(64, ge=1)
-    flood_limit: int = Field(8, ge=1, description="messages per flood window per user")
-    flood_window: float = Field(5.0, gt=0)
+    flood_limit: int = Field(20, ge=1, description="updates per flood window per user")
+    flood_window: float = Field(10.0, gt=0)
     agency_send_interval: float = Field(3.0, ge=0, description="seconds between sends to the agency chat")
 
     @field_validator("telegram_api_url")

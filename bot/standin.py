@@ -77,6 +77,27 @@ class BotAPIStandIn:
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self.push_update(message=msg)
 
+    def push_callback(self, user_id: int, data: str, message_id: int = 1, first_name: str = "Иван",
+                      username: str | None = "ivan") -> int:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if username:
+            user["username"] = username
+        query = {
+            "id": str(next(self._update_ids) * 1000), "from": user, "chat_instance": "ci", "data": data,
+            "message": {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
+                        "chat": {"id": user_id, "type": "private", "first_name": first_name}, "text": "…"},
+        }
+        return self.push_update(callback_query=query)
+
+    def push_contact(self, user_id: int, phone: str, contact_user_id: int | None, first_name: str = "Иван") -> int:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        msg = {"message_id": next(self._message_ids), "date": int(time.time()), "from": user,
+               "chat": {"id": user_id, "type": "private", "first_name": first_name}, "contact": contact}
+        return self.push_update(message=msg)
+
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
