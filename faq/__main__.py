@@ -2,7 +2,8 @@
 
     python -m faq ask [--json] [--path FILE] [QUESTION ...]   (stdin, one per line, if none)
     python -m faq check [--path FILE]
-    python -m faq eval [--path FILE] [--questions FILE] [--split tune|test|all] [-v]
+    python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE]
+                       [--split tune|test|fresh|dev|holdout|all] [-v]
 """
 
 from __future__ import annotations
@@ -70,14 +71,16 @@ def cmd_check(ns: argparse.Namespace) -> int:
 
 
 def cmd_eval(ns: argparse.Namespace) -> int:
-    from .evaluation import evaluate, load_eval
+    from .evaluation import SPLITS, evaluate, load_all
 
     index = _load_index(ns.path)
-    items = load_eval(ns.questions)
+    items = load_all(ns.questions, ns.holdout)
     present = {it.split for it in items}
-    order = ["tune", "test", "fresh"]
-    splits = [s for s in order if s in present] + sorted(present - set(order))
+    splits = [s for s in SPLITS if s in present] + sorted(present - set(SPLITS))
     if ns.split != "all":
+        if ns.split not in present:
+            print(f"no questions in split '{ns.split}'", file=sys.stderr)
+            return 1
         splits = [ns.split]
     for split in splits:
         rep = evaluate(index, items, split)
@@ -105,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("eval", help="accuracy on the labelled eval set")
     e.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
     e.add_argument("--questions", help="eval YAML (default: tests/faq_eval/questions.yaml)")
-    e.add_argument("--split", default="all", choices=["tune", "test", "fresh", "all"])
+    e.add_argument("--holdout", help="blind split YAML (default: tests/faq_eval/holdout.yaml)")
+    e.add_argument("--split", default="all", choices=["tune", "test", "fresh", "dev", "holdout", "all"])
     e.add_argument("-v", "--verbose", action="store_true", help="list failures")
     e.set_defaults(func=cmd_eval)
 

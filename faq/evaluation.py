@@ -9,9 +9,14 @@ import yaml
 
 from .search import FaqIndex
 
-__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "load_eval", "evaluate"]
+__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "HOLDOUT_PATH", "SPLITS", "load_eval",
+           "load_all", "evaluate"]
 
 DEFAULT_EVAL_PATH = Path(__file__).resolve().parent.parent / "tests" / "faq_eval" / "questions.yaml"
+# Blind split: a bare list of {q, id} (no split key), written by someone who never saw the
+# corpus phrasings or the search code; all its rows get the split name "holdout".
+HOLDOUT_PATH = DEFAULT_EVAL_PATH.with_name("holdout.yaml")
+SPLITS = ("tune", "test", "fresh", "dev", "holdout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +51,22 @@ class EvalReport:
                 f"= {self.rejection:.1%}")
 
 
-def load_eval(path: Path | str | None = None) -> list[EvalItem]:
+def load_eval(path: Path | str | None = None, split: str | None = None) -> list[EvalItem]:
+    """Rows ``{q, id, split}``; ``split`` is the default for rows without one."""
     p = Path(path) if path is not None else DEFAULT_EVAL_PATH
-    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    data = yaml.safe_load(p.read_text(encoding="utf-8")) or []
     items = []
     for row in data:
-        items.append(EvalItem(q=str(row["q"]), id=row.get("id"), split=str(row["split"])))
+        items.append(EvalItem(q=str(row["q"]), id=row.get("id"), split=str(row.get("split") or split)))
+    return items
+
+
+def load_all(path: Path | str | None = None, holdout: Path | str | None = None) -> list[EvalItem]:
+    """The labelled set plus the blind holdout split (if its file exists)."""
+    items = load_eval(path)
+    h = Path(holdout) if holdout is not None else HOLDOUT_PATH
+    if h.exists():
+        items += load_eval(h, split="holdout")
     return items
 
 

@@ -1,9 +1,10 @@
-"""Accuracy floors on the labelled eval set (tests/faq_eval/questions.yaml).
+"""Accuracy floors on the labelled eval sets (tests/faq_eval/).
 
 Floors are a little below the figures actually reached; see the figures with
-``python -m faq eval``.  ``tune`` was used for calibration; ``test`` was written
-before tuning (and looked at once after the first round); ``fresh`` was written
-before the second tuning round and never used for tuning.
+``python -m faq eval``.  ``tune``, ``test``, ``fresh`` and ``dev`` (questions.yaml)
+have all been looked at during tuning.  ``holdout`` (holdout.yaml) is the blind
+split: written by someone who never saw the corpus phrasings or the search, run
+once after tuning was committed; its floors are the figures of that single run.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from faq.evaluation import DEFAULT_EVAL_PATH, evaluate, load_eval
 
 # split: (min top-1 accuracy on answerable, min share of unanswerable rejected)
 FLOORS = {
-    "tune": (0.95, 0.97),
-    "test": (0.92, 0.95),
-    "fresh": (0.85, 0.94),
+    "tune": (0.98, 0.98),
+    "test": (0.98, 0.97),
+    "fresh": (0.97, 0.97),
+    "dev": (0.96, 0.96),
 }
 
 
@@ -32,14 +34,14 @@ def index():
 
 
 def test_eval_set_shape(items):
-    assert len(items) >= 220
+    assert len(items) >= 600
     unanswerable = [i for i in items if i.id is None]
-    assert len(unanswerable) >= 60
+    assert len(unanswerable) >= 150
     corpus = load_corpus()
     for it in items:
         assert it.split in FLOORS
         assert it.id is None or it.id in corpus.by_id, it
-    for split in ("tune", "test"):
+    for split in ("tune", "test", "dev"):
         assert sum(1 for i in items if i.split == split) >= 100
     qs = [i.q.casefold() for i in items]
     assert len(qs) == len(set(qs)), "duplicate questions"

@@ -147,7 +147,7 @@ def test_non_string_input(index):
 
 
 def test_unsure_band_gives_suggestions(index):
-    r = index.search("зачем вообще идти в соцсети с бизнесом")
+    r = index.search("есть ли смысл в смм для b2b")
     assert r.status == "unsure"
     assert r.entry is None and 1 <= len(r.suggestions) <= 3
     assert index.suggest_threshold <= r.score < index.answer_threshold
@@ -182,3 +182,68 @@ def test_small_custom_corpus():
     assert idx.search("как ухаживать за кошкой").entry.id == "cats"
     assert idx.search("выгуливать собаку").entry.id == "dogs"
     assert idx.search("погода").entry is None
+
+
+# --- generalisation mechanisms (third round) ---------------------------------
+
+def test_weak_intent_words():
+    # pronouns / question words become low-weight pseudo terms instead of vanishing
+    assert [s.terms[0] for s in analyze("кто вы")] == ["~кто", "~вы"]
+    assert [s.terms[0] for s in analyze("отзывы о kosmmos")] == ["отзыв", "kosmmos", "~вы"]
+    assert [s.terms[0] for s in analyze("расскажите о себе")] == ["~вы"]
+
+
+@pytest.mark.parametrize("q", ["кто", "где?", "мне", "ты кто"])
+def test_single_weak_word_is_not_a_question(index, q):
+    assert index.search(q).status == "none"
+
+
+@pytest.mark.parametrize("q,want", [
+    ("кто вы вообще", "about"),
+    ("отзывы о kosmmos", "reviews"),
+    ("дайте ваш телефон", "contacts"),
+    ("что вы храните про меня", "privacy_data_collected"),
+    ("где хранятся мои данные", "privacy_third_parties"),
+])
+def test_pronoun_intents(index, q, want):
+    assert top(index, q) == want
+
+
+@pytest.mark.parametrize("q,want", [
+    ("скока стоит вести инсту", "pricing"),
+    ("чё по ценам", "pricing"),
+    ("почем ведение тг", "pricing"),
+    ("кто такой smm-шник", "what_is_smm_manager"),
+    ("клиент написал гадость в комментах", "goal_negative_reviews"),
+    ("коллаба с другим брендом", "goal_cross_marketing"),
+    ("о нашей кофейне никто не знает", "goal_reach"),
+])
+def test_slang_and_colloquial(index, q, want):
+    assert top(index, q) == want
+
+
+def test_prefix_match_for_derivations(index):
+    # "расшифруйте" -> stem "расшифр", a prefix of the known "расшифровк"
+    assert index._prefix_match("расшифр") is not None
+    assert top(index, "смм расшифруйте плиз") == "what_is_smm"
+
+
+def test_filler_words_do_not_match(index):
+    assert top(index, "что такое кросс маркетинг простыми словами") == "goal_cross_marketing"
+    for q in ("спасибо большое", "спасибо, до свидания", "ок спс", "доброе утро"):
+        assert index.search(q).entry is None, q
+
+
+@pytest.mark.parametrize("q", [
+    "как запустить рекламу в google ads", "настроить гугл эдс", "как написать бота на python",
+    "ошибка в коде javascript", "как связаться с поддержкой вконтакте", "как восстановить пароль от вк",
+    "вакансии смм", "у вас есть вакансии", "сколько получает смм менеджер", "как накрутить подписчиков",
+    "сколько стоит iphone", "как поменять колесо",
+])
+def test_more_offtopic_rejected(index, q):
+    assert index.search(q).entry is None, (q, index.search(q))
+
+
+def test_hiring_through_social_networks_still_answered(index):
+    assert top(index, "разместить вакансию в соцсетях") == "goal_hiring"
+    assert top(index, "вакансия в соцсетях работает?") == "goal_hiring"
