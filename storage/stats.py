@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from storage.clock import utc_iso
 from storage.db import Database
 
 UNANSWERED_MAX_CHARS = 300
+# Unanswered questions are kept as text for the agency, so scrub what identifies a person.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s()\-]{5,}\d")
+_HANDLE = re.compile(r"(?<!\w)@\w{3,}")
+
+
+def scrub(text: str) -> str:
+    """Masks e-mails, phone-like digit runs and @usernames in a free-text question."""
+    text = _EMAIL.sub("[e-mail]", text)
+    text = _PHONE.sub("[телефон]", text)
+    return _HANDLE.sub("[@ник]", text)
 
 
 class StatsRepo:
@@ -47,7 +59,9 @@ class StatsRepo:
         return {r["entry_id"]: r["count"] for r in rows}
 
     async def unanswered(self, norm: str, text: str) -> None:
+        """Counts a question the FAQ could not answer: text and count only, scrubbed."""
         now = utc_iso()
+        norm, text = scrub(norm), scrub(text)
         await self.db.execute(
             "INSERT INTO faq_unanswered (norm, text, count, first_seen, last_seen) "
             "VALUES (?, ?, 1, ?, ?) ON CONFLICT(norm) DO UPDATE SET "

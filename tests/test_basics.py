@@ -133,3 +133,22 @@ async def test_bot_back_in_agency_chat_resumes_delivery(harness: Harness) -> Non
     )
     await harness.feed(event)
     assert worker.paused_until == 0
+
+
+async def test_forbidden_reply_marks_prospect_inactive(harness: Harness) -> None:
+    from tests.brief_flow import consent
+
+    await consent(harness)  # the user has a draft, so there is something to mark
+    harness.session.forbidden("sendMessage", chat_id=harness.user.id)
+    await harness.send("Кофейня")
+    assert await harness.services.users.is_inactive(harness.user.id)
+
+
+def test_unanswered_questions_are_scrubbed() -> None:
+    from storage.stats import scrub
+
+    text = "позвоните мне +7 (999) 123-45-67 или 89991234567, почта ivan.petrov@mail.ru, тг @ivan_p"
+    out = scrub(text)
+    for secret in ("999", "ivan.petrov", "@ivan_p", "mail.ru"):
+        assert secret not in out
+    assert scrub("сколько стоит smm в 2025 году") == "сколько стоит smm в 2025 году"
