@@ -74,13 +74,26 @@ async def run_polling(settings: Settings) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from bot import sandbox
+
     parser = argparse.ArgumentParser(prog="python -m bot", description="kosmmos Telegram bot")
-    parser.add_argument("mode", nargs="?", default="run", choices=["run"], help="run: long polling")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "mode", nargs="?", default="run", choices=["run", "sandbox"],
+        help="run: long polling (default); sandbox: the bot in this terminal, no Telegram, no settings",
+    )
+    sandbox.add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.mode == "run" and (args.script is not None or args.fresh or args.db is not None):
+        parser.error("--script, --db and --fresh are sandbox options: python -m bot sandbox ...")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    parse_args(argv)
+    args = parse_args(argv)
+    if args.mode == "sandbox":
+        from bot import sandbox
+
+        return sandbox.main(args)
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -24,12 +24,21 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None  # what the stand-in answered (e.g. the sent Message, with its message_id)
 
 
 class BotAPIStandIn:
-    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    """`per_chat_message_ids=True` numbers messages per chat (1, 2, 3 ... in each chat, as
+    Telegram does in supergroups) instead of one counter shared by all chats: the numbers of
+    one chat then do not depend on how its sends interleave with another chat's (the sandbox
+    relies on that for a deterministic transcript)."""
+
+    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0, *,
+                 per_chat_message_ids: bool = False) -> None:
         self.token = token
         self.host, self.port = host, port
+        self.per_chat_message_ids = per_chat_message_ids
+        self._chat_message_ids: dict[int, itertools.count[int]] = {}
         self.calls: list[Call] = []
         self.listeners: list[Callable[[Call], None]] = []
         self._updates: list[dict[str, Any]] = []
@@ -54,6 +63,8 @@ class BotAPIStandIn:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        # End pending long polls now: the server would otherwise wait out their timeout.
+        self._new_updates.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -63,29 +74,41 @@ class BotAPIStandIn:
         self._new_updates.set()
         return update_id
 
+    def next_message_id(self, chat_id: int) -> int:
+        """The id of the next message in `chat_id` (one shared counter unless per_chat_message_ids)."""
+        if not self.per_chat_message_ids:
+            return next(self._message_ids)
+        return next(self._chat_message_ids.setdefault(int(chat_id), itertools.count(1)))
+
     def push_text(self, user_id: int, text: str, first_name: str = "Иван",
-                  username: str | None = "ivan") -> int:
+                  username: str | None = "ivan", chat: dict[str, Any] | None = None) -> int:
+        """A text message from `user_id`; in their private chat unless `chat` is given
+        (e.g. {"id": -100..., "type": "supergroup", "title": "..."} for a group)."""
         user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
         if username:
             user["username"] = username
+        chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
         msg: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": first_name},
-            "from": user, "text": text,
+            "message_id": self.next_message_id(chat["id"]), "date": int(time.time()),
+            "chat": chat, "from": user, "text": text,
         }
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self.push_update(message=msg)
 
     def push_callback(self, user_id: int, data: str, message_id: int = 1, first_name: str = "Иван",
-                      username: str | None = "ivan") -> int:
+                      username: str | None = "ivan", chat: dict[str, Any] | None = None,
+                      message_text: str = "…") -> int:
+        """A button press on the bot's message `message_id` (in the user's private chat unless
+        `chat` is given)."""
         user = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
+        chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
         query = {
             "id": str(next(self._update_ids) * 1000), "from": user, "chat_instance": "ci", "data": data,
             "message": {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
-                        "chat": {"id": user_id, "type": "private", "first_name": first_name}, "text": "…"},
+                        "chat": chat, "text": message_text},
         }
         return self.push_update(callback_query=query)
 
@@ -94,7 +117,7 @@ class BotAPIStandIn:
         contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
         if contact_user_id is not None:
             contact["user_id"] = contact_user_id
-        msg = {"message_id": next(self._message_ids), "date": int(time.time()), "from": user,
+        msg = {"message_id": self.next_message_id(user_id), "date": int(time.time()), "from": user,
                "chat": {"id": user_id, "type": "private", "first_name": first_name}, "contact": contact}
         return self.push_update(message=msg)
 
@@ -141,10 +164,11 @@ class BotAPIStandIn:
         if method.lower() == "getupdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         call = Call(method, params)
+        call.result = self._result(method, params)
         self.calls.append(call)
         for listener in self.listeners:
             listener(call)
-        return web.json_response({"ok": True, "result": self._result(method, params)})
+        return web.json_response({"ok": True, "result": call.result})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -171,12 +195,21 @@ class BotAPIStandIn:
         if m in ("sendmessage", "senddocument", "editmessagetext"):
             chat_id = params.get("chat_id", 0)
             chat_type = "private" if int(chat_id) > 0 else "supergroup"
-            message_id = params.get("message_id") or next(self._message_ids)
-            return {
+            message_id = params.get("message_id") or self.next_message_id(int(chat_id))
+            message = {
                 "message_id": message_id, "date": int(time.time()),
                 "chat": {"id": chat_id, "type": chat_type}, "from": BOT_USER,
                 "text": params.get("text", ""),
             }
+            document = params.get("document")
+            if m == "senddocument" and isinstance(document, dict):
+                content = document.get("content") or b""
+                message.pop("text")
+                message["document"] = {"file_id": f"doc{message_id}", "file_unique_id": f"doc{message_id}",
+                                       "file_name": document.get("filename"), "file_size": len(content)}
+                if params.get("caption"):
+                    message["caption"] = params["caption"]
+            return message
         return True
 
 
