@@ -1,8 +1,9 @@
 """FAQ search benchmark.  Run:  .venv/bin/python bench/faq_bench.py [--reps N]
 
 Prints corpus load / index build time, per-query latency (p50/p99) on the real
-corpus with the eval questions, the same on a synthetic 10,000-entry corpus
-generated from the real one by varying words, and the peak RSS.
+corpus with the eval questions (scored anew; repeated; first pass), the same on a
+synthetic 10,000-entry corpus generated from the real one by varying words, and the
+peak RSS.
 Timings are informative only (never asserted in tests).
 """
 
@@ -62,23 +63,42 @@ def synthetic_corpus(base: Corpus, n: int, seed: int = 7) -> Corpus:
     return Corpus.from_entries(entries)
 
 
-def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float, float, float, float]:
-    """Returns (cold p50, cold p99, warm p50, warm p99) in milliseconds.
+def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float, ...]:
+    """Returns (cold p50, cold p99, scoring p50, scoring p99, warm p50, warm p99) in ms.
 
-    cold: first pass (normalisation/fuzzy caches empty); warm: later passes.
+    cold: first pass (normalisation/fuzzy caches empty); scoring: later passes with the
+    per-query caches of the index (resolved terms, ranking) cleared before every pass, so
+    every query is scored again (word-level caches stay warm, as in a running bot);
+    warm: later passes with every cache warm (a repeated question).
     """
     cold: list[float] = []
     for q in queries:
         t0 = time.perf_counter()
         index.search(q)
         cold.append((time.perf_counter() - t0) * 1000)
+    scoring: list[float] = []
+    for _ in range(reps):
+        index._resolve_cached.cache_clear()
+        index._rank_cached.cache_clear()
+        for q in queries:
+            t0 = time.perf_counter()
+            index.search(q)
+            scoring.append((time.perf_counter() - t0) * 1000)
     warm: list[float] = []
     for _ in range(reps):
         for q in queries:
             t0 = time.perf_counter()
             index.search(q)
             warm.append((time.perf_counter() - t0) * 1000)
-    return pct(cold, 50), pct(cold, 99), pct(warm, 50), pct(warm, 99)
+    return (pct(cold, 50), pct(cold, 99), pct(scoring, 50), pct(scoring, 99),
+            pct(warm, 50), pct(warm, 99))
+
+
+def report(n_queries: int, reps: int, r: tuple[float, ...]) -> str:
+    c50, c99, s50, s99, w50, w99 = r
+    return (f"  {n_queries} eval queries x {reps} reps: scoring p50 {s50:.3f} ms, p99 {s99:.3f} ms "
+            f"(repeated question, all caches warm: p50 {w50:.3f}, p99 {w99:.3f}; "
+            f"first pass, cold caches: p50 {c50:.3f}, p99 {c99:.3f})")
 
 
 def main() -> None:
@@ -96,9 +116,7 @@ def main() -> None:
     queries = [it.q for it in load_eval()]
     print(f"real corpus: {len(corpus.entries)} entries; load {t_load:.1f} ms, build {t_build:.1f} ms "
           f"(load+build {t_load + t_build:.1f} ms)")
-    c50, c99, w50, w99 = bench_queries(index, queries, ns.reps)
-    print(f"  {len(queries)} eval queries x {ns.reps} reps: "
-          f"p50 {w50:.3f} ms, p99 {w99:.3f} ms (first pass, cold caches: p50 {c50:.3f}, p99 {c99:.3f})")
+    print(report(len(queries), ns.reps, bench_queries(index, queries, ns.reps)))
 
     t0 = time.perf_counter()
     syn = synthetic_corpus(corpus, ns.synthetic)
@@ -109,9 +127,7 @@ def main() -> None:
     print(f"synthetic corpus: {len(syn.entries)} entries; generated in {t_gen:.0f} ms, "
           f"build {t_sbuild:.0f} ms, vocabulary {len(syn_index._idf)} stems")
     reps = max(3, ns.reps // 10)
-    c50, c99, w50, w99 = bench_queries(syn_index, queries, reps)
-    print(f"  {len(queries)} eval queries x {reps} reps: "
-          f"p50 {w50:.3f} ms, p99 {w99:.3f} ms (first pass, cold caches: p50 {c50:.3f}, p99 {c99:.3f})")
+    print(report(len(queries), reps, bench_queries(syn_index, queries, reps)))
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rss_mb = rss / 1024 if sys.platform != "darwin" else rss / 1024 / 1024

@@ -2,8 +2,8 @@
 
     python -m faq ask [--json] [--path FILE] [QUESTION ...]   (stdin, one per line, if none)
     python -m faq check [--path FILE]
-    python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE]
-                       [--split tune|test|fresh|dev|holdout|all] [-v]
+    python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] [--holdout2 FILE]
+                       [--split tune|test|fresh|dev|ctx|holdout|holdout2|all] [-v]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .corpus import CorpusError, load_corpus
+from .evaluation import SPLITS
 from .search import FaqIndex
 
 
@@ -74,7 +75,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
     from .evaluation import SPLITS, evaluate, load_all
 
     index = _load_index(ns.path)
-    items = load_all(ns.questions, ns.holdout)
+    items = load_all(ns.questions, ns.holdout, ns.holdout2)
     present = {it.split for it in items}
     splits = [s for s in SPLITS if s in present] + sorted(present - set(SPLITS))
     if ns.split != "all":
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
     e.add_argument("--questions", help="eval YAML (default: tests/faq_eval/questions.yaml)")
     e.add_argument("--holdout", help="blind split YAML (default: tests/faq_eval/holdout.yaml)")
-    e.add_argument("--split", default="all", choices=["tune", "test", "fresh", "dev", "holdout", "all"])
+    e.add_argument("--holdout2", help="second blind split YAML (default: tests/faq_eval/holdout2.yaml)")
+    e.add_argument("--split", default="all", choices=[*SPLITS, "all"])
     e.add_argument("-v", "--verbose", action="store_true", help="list failures")
     e.set_defaults(func=cmd_eval)
 

@@ -9,14 +9,17 @@ import yaml
 
 from .search import FaqIndex
 
-__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "HOLDOUT_PATH", "SPLITS", "load_eval",
+__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "HOLDOUT_PATH", "HOLDOUT2_PATH", "SPLITS",
+           "load_eval",
            "load_all", "evaluate"]
 
 DEFAULT_EVAL_PATH = Path(__file__).resolve().parent.parent / "tests" / "faq_eval" / "questions.yaml"
 # Blind split: a bare list of {q, id} (no split key), written by someone who never saw the
 # corpus phrasings or the search code; all its rows get the split name "holdout".
 HOLDOUT_PATH = DEFAULT_EVAL_PATH.with_name("holdout.yaml")
-SPLITS = ("tune", "test", "fresh", "dev", "holdout")
+# Second blind split, same format, written after the first one had been used for tuning.
+HOLDOUT2_PATH = DEFAULT_EVAL_PATH.with_name("holdout2.yaml")
+SPLITS = ("tune", "test", "fresh", "dev", "ctx", "holdout", "holdout2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +64,14 @@ def load_eval(path: Path | str | None = None, split: str | None = None) -> list[
     return items
 
 
-def load_all(path: Path | str | None = None, holdout: Path | str | None = None) -> list[EvalItem]:
-    """The labelled set plus the blind holdout split (if its file exists)."""
+def load_all(path: Path | str | None = None, holdout: Path | str | None = None,
+             holdout2: Path | str | None = None) -> list[EvalItem]:
+    """The labelled set plus the blind holdout splits (those whose file exists)."""
     items = load_eval(path)
-    h = Path(holdout) if holdout is not None else HOLDOUT_PATH
-    if h.exists():
-        items += load_eval(h, split="holdout")
+    for split, given, default in (("holdout", holdout, HOLDOUT_PATH), ("holdout2", holdout2, HOLDOUT2_PATH)):
+        h = Path(given) if given is not None else default
+        if h.exists():
+            items += load_eval(h, split=split)
     return items
 
 

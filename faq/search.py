@@ -24,9 +24,24 @@ the agency name have a capped weight.  Unknown query words are first matched to
 the vocabulary by spelling skeleton, stem prefix (derivations) and edit distance
 (typos); only then do they count as OOV, verb-looking ones with a lower weight.
 
+Long and chatty messages (fourth round):
+
+* a message is also scored clause by clause (split on punctuation, on "а"/"но"/"если"…
+  and before question words); the best clause counts at ``CLAUSE_FACTOR``.  Unknown words
+  outside the clause are dropped, known ones still weigh ``CLAUSE_DROPPED_KNOWN`` of their
+  mass, so the context ("у меня кофейня в казани") does not sink the question;
+* low-information words (``text.LOW_INFO_STEMS``: cities, family, "лет") cost little
+  when unknown and have a capped weight when known;
+* an unknown word that is two known words typed without a space ("ктотакой",
+  "какзаказать") is read as those two words;
+* a one-word query whose runner-up scores almost as high as the top ("отзывы",
+  "продвижение") gets suggestions instead of a guess;
+* off-topic rules also see the Latin text transliterated with the soft signs restored
+  ("kak stat smm menedzherom" ~ "как стать smm менеджером").
+
 Thresholds and weights were calibrated on all seen splits of ``tests/faq_eval``
-(tune, test, fresh, dev); the answer threshold sits in the middle of the plateau
-0.46-0.48 of the accuracy/rejection curve.
+(tune, test, fresh, dev, ctx, holdout); the answer threshold sits in the middle of the
+plateau 0.46-0.48 of the accuracy/rejection curve.
 """
 
 from __future__ import annotations
@@ -44,7 +59,17 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .corpus import Corpus, Entry
-from .text import analyze, phrase_key, skeleton, surface_text
+from .text import (
+    LOW_INFO_STEMS,
+    RU_STOPWORDS,
+    SURFACE_SYNONYMS,
+    WEAK_WORDS,
+    analyze,
+    fold,
+    phrase_key,
+    skeleton,
+    surface_text,
+)
 
 __all__ = ["FaqIndex", "SearchResult", "Status", "ANSWER_THRESHOLD", "SUGGEST_THRESHOLD"]
 
@@ -62,7 +87,7 @@ OOV_VERB_WEIGHT = 1.6  # unknown word that looks like a verb form: topics are no
 # Cyrillic verb endings (infinitive, present/future, past, reflexive); nouns ending like this are rare
 _VERB_RE = re.compile(
     r"(?:ть|ться|тся|ешь|ете|ет|ут|ют|ит|ят|ишь|ите|ала|али|ало|ила|или|ило|ела|ели|ется|ются"
-    r"|ится|ятся|ось|ась|ись|ал|ил|ел|ем|им|аю|яю|ею|ую|жу|шу|чу|щу)$")
+    r"|ится|ятся|ось|ась|ись|есь|ал|ил|ел|ем|им|аю|яю|ею|ую|жу|шу|чу|щу)$")
 _VERB_NOUN_EXCEPTIONS = frozenset(
     "бюджет билет пакет совет ответ интернет планшет кабинет предмет портрет кредит аппетит визит лимит"
     " депозит сайт канал сериал материал журнал финал сигнал персонал капитал арсенал".split())
@@ -83,6 +108,33 @@ PLATFORM_TERMS = frozenset(("вконтакт", "инстаграм", "теле�
                             "тикт", "тикток", "youtub", "tiktok", "дзен", "rutub", "рутуб",
                             "kosmmos"))  # the agency name says "you", not the topic
 MIN_WEAK_ONLY = 2  # a query made of weak words only needs at least this many of them
+# Low-information context words (text.LOW_INFO_STEMS: cities, family ...): cheap when unknown,
+# capped weight when known.
+LOW_INFO_OOV_WEIGHT = 1.0
+LOW_INFO_IDF = 1.0
+# Multi-clause messages: each clause ("у меня кофейня в казани, хочу больше гостей, через
+# сколько будет эффект от смм?") is also scored on its own; the best clause counts at this factor.
+CLAUSE_FACTOR = 0.95
+MIN_CLAUSE_TERMS = 2  # known content terms a clause needs to be scored on its own
+MAX_CLAUSES = 3  # clauses (distinct term sets) scored per message: bounds the cost of long ones
+CLAUSE_SKIP = 0.8  # a message that already matches this well is not split (speed)
+CLAUSE_DROPPED_KNOWN = 0.25  # share of the mass of known words outside the clause kept in its query mass
+_CLAUSE_SPLIT_RE = re.compile(
+    r"[.!?;:,()\n…]+|\s[-–—]\s|\s(?:а|но|однако|хотя|зато|ведь|причем|если|потому\s+что|так\s+как)(?=\s)"
+    # unpunctuated messages: a question word starts a new clause ("... третий год работаем
+    # сколько стоит ведение")
+    r"|\s(?=(?:как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|почему|зачем|где|когда"
+    r"|можно\s+ли|есть\s+ли|нужно\s+ли|стоит\s+ли)\b)")
+# Glued words ("ктотакой", "какзаказать"): an unknown word split into two known ones.
+GLUED_QUALITY = 0.9
+MIN_GLUED = 5
+_GLUE_PREFIXES = frozenset("в во на по от за до из с со о об обо про при под над у к ко вы раз".split())
+_NO_GLUE_LEFT = frozenset(("не", "ни"))  # никому, некогда, ничего: words, not glues
+# A single generic word matching several entries about equally ("отзывы", "продвижение")
+# gets suggestions instead of a guess.
+VAGUE_RATIO = 0.88
+VAGUE_RATIO_GENERIC = 0.84  # same for a word found in most entries (IDF below GENERIC_IDF)
+GENERIC_IDF = 1.0
 
 # Off-topic patterns (matched on folded text + transliteration of Latin words).
 OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
@@ -116,11 +168,21 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b(?:аккаунт|страниц|пароль|парол|профил|логин)"
     r"|\b(?:удалить|удалени\w*|удалят\w*)\s+(?:\w+\s+)?(?:аккаунт|страниц|профил)\w*"
     r"|\bнакрут\w*|\bнакручива\w*",
+    # news about platforms: blocking, slowdowns, VPN
+    r"\b(?:заблокир|блокир|разблокир|блокировк|замедл|запрет\w*\s+ли)\w*\b.*\b(?:инстаграм|фейсбук|ютуб|youtube"
+    r"|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter|вк|вконтакт|whatsapp|ватсап|соц\w*)"
+    r"|\b(?:инстаграм|фейсбук|ютуб|youtube|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter"
+    r"|whatsapp|ватсап)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл)|\bvpn\b|\bвпн\w*",
     # jobs at the agency / salaries (hiring *through* social networks stays answerable)
     r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет)).*\bваканс"
     r"|\b(?:возьм|бер)\w*\s+(?:\w+\s+)?на\s+работу|\bработать\s+(?:у\s+вас|в\s+вашем)"
     r"|\bсколько\s+(?:\w+\s+){0,3}(?:получа|зарабатыва)\w*",
 ))
+
+
+@lru_cache(maxsize=8192)
+def _offtopic_text(s: str) -> bool:
+    return any(rx.search(s) for rx in OFFTOPIC_PATTERNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +203,7 @@ class SearchResult:
 class _Resolved:
     terms: dict[str, float]  # term -> match quality
     oov_mass: float
+    strong: int = 0  # content words (known or not; weak pseudo terms excluded)
 
 
 @dataclass(slots=True)
@@ -154,6 +217,7 @@ class FaqIndex:
     _field_entry: list[int] = field(default_factory=list, repr=False)
     _field_norm2: list[float] = field(default_factory=list, repr=False)
     _field_weight: list[float] = field(default_factory=list, repr=False)
+    _field_const: list[float] = field(default_factory=list, repr=False)  # fweight / norm2^(1-α)
     _answer_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
     _entry_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
     _skeleton: dict[str, str] = field(default_factory=dict, repr=False)
@@ -163,6 +227,7 @@ class FaqIndex:
     _by_prefix: dict[str, str] = field(default_factory=dict, repr=False)
     _resolve_cached: object = field(default=None, repr=False)
     _fuzzy_cached: object = field(default=None, repr=False)
+    _rank_cached: object = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -213,6 +278,8 @@ class FaqIndex:
                 idf[t] = WEAK_IDF
             elif t in PLATFORM_TERMS:
                 idf[t] = min(idf[t], PLATFORM_IDF)
+            elif t in LOW_INFO_STEMS:
+                idf[t] = min(idf[t], LOW_INFO_IDF)
         self._idf = idf
         postings: dict[str, list[int]] = defaultdict(list)
         for fi, terms in enumerate(field_terms):
@@ -220,6 +287,7 @@ class FaqIndex:
             for t in terms:
                 postings[t].append(fi)
         norm2 = self._field_norm2
+        self._field_const = [w / n ** (1.0 - ALPHA) if n else 0.0 for w, n in zip(self._field_weight, norm2)]
         self._postings = {
             t: tuple(sorted(lst, key=norm2.__getitem__)[:MAX_POSTINGS]) for t, lst in postings.items()
         }
@@ -242,6 +310,7 @@ class FaqIndex:
         self._surface_term = surface_term
         self._resolve_cached = lru_cache(maxsize=4096)(self._resolve_uncached)
         self._fuzzy_cached = lru_cache(maxsize=16384)(self._fuzzy_uncached)
+        self._rank_cached = lru_cache(maxsize=4096)(self._rank_uncached)  # the index never changes
         return self
 
     # ------------------------------------------------------------------ query
@@ -278,6 +347,45 @@ class FaqIndex:
                 t = None
         return (t, PREFIX_QUALITY) if t is not None else None
 
+    def _known_word(self, word: str) -> tuple[tuple[str, ...], bool] | None:
+        """Index terms of a word that is in the vocabulary exactly (or a stop/weak word: no
+        terms); None if unknown.  The flag says the word is a function word."""
+        if word in RU_STOPWORDS or word in WEAK_WORDS:
+            w = WEAK_WORDS.get(word)
+            return ((w,) if w and w in self._idf else ()), True
+        if SURFACE_SYNONYMS.get(word) == "":
+            return (), True
+        if len(word) < 2:
+            return None
+        if len(word) < 4 and word not in self._surface_term:
+            return None  # "нич"+"его": a short stem is no evidence of a word
+        slots = analyze(word)
+        if not slots or any(sl.terms[0] not in self._idf for sl in slots):
+            return None
+        return tuple(sl.terms[0] for sl in slots), False
+
+    def _split_glued(self, word: str) -> tuple[str, ...] | None:
+        """Terms of ``word`` read as two known words typed without a space."""
+        n = len(word)
+        if n < MIN_GLUED or not ("а" <= word[0] <= "я"):
+            return None
+        for i in range(1 if word[0] in _GLUE_PREFIXES else 2, n - 1):
+            left, right = word[:i], word[i:]
+            if left in _NO_GLUE_LEFT:
+                continue
+            if left in _GLUE_PREFIXES and (len(right) < 4 or right not in self._surface_term):
+                continue  # "на"+"сайт" is a glue only if "сайт" is a corpus word ("ни"+"кому" is not)
+            a = self._known_word(left)
+            if a is None:
+                continue
+            b = self._known_word(right)
+            if b is None:
+                continue
+            if left in _GLUE_PREFIXES and b[1]:  # "на"+"то", "по"+"том": a word, not a glue
+                continue
+            return a[0] + b[0]
+        return None
+
     def _resolve_uncached(self, query: str) -> _Resolved:
         terms: dict[str, float] = {}
         oov = 0.0
@@ -292,6 +400,11 @@ class FaqIndex:
                     weak += 1
                 continue
             strong += 1
+            if slot.terms[0] in LOW_INFO_STEMS and slot.terms[0] not in idf:
+                if slot.terms[0] not in oov_seen:
+                    oov_seen.add(slot.terms[0])
+                    oov += LOW_INFO_OOV_WEIGHT * LOW_INFO_OOV_WEIGHT
+                continue
             found: tuple[str, float] | None = None
             for cand in slot.terms:
                 if cand in idf:
@@ -305,6 +418,18 @@ class FaqIndex:
                         break
             if found is None:
                 found = self._prefix_match(slot.terms[0])
+            if found is None and slot.surface:
+                glued = self._split_glued(slot.surface)
+                if glued is not None:
+                    for t in glued:
+                        if t[0] == "~":
+                            terms[t] = 1.0
+                            weak += 1
+                        elif GLUED_QUALITY > terms.get(t, 0.0):
+                            terms[t] = GLUED_QUALITY
+                    if not any(t[0] != "~" for t in glued):
+                        strong -= 1
+                    continue
             if found is None and slot.surface:
                 fz = self._fuzzy_cached(slot.surface)
                 if fz is not None:
@@ -327,56 +452,126 @@ class FaqIndex:
                 terms[t] = m
         if strong == 0 and weak < MIN_WEAK_ONLY:
             terms = {}
-        return _Resolved(terms, oov)
+        return _Resolved(terms, oov, strong)
 
-    def rank(self, query: str) -> list[tuple[Entry, float]]:
-        """All candidate entries with scores, best first (before thresholds)."""
-        q = (query or "")[:MAX_QUERY_CHARS]
-        if not q.strip():
-            return []
-        res: _Resolved = self._resolve_cached(q)
-        if not res.terms:
-            return []
+    def _score(self, res: _Resolved) -> dict[int, float]:
+        """Entry index -> score for resolved query terms."""
         idf = self._idf
         w2 = {t: idf[t] ** 2 for t in res.terms}
         q_mass = sum(w2.values()) + res.oov_mass
-        acc_q: dict[int, float] = defaultdict(float)
         acc_d: dict[int, float] = defaultdict(float)
         postings = self._postings
-        for t, m in res.terms.items():
-            wt = w2[t]
-            wq = wt * m
-            for fi in postings.get(t, ()):
-                acc_q[fi] += wq
-                acc_d[fi] += wt
         best: dict[int, float] = {}
-        norm2 = self._field_norm2
         fentry = self._field_entry
-        fweight = self._field_weight
         a = ALPHA
-        for fi, nq in acc_q.items():
-            sim = (nq / q_mass) ** a * (acc_d[fi] / norm2[fi]) ** (1.0 - a) * fweight[fi]
-            ei = fentry[fi]
-            if sim > best.get(ei, 0.0):
-                best[ei] = sim
-        entries = self.corpus.entries
+        if all(m == 1.0 for m in res.terms.values()):
+            # exact matches only (the usual case): qcov and dcov share the numerator, so
+            # sim = acc · fweight / (norm2^(1-α) · q_mass^α), the field part precomputed
+            for t in res.terms:
+                wt = w2[t]
+                for fi in postings.get(t, ()):
+                    acc_d[fi] += wt
+            fconst = self._field_const
+            inv = 1.0 / q_mass ** a
+            for fi, nd in acc_d.items():
+                sim = nd * fconst[fi] * inv
+                ei = fentry[fi]
+                if sim > best.get(ei, 0.0):
+                    best[ei] = sim
+        else:
+            acc_q: dict[int, float] = defaultdict(float)
+            for t, m in res.terms.items():
+                wt = w2[t]
+                wq = wt * m
+                for fi in postings.get(t, ()):
+                    acc_q[fi] += wq
+                    acc_d[fi] += wt
+            norm2 = self._field_norm2
+            fweight = self._field_weight
+            for fi, nq in acc_q.items():
+                sim = (nq / q_mass) ** a * (acc_d[fi] / norm2[fi]) ** (1.0 - a) * fweight[fi]
+                ei = fentry[fi]
+                if sim > best.get(ei, 0.0):
+                    best[ei] = sim
         if len(best) > RESCORE_TOP:  # big corpora: blend only the best field matches
             best = dict(heapq.nlargest(RESCORE_TOP, best.items(), key=itemgetter(1)))
-        out: list[tuple[Entry, float]] = []
         qterms = tuple((t, w2[t] * m) for t, m in res.terms.items())
         ab, eb = ANSWER_BLEND, ENTRY_BLEND
+        out: dict[int, float] = {}
         for ei, sim in best.items():
             ans = self._answer_terms[ei]
             ent = self._entry_terms[ei]
             acov = sum(wm for t, wm in qterms if t in ans) / q_mass
             ecov = sum(wm for t, wm in qterms if t in ent) / q_mass
-            out.append((entries[ei], (1.0 - ab - eb) * sim + eb * ecov + ab * acov))
-        out.sort(key=lambda x: -x[1])
+            out[ei] = (1.0 - ab - eb) * sim + eb * ecov + ab * acov
         return out
 
+    @staticmethod
+    def clauses(query: str) -> list[str]:
+        """Clauses of a message (split on punctuation and contrastive/conditional conjunctions);
+        [] for a single-clause message."""
+        parts = [p.strip() for p in _CLAUSE_SPLIT_RE.split(fold(query)) if p and not p.isspace()]
+        return parts if len(parts) > 1 else []
+
+    def rank(self, query: str) -> list[tuple[Entry, float]]:
+        """All candidate entries with scores, best first (before thresholds).
+
+        The score of an entry is the best of the whole message and, at ``CLAUSE_FACTOR``,
+        each of its clauses with at least ``MIN_CLAUSE_TERMS`` known content terms."""
+        q = (query or "")[:MAX_QUERY_CHARS]
+        if not q.strip():
+            return []
+        return list(self._rank_cached(q))
+
+    def _rank_uncached(self, q: str) -> tuple[tuple[Entry, float], ...]:
+        res: _Resolved = self._resolve_cached(q)
+        if not res.terms:
+            return ()
+        scores = self._score(res)
+        idf = self._idf
+        seen: set[frozenset[str]] = set()
+        clauses = self.clauses(q) if max(scores.values(), default=0.0) < CLAUSE_SKIP else ()
+        for c in clauses:
+            exact = self._exact.get(phrase_key(c))
+            if exact is not None:  # a clause that is an FAQ question word for word
+                scores[exact] = max(scores.get(exact, 0.0), CLAUSE_FACTOR)
+                continue
+            cres: _Resolved = self._resolve_cached(c)
+            if cres.strong >= res.strong or sum(1 for t in cres.terms if t[0] != "~") < MIN_CLAUSE_TERMS:
+                continue  # a clause must leave some content out and keep some
+            key = frozenset(cres.terms)
+            if key in seen or len(seen) >= MAX_CLAUSES:
+                continue
+            seen.add(key)
+            # known content words left out still count against the clause (they may be the
+            # topic: "запускаем новинку, как продвинуть?"); unknown ones are context and do not
+            dropped = sum(idf[t] ** 2 for t in res.terms if t[0] != "~" and t not in cres.terms)
+            if dropped:
+                cres = _Resolved(cres.terms, cres.oov_mass + CLAUSE_DROPPED_KNOWN * dropped, cres.strong)
+            for ei, sc in self._score(cres).items():
+                sc *= CLAUSE_FACTOR
+                if sc > scores.get(ei, 0.0):
+                    scores[ei] = sc
+        entries = self.corpus.entries
+        out = [(entries[ei], sc) for ei, sc in scores.items()]
+        out.sort(key=lambda x: -x[1])
+        return tuple(out)
+
+    def is_vague(self, query: str, ranked: list[tuple[Entry, float]]) -> bool:
+        """A one-word query whose runner-up scores within ``VAGUE_RATIO`` of the top
+        (``VAGUE_RATIO_GENERIC`` for a word found in most entries)."""
+        if len(ranked) < 2 or ranked[1][1] < VAGUE_RATIO_GENERIC * ranked[0][1]:
+            return False
+        if len(phrase_key(query[:MAX_QUERY_CHARS]).split()) != 1:
+            return False
+        terms = self._resolve_cached(query[:MAX_QUERY_CHARS]).terms
+        if len(terms) != 1:
+            return False
+        ratio = VAGUE_RATIO_GENERIC if self._idf[next(iter(terms))] < GENERIC_IDF else VAGUE_RATIO
+        return ranked[1][1] >= ratio * ranked[0][1]
+
     def is_offtopic(self, query: str) -> bool:
-        s = surface_text((query or "")[:MAX_QUERY_CHARS])
-        return any(rx.search(s) for rx in OFFTOPIC_PATTERNS)
+        return _offtopic_text(surface_text((query or "")[:MAX_QUERY_CHARS]))
 
     def search(self, query: str) -> SearchResult:
         query = query if isinstance(query, str) else str(query or "")
@@ -392,6 +587,9 @@ class FaqIndex:
             top = cap
         score = round(top, 4)
         if top >= self.answer_threshold:
+            if self.is_vague(query, ranked):
+                sugg = tuple(e for e, s in ranked[:MAX_SUGGESTIONS] if s >= VAGUE_RATIO_GENERIC * top)
+                return SearchResult(query=query, entry=None, score=score, suggestions=sugg)
             return SearchResult(query=query, entry=top_entry, score=score)
         if top < self.suggest_threshold:
             return SearchResult(query=query, entry=None, score=score)

@@ -36,6 +36,7 @@ __all__ = [
     "translit_to_cyrillic",
     "surface_text",
     "phrase_key",
+    "LOW_INFO_STEMS",
 ]
 
 _RU_STEMMER = snowballstemmer.stemmer("russian")
@@ -116,6 +117,8 @@ LATIN_MAP: dict[str, str] = {
     "google": "гугл", "yandex": "яндекс", "direct": "директ",
     "email": "почта", "mail": "почта", "e": "",
     "id": "id", "username": "username", "brief": "бриф",
+    "ctr": "показатели", "cpc": "показатели", "cpm": "показатели", "cpa": "показатели",
+    "cpl": "показатели", "er": "показатели", "smmщица": "smm менеджер",
 }
 
 # Small English→Russian dictionary for the FAQ topics (English stems → Russian text).
@@ -158,6 +161,27 @@ EN_MAP: dict[str, str] = {
     "start": "начать", "contact": "контакты", "phone": "телефон", "call": "связаться",
     "human": "человек", "client": "клиенты", "custom": "клиенты", "case": "кейсы",
     "portfolio": "портфолио", "compani": "компания", "agenc": "агентство", "team": "агентство",
+    # marketing vocabulary (general, not tied to particular questions)
+    "perform": "эффективность", "performance": "эффективность", "kpis": "kpi",
+    "engag": "активность", "engagement": "активность", "interact": "активность",
+    "follow": "подписчики", "follower": "подписчики", "followers": "подписчики",
+    "subscrib": "подписчики", "subscriber": "подписчики", "audienc": "аудитория",
+    "lead": "заявки", "leads": "заявки", "inquiri": "заявки", "request": "заявка",
+    "campaign": "реклама", "commerci": "реклама", "banner": "реклама",
+    "convers": "конверсия", "conversion": "конверсия", "convert": "конверсия",
+    "sales": "продажи", "revenu": "выручка", "profit": "прибыль", "income": "доход",
+    "return": "окупаемость", "invest": "вложения", "investment": "вложения",
+    "payback": "окупаемость", "spend": "расходы", "spent": "расходы",
+    "content": "контент", "post": "посты", "posts": "посты", "stori": "посты",
+    "reel": "посты", "strategi": "стратегия", "plan": "план", "report": "отчет",
+    "statist": "статистика", "stats": "статистика", "likes": "лайки",
+    "repost": "репосты", "comment": "комментарии", "contest": "конкурс",
+    "giveaway": "розыгрыш", "growth": "рост", "grow": "рост", "outcom": "результат",
+    "visibl": "узнаваемость", "recognit": "узнаваемость", "popular": "популярность",
+    "hate": "негатив", "troll": "негатив", "launch": "запуск", "product": "продукт",
+    "novelti": "новинки", "week": "неделя", "month": "месяц", "contract": "договор",
+    "pay": "оплата", "payment": "оплата", "freelanc": "фрилансер", "tariff": "тариф",
+    "packag": "тариф", "servic": "услуги", "worth": "смысл", "sens": "смысл",
 }
 
 # Stem-level synonyms: Snowball stem → replacement stems.
@@ -222,6 +246,14 @@ STEM_SYNONYMS: dict[str, tuple[str, ...]] = {
     "отда": ("переда",), "отдава": ("переда",), "переда": ("переда",),
     "показ": ("показа",), "настраива": ("настро",), "заметн": ("узнаваем",), "известн": ("узнаваем",),
     "вниман": ("узнаваем",),
+    # common business / marketing words -> the corpus wording
+    "вовлечен": ("активн",), "вовлеченн": ("активн",), "результативн": ("эффективн",),
+    "рентабельн": ("окупаем",), "прибыльн": ("прибыл",), "заказчик": ("клиент",),
+    "гост": ("клиент",), "покупательниц": ("покупател",), "сопровожден": ("веден",),
+    "затрат": ("расход",), "инвестиц": ("вложен",), "инвестирова": ("вложен",),
+    "контракт": ("договор",), "предоплат": ("оплат",), "лидогенерац": ("заявк",),
+    "конвертац": ("конверс",), "отчетност": ("отчетн",), "реализац": ("продаж",),
+    "выхлоп": ("результат",), "продвин": ("продвиж",), "отчитыва": ("отчет",), "отчита": ("отчет",),
     # kinds of businesses: the FAQ never depends on which one
     "кофейн": ("бизнес",), "кафе": ("бизнес",), "рестора": ("бизнес",), "ресторан": ("бизнес",),
     "салон": ("бизнес",), "студ": ("бизнес",), "клиник": ("бизнес",), "пекарн": ("бизнес",),
@@ -229,6 +261,20 @@ STEM_SYNONYMS: dict[str, tuple[str, ...]] = {
     "шоурум": ("бизнес",), "стартап": ("бизнес",), "производств": ("бизнес",), "стоматолог": ("бизнес",),
     "фитнес": ("бизнес",), "фитнес-клуб": ("бизнес",), "ателье": ("бизнес",), "пиццер": ("бизнес",),
 }
+
+# Low-information context words: city names and people around the writer ("у меня кофейня
+# в казани", "сын сказал").  The FAQ never depends on them: unknown to the corpus they cost
+# the query far less than other unknown words, known to it their weight is capped.
+_LOW_INFO_WORDS = """
+москва мск питер спб петербург екатеринбург екб новосибирск нск казань краснодар самара тула
+тюмень воронеж пермь волгоград челябинск омск томск саратов ярославль иркутск хабаровск
+владивосток калининград сочи крым минск алматы астана ташкент новгород рязань липецк курск
+тверь пенза ижевск барнаул ульяновск кемерово махачкала оренбург набережные челны подмосковье
+город городе городок поселок деревня село район области область регион
+сын сына дочь дочка муж жена мама мать папа отец брат сестра подруга знакомый знакомая
+коллега начальник шеф бабушка дедушка ребенок дети внук внучка свекровь теща партнерша
+лет годик пенсионер пенсионерка студент студентка школьник мамочка
+"""
 
 # Colloquial surface words → replacement text (before stemming).
 SURFACE_SYNONYMS: dict[str, str] = {
@@ -372,6 +418,8 @@ def stem_ru(word: str) -> str:
 def stem_en(word: str) -> str:
     return _EN_STEMMER.stemWord(word)
 
+
+LOW_INFO_STEMS = frozenset(stem_ru(w) for w in _LOW_INFO_WORDS.split())
 
 _SKELETON_TABLE = str.maketrans({"ь": None, "ъ": None, "й": "и", "ы": "и", "э": "е", "щ": "ш"})
 
@@ -535,9 +583,29 @@ def phrase_key(text: str) -> str:
     return " ".join(_TOKEN_RE.findall(_apply_phrases(fold(text))))
 
 
+_LATIN_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]*)?")
+_TRANSLIT_SOFT_RE = re.compile(r"(?<=[аеиоуыя])(т|тс(?:я|а))\b")
+
+
 @lru_cache(maxsize=8192)
 def surface_text(text: str) -> str:
-    """Folded text with Latin words also transliterated (for off-topic rules)."""
+    """Text for the off-topic rules: the folded original (Latin kept as typed), then the same
+    sentence with Latin words transliterated in place, then once more with the soft signs
+    that Latin spelling drops restored ("kak stat smm" → "как стать smm")."""
     norm = _apply_phrases(fold(text))
-    extra = [translit_to_cyrillic(t) for t in re.findall(r"[a-z]+", norm)]
-    return " " + norm + " " + " ".join(extra) + " "
+    if not _LAT_RE.search(norm):
+        return " " + norm + " "
+    def tr(m: re.Match[str], soft: bool = False) -> str:
+        w = m.group(0)
+        if w in LATIN_MAP:
+            return w
+        c = translit_to_cyrillic(w)
+        return _TRANSLIT_SOFT_RE.sub(lambda mm: "ть" if mm.group(1) == "т" else "ться", c) if soft else c
+
+    lines = [norm]
+    cyr = _LATIN_WORD_RE.sub(tr, norm)
+    lines.append(_apply_phrases(cyr))
+    soft = _LATIN_WORD_RE.sub(lambda m: tr(m, True), norm)
+    if soft != cyr:
+        lines.append(_apply_phrases(soft))
+    return " " + " | ".join(lines) + " "

@@ -1,10 +1,14 @@
 """Accuracy floors on the labelled eval sets (tests/faq_eval/).
 
 Floors are a little below the figures actually reached; see the figures with
-``python -m faq eval``.  ``tune``, ``test``, ``fresh`` and ``dev`` (questions.yaml)
-have all been looked at during tuning.  ``holdout`` (holdout.yaml) is the blind
-split: written by someone who never saw the corpus phrasings or the search, run
-once after tuning was committed; its floors are the figures of that single run.
+``python -m faq eval``.  ``tune``, ``test``, ``fresh``, ``dev`` and ``ctx``
+(questions.yaml) have all been looked at during tuning; ``ctx`` was written by the
+tuner of the fourth round as a regression set for its mechanisms (long messages with
+context, glued words, Latin off-topic, English marketing words, vague one-word queries).
+``holdout`` (holdout.yaml) was the first blind split: its single blind run gave 86.5% /
+94.9% (commit 2876297); it has since been used for tuning, so its floors now follow the
+tuned figures.  ``holdout2`` (holdout2.yaml) is the second blind split, run once after the
+fourth round was committed; its floors are the figures of that single run.
 """
 
 from __future__ import annotations
@@ -12,17 +16,19 @@ from __future__ import annotations
 import pytest
 
 from faq import FaqIndex, load_corpus
-from faq.evaluation import DEFAULT_EVAL_PATH, HOLDOUT_PATH, evaluate, load_eval
+from faq.evaluation import DEFAULT_EVAL_PATH, HOLDOUT2_PATH, HOLDOUT_PATH, evaluate, load_eval
 
 # split: (min top-1 accuracy on answerable, min share of unanswerable rejected)
 FLOORS = {
     "tune": (0.98, 0.98),
     "test": (0.98, 0.97),
     "fresh": (0.97, 0.97),
-    "dev": (0.96, 0.96),
+    "dev": (0.97, 0.96),
+    "ctx": (0.86, 0.94),
 }
-# Single blind run (commit 2876297): answerable 96/111 = 86.5%, unanswerable rejected 37/39 = 94.9%.
-HOLDOUT_FLOOR = (0.85, 0.93)
+# Blind run 2876297: 96/111 = 86.5%, 37/39 = 94.9%; after the fourth round: 105/111 = 94.6%, 39/39.
+HOLDOUT_FLOOR = (0.93, 0.97)
+HOLDOUT2_FLOOR = None  # set from the single blind run
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +73,15 @@ def test_holdout_floor(index):
     detail = rep.summary() + "\n" + "\n".join(rep.failures)
     assert rep.accuracy >= HOLDOUT_FLOOR[0], detail
     assert rep.rejection >= HOLDOUT_FLOOR[1], detail
+
+
+def test_holdout2_floor(index):
+    if HOLDOUT2_FLOOR is None or not HOLDOUT2_PATH.exists():
+        pytest.skip("holdout2 not run yet")
+    items = load_eval(HOLDOUT2_PATH, split="holdout2")
+    corpus = load_corpus()
+    assert all(it.id is None or it.id in corpus.by_id for it in items)
+    rep = evaluate(index, items, "holdout2")
+    detail = rep.summary() + "\n" + "\n".join(rep.failures)
+    assert rep.accuracy >= HOLDOUT2_FLOOR[0], detail
+    assert rep.rejection >= HOLDOUT2_FLOOR[1], detail

@@ -247,3 +247,129 @@ def test_more_offtopic_rejected(index, q):
 def test_hiring_through_social_networks_still_answered(index):
     assert top(index, "разместить вакансию в соцсетях") == "goal_hiring"
     assert top(index, "вакансия в соцсетях работает?") == "goal_hiring"
+
+
+# --- long messages, glued words, Latin off-topic, vague words (fourth round) ---------
+
+def test_clauses_split_on_punctuation_conjunctions_and_question_words():
+    assert FaqIndex.clauses("у меня кофейня, хочу гостей. когда будет эффект?") == [
+        "у меня кофейня", "хочу гостей", "когда будет эффект"]
+    assert FaqIndex.clauses("муж против но я за") == ["муж против", "я за"]
+    # unpunctuated: a question word starts a new clause
+    assert FaqIndex.clauses("у нас пекарня сколько стоит ведение") == ["у нас пекарня", "сколько стоит ведение"]
+    assert FaqIndex.clauses("сколько стоит ведение") == []
+
+
+@pytest.mark.parametrize("q,want", [
+    ("у нас цветочный магазин в рязани, открылись весной. сколько стоит ведение вконтакте?", "pricing"),
+    ("у нас цветочный магазин в рязани открылись весной сколько стоит ведение вконтакте", "pricing"),
+    ("жена говорит, что нужен smm. а кто такой смм-менеджер?", "what_is_smm_manager"),
+])
+def test_long_message_scored_by_its_best_clause(q, want):
+    idx = FaqIndex.build(load_corpus())
+    assert top(idx, q) == want
+
+
+def test_without_clause_scoring_the_context_sinks_the_question(monkeypatch):
+    import faq.search as S
+
+    q = "у нас цветочный магазин в рязани, открылись весной. сколько стоит ведение вконтакте?"
+    monkeypatch.setattr(S, "MAX_CLAUSES", 0)
+    monkeypatch.setattr(S, "_CLAUSE_SPLIT_RE", __import__("re").compile(r"(?!x)x"))
+    assert top(FaqIndex.build(load_corpus()), q) is None
+
+
+def test_clause_keeps_known_words_it_leaves_out(index):
+    # "новый продукт" is the topic, not context: the clause "как продвигать в соцсетях"
+    # alone would be the generic what_is_smm
+    assert top(index, "открываем новый продукт, как продвигать в соцсетях?") != "what_is_smm"
+
+
+@pytest.mark.parametrize("q", [
+    "мне 45 лет, живу в рязани, сколько стоит ремонт ванной под ключ?",
+    "у нас в казани завтра дождь будет?",
+    "сын учится в 5 классе, задали доклад про соцсети, напишите за него",
+    "я из тулы, хочу работать у вас smm менеджером, есть вакансии?",
+])
+def test_long_offtopic_messages_still_rejected(index, q):
+    assert index.search(q).entry is None, index.search(q)
+
+
+def test_low_information_words(index):
+    from faq.text import LOW_INFO_STEMS
+
+    assert {"казан", "тул", "сын", "жен", "лет"} <= LOW_INFO_STEMS
+    # an unknown city costs far less than an unknown noun
+    assert index._resolve_cached("сколько стоит смм в казани").oov_mass <= 1.0
+    assert index._resolve_cached("сколько стоит смм в борще").oov_mass >= 10.0
+    assert top(index, "сколько стоит смм в казани") == "pricing"
+    assert index.search("погода в казани").status == "none"
+    assert index.search("сколько стоит ремонт в казани").entry is None
+
+
+@pytest.mark.parametrize("word,terms", [
+    ("какзаказать", ("заказа",)),
+    ("ктотакой", ("~кто",)),
+    ("скольковремени", ("скольк", "времен")),
+    ("сменеджером", ("менеджер",)),
+])
+def test_glued_words_split(index, word, terms):
+    assert index._split_glued(word) == terms
+
+
+@pytest.mark.parametrize("word", ["никому", "ничего", "потому", "продвижение", "абвгдежз"])
+def test_real_or_unknown_words_not_split(index, word):
+    assert index._split_glued(word) is None
+
+
+@pytest.mark.parametrize("q,want", [
+    ("ктотакой смм менеджер", "what_is_smm_manager"),
+    ("скольковремени ждать результат", "time_to_results"),
+    ("чтотакое смм", "what_is_smm"),
+])
+def test_glued_queries_answered(index, q, want):
+    assert top(index, q) == want
+
+
+def test_offtopic_rules_see_latin_with_soft_signs(index):
+    from faq.text import surface_text
+
+    assert "как стать smm менеджером" in " ".join(surface_text("kak stat smm menedzherom").split())
+    assert "научиться" in surface_text("gde nauchitsya smm")
+    assert "стать" not in surface_text("как стат smm")  # Cyrillic text is left as typed
+    for q in ("kak stat smm menedzherom", "kak stat targetologom", "kursy smm", "gde nauchitsya smm",
+              "kak nastroit direkt", "skolko poluchaet smm menedzher"):
+        assert index.search(q).entry is None, q
+
+
+@pytest.mark.parametrize("q", ["почему заблокировали инстаграм", "когда разблокируют ютуб",
+                               "нужен ли vpn для инстаграма"])
+def test_platform_news_offtopic(index, q):
+    assert index.search(q).entry is None
+
+
+@pytest.mark.parametrize("q,want", [
+    ("what is the roi of smm", "metrics"),
+    ("How do you measure SMM performance and KPIs?", "metrics"),
+    ("how much budget does an smm campaign need", "pricing"),
+])
+def test_english_marketing_vocabulary(index, q, want):
+    assert top(index, q) == want
+
+
+def test_english_map_has_marketing_words():
+    for w in ("performance", "engagement", "followers", "leads", "campaign", "conversion", "revenue"):
+        assert any(s.terms[0][0] != "~" for s in analyze(w)), w
+        assert all(s.terms[0] != w for s in analyze(w)), w  # mapped, not kept as an English stem
+
+
+@pytest.mark.parametrize("q", ["отзывы", "продвижение", "реклама"])
+def test_vague_single_word_gets_suggestions(index, q):
+    r = index.search(q)
+    assert r.status == "unsure" and len(r.suggestions) >= 2, r
+
+
+@pytest.mark.parametrize("q,want", [("цены", "pricing"), ("смм", "what_is_smm"), ("контакты", "contacts"),
+                                    ("таргет", "based_on"), ("есть отзывы?", "reviews")])
+def test_specific_single_word_answered(index, q, want):
+    assert top(index, q) == want
