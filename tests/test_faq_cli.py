@@ -94,9 +94,16 @@ def test_eval_prints_accuracy():
     assert p.returncode == 0, p.stderr
     assert "tune:" in p.stdout and "test:" in p.stdout and "top-1" in p.stdout
     assert "fresh:" in p.stdout and "dev:" in p.stdout and "holdout:" in p.stdout
+    assert "ctx:" in p.stdout and "holdout2:" in p.stdout
 
 
 def test_eval_single_split():
     p = run("eval", "--split", "holdout")
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("holdout: answerable top-1 ") and "tune:" not in p.stdout
+
+
+def test_eval_second_blind_split():
+    p = run("eval", "--split", "holdout2")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("holdout2: answerable top-1 ") and "holdout:" not in p.stdout
