@@ -9,8 +9,13 @@ from handlers import agency, brief, chat_member, common, fallback, rights, faq
 
 def build_routers() -> list[Router]:
     """Fresh routers in priority order: agency chat first, then commands that work in any
-    state, then the brief form, the FAQ, and the fallback last."""
+    state, then the brief form, the FAQ, and the fallback last.
+
+    The FAQ question router (plain text, no state, private chat) goes before all of them: no
+    other router can match such a message, and it is most of the traffic (see its docstring).
+    """
     return [
+        faq.create_question_router(),
         agency.create_router(),
         chat_member.create_router(),
         rights.create_router(),

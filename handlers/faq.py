@@ -19,7 +19,7 @@ from faq import Entry, FaqIndex
 from faq.text import fold
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
 from handlers.keyboards import button as _button
-from handlers.filters import PRIVATE, ChatType, HasText, IsCommand
+from handlers.filters import PRIVATE, ChatType, HasText, IsCommand, MaybeCommand
 from storage.outbox import OutboxRepo
 from storage.stats import StatsRepo
 
@@ -28,12 +28,25 @@ PAGE_SIZE = 8
 PENDING = "ask"  # FSM data key of a question waiting for the user's confirmation
 
 
+# answer_view results by id(entry); the entry and corpus are kept and compared by identity,
+# so a hit is always for this very entry in this very corpus (markups are frozen models).
+_ANSWER_VIEWS: dict[int, tuple[Entry, Any, str, InlineKeyboardMarkup]] = {}
+ANSWER_VIEWS_MAX = 4096
+
+
 def answer_view(entry: Entry, index: FaqIndex) -> tuple[str, InlineKeyboardMarkup]:
+    cached = _ANSWER_VIEWS.get(id(entry))
+    if cached is not None and cached[0] is entry and cached[1] is index.corpus:
+        return cached[2], cached[3]
     text = texts.ANSWER.format(question=hd.quote(entry.question), answer=hd.quote(entry.answer))
     rows = [[_button(index.corpus.by_id[rel].title, FaqCb(id=rel))]
             for rel in entry.related[:4] if rel in index.corpus.by_id]
     rows += [[_button(texts.BTN_BRIEF, MenuCb(action="brief"))], [_button(texts.BTN_TOPICS, FaqPageCb(p=0))]]
-    return text[:4096], InlineKeyboardMarkup(inline_keyboard=rows)
+    view = text[:4096], InlineKeyboardMarkup(inline_keyboard=rows)
+    if len(_ANSWER_VIEWS) >= ANSWER_VIEWS_MAX:
+        _ANSWER_VIEWS.clear()
+    _ANSWER_VIEWS[id(entry)] = (entry, index.corpus, *view)
+    return view
 
 
 def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -67,21 +80,20 @@ async def on_question(
         return
     if text:
         await stats.unanswered(" ".join(fold(text).split()), text)
-    kb = InlineKeyboardBuilder()
+    # One button per row, built directly (InlineKeyboardBuilder deep-copies on every export).
     if result.suggestions:
-        for entry in result.suggestions[:3]:
-            kb.button(text=entry.title, callback_data=FaqCb(id=entry.id))
-        kb.button(text=texts.BTN_TOPICS, callback_data=FaqPageCb(p=0))
-        kb.adjust(1)
-        await message.answer(texts.UNSURE, reply_markup=kb.as_markup())
+        rows = [[_button(entry.title, FaqCb(id=entry.id))] for entry in result.suggestions[:3]]
+        rows.append([_button(texts.BTN_TOPICS, FaqPageCb(p=0))])
+        await message.answer(texts.UNSURE, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
         return
     nonce = secrets.token_hex(4)
     await state.update_data({PENDING: {"q": text, "n": nonce}})
-    kb.button(text=texts.BTN_ASK_MANAGER, callback_data=AskCb(a="ask", n=nonce))
-    kb.button(text=texts.BTN_BRIEF, callback_data=MenuCb(action="brief"))
-    kb.button(text=texts.BTN_TOPICS, callback_data=FaqPageCb(p=0))
-    kb.adjust(1)
-    await message.answer(texts.NO_ANSWER, reply_markup=kb.as_markup())
+    rows = [
+        [_button(texts.BTN_ASK_MANAGER, AskCb(a="ask", n=nonce))],
+        [_button(texts.BTN_BRIEF, MenuCb(action="brief"))],
+        [_button(texts.BTN_TOPICS, FaqPageCb(p=0))],
+    ]
+    await message.answer(texts.NO_ANSWER, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, faq: FaqIndex, stats: StatsRepo) -> None:
@@ -159,4 +171,18 @@ def create_router() -> Router:
     router.callback_query.register(on_page, FaqPageCb.filter())
     router.callback_query.register(on_ask, AskCb.filter())
     router.message.register(on_question, StateFilter(None), HasText(), ~IsCommand())
+    return router
+
+
+def create_question_router() -> Router:
+    """The hot path alone: a plain text outside any form in a private chat is a question.
+
+    No earlier router can take such a message (the agency router and the others only match
+    commands, states, contacts or other chats), so build_routers() puts this one first:
+    the same handler runs, after 4 filter checks instead of ~30 across six routers. Anything
+    a Command filter could match (even " /start") takes the usual way, as do captions.
+    """
+    router = Router(name="faq_question")
+    router.message.filter(ChatType(PRIVATE))
+    router.message.register(on_question, StateFilter(None), HasText(), ~MaybeCommand())
     return router

@@ -42,6 +42,14 @@ class IsCommand(Filter):
         return bool(message.text) and message.text.startswith("/")
 
 
+class MaybeCommand(Filter):
+    """Text whose first word starts with "/": everything aiogram's Command filters could match
+    (they split off leading whitespace, unlike IsCommand)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text) and message.text.lstrip().startswith("/")
+
+
 class HasContact(Filter):
     async def __call__(self, message: Message) -> bool:
         return message.contact is not None
