@@ -466,8 +466,8 @@ async def submit(
     await state.clear()
     if delivery is not None:
         delivery.notify()
-    contact = texts.CONTACT_METHODS.get(data.get("contact_method") or "", "").lower()
-    await bot.send_message(user.id, texts.SUBMITTED.format(lead_id=lead_id, contact=hd.quote(contact)))
+    promise = texts.CONTACT_PROMISE.get(data.get("contact_method") or "", texts.CONTACT_PROMISE_DEFAULT)
+    await bot.send_message(user.id, texts.SUBMITTED.format(lead_id=lead_id, contact=promise))
     if not await consent.is_subscribed(user.id):
         doc = marketing_consent(settings)
         rows = [[button(consent_texts.BTN_MARKETING_YES, MarketingCb(ok=1)),

@@ -112,12 +112,18 @@ PHONE_SAVED = "Номер сохранён: {phone}"
 ALREADY_SUBMITTED = "Эта заявка уже отправлена."
 
 RESUME = "Продолжим заполнение брифа."
-START_ANOTHER = "Начинаем новую заявку."
+# How the agency will get back, by the chosen contact method (completes SUBMITTED).
+CONTACT_PROMISE = {
+    "tg": "напишет вам здесь, в Telegram",
+    "phone": "позвонит вам",
+    "email": "пришлёт его на ваш e-mail",
+}
+CONTACT_PROMISE_DEFAULT = "свяжется с вами"
 
 SUBMITTED = (
     "Спасибо! Заявка <b>№{lead_id}</b> принята.\n\n"
     "Что дальше: специалист изучит ответы, подготовит индивидуальное коммерческое "
-    "предложение и свяжется с вами ({contact}). Обычно это занимает один рабочий день.\n\n"
+    "предложение и {contact}. Обычно это занимает один рабочий день.\n\n"
     "Посмотреть или исправить свои данные: /mydata. Отозвать согласие: /withdraw."
 )
 
