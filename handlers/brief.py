@@ -8,6 +8,7 @@ before this one, so they work at any step.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -262,30 +263,38 @@ async def on_business(message: Message, bot: Bot, state: FSMContext) -> None:
     await advance(bot, message.chat.id, state, "business", business=text)
 
 
-async def on_links(message: Message, bot: Bot, state: FSMContext) -> None:
-    text = await _text_answer(message, bot, state, "links")
+async def _validated(
+    message: Message, bot: Bot, state: FSMContext, step: str,
+    normalize: Callable[[str], Any], error: Callable[[Invalid, str], str],
+) -> Any | None:
+    """The step's text, normalised; None after re-prompting with the error (nothing stored)."""
+    text = await _text_answer(message, bot, state, step)
     if text is None:
-        return
+        return None
     try:
-        links = normalize_links(text)
+        return normalize(text)
     except Invalid as exc:
-        hint = (texts.TOO_MANY_LINKS.format(limit=MAX_LINKS) if exc.code == "too_many_links"
-                else texts.BAD_LINKS.format(bad=hd.quote(exc.detail or text[:60])))
-        await reprompt(bot, message.chat.id, state, hint)
-        return
-    await advance(bot, message.chat.id, state, "links", links=links)
+        await reprompt(bot, message.chat.id, state, error(exc, text))
+        return None
+
+
+def _links_error(exc: Invalid, text: str) -> str:
+    if exc.code == "too_many_links":
+        return texts.TOO_MANY_LINKS.format(limit=MAX_LINKS)
+    return texts.BAD_LINKS.format(bad=hd.quote(exc.detail or text[:60]))
+
+
+async def on_links(message: Message, bot: Bot, state: FSMContext) -> None:
+    links = await _validated(message, bot, state, "links", normalize_links, _links_error)
+    if links is not None:
+        await advance(bot, message.chat.id, state, "links", links=links)
 
 
 async def on_name(message: Message, bot: Bot, state: FSMContext) -> None:
-    text = await _text_answer(message, bot, state, "name")
-    if text is None:
-        return
-    try:
-        name = normalize_name(text, LIMITS["name"])
-    except Invalid:
-        await reprompt(bot, message.chat.id, state, texts.BAD_NAME)
-        return
-    await advance(bot, message.chat.id, state, "name", name=name)
+    name = await _validated(message, bot, state, "name", lambda t: normalize_name(t, LIMITS["name"]),
+                            lambda *_: texts.BAD_NAME)
+    if name is not None:
+        await advance(bot, message.chat.id, state, "name", name=name)
 
 
 async def _phone_accepted(message: Message, bot: Bot, state: FSMContext, phone: str) -> None:
@@ -294,19 +303,13 @@ async def _phone_accepted(message: Message, bot: Bot, state: FSMContext, phone: 
 
 
 async def on_phone_text(message: Message, bot: Bot, state: FSMContext) -> None:
-    text = await _text_answer(message, bot, state, "phone")
-    if text is None:
-        return
-    if text == texts.BTN_BACK:
+    if (message.text or "").strip() == texts.BTN_BACK:
         await message.answer(texts.BTN_BACK, reply_markup=ReplyKeyboardRemove())
         await go_back(bot, message.chat.id, state, "phone")
         return
-    try:
-        phone = normalize_phone(text)
-    except Invalid:
-        await reprompt(bot, message.chat.id, state, texts.BAD_PHONE)
-        return
-    await _phone_accepted(message, bot, state, phone)
+    phone = await _validated(message, bot, state, "phone", normalize_phone, lambda *_: texts.BAD_PHONE)
+    if phone is not None:
+        await _phone_accepted(message, bot, state, phone)
 
 
 async def on_phone_contact(message: Message, bot: Bot, state: FSMContext) -> None:
@@ -325,15 +328,9 @@ async def on_phone_contact(message: Message, bot: Bot, state: FSMContext) -> Non
 
 
 async def on_email(message: Message, bot: Bot, state: FSMContext) -> None:
-    text = await _text_answer(message, bot, state, "email")
-    if text is None:
-        return
-    try:
-        email = normalize_email(text)
-    except Invalid:
-        await reprompt(bot, message.chat.id, state, texts.BAD_EMAIL)
-        return
-    await advance(bot, message.chat.id, state, "email", email=email)
+    email = await _validated(message, bot, state, "email", normalize_email, lambda *_: texts.BAD_EMAIL)
+    if email is not None:
+        await advance(bot, message.chat.id, state, "email", email=email)
 
 
 async def on_comment(message: Message, bot: Bot, state: FSMContext) -> None:
