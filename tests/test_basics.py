@@ -152,3 +152,32 @@ def test_unanswered_questions_are_scrubbed() -> None:
     for secret in ("999", "ivan.petrov", "@ivan_p", "mail.ru"):
         assert secret not in out
     assert scrub("сколько стоит smm в 2025 году") == "сколько стоит smm в 2025 году"
+
+
+async def test_shutdown_waits_for_in_flight_updates(settings, bot, session, monkeypatch) -> None:  # noqa: ANN001
+    """SIGTERM path: on_shutdown lets a running handler finish before the DB closes."""
+    import asyncio
+
+    from bot.app import create_dispatcher
+
+    dp = create_dispatcher(settings, run_workers=False)
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    services = dp["services"]
+    release = asyncio.Event()
+    real = services.stats.count_start
+
+    async def slow_count(source: str) -> None:
+        await release.wait()
+        await real(source)
+
+    monkeypatch.setattr(services.stats, "count_start", slow_count)
+    handling = asyncio.create_task(dp.feed_update(bot, fakes.update(fakes.message("/start vk"))))
+    await asyncio.sleep(0.05)
+    assert services.in_flight.count == 1
+    shutdown = asyncio.create_task(dp.emit_shutdown(bot=bot, **dp.workflow_data))
+    await asyncio.sleep(0.05)
+    assert not shutdown.done() and services.db.is_open  # waiting for the update
+    release.set()
+    await asyncio.wait_for(asyncio.gather(handling, shutdown), 5)
+    assert not services.db.is_open
+    assert any("Здравствуйте" in (t or "") for t in session.sent_texts())
