@@ -4,6 +4,8 @@
     python -m faq check [--path FILE]
     python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] [--holdout2 FILE]
                        [--split tune|test|fresh|dev|ctx|holdout|holdout2|all] [-v]
+    python -m faq calibrate [--path FILE] [--questions FILE] [--holdout FILE] [--holdout2 FILE]
+                            [--min-rejection 0.97]
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ def cmd_eval(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(ns: argparse.Namespace) -> int:
+    from .calibration import report
+    from .evaluation import load_all
+
+    index = _load_index(ns.path)
+    items = load_all(ns.questions, ns.holdout, ns.holdout2)
+    print(report(index, items, ns.min_rejection))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m faq", description="kosmmos FAQ tools")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -114,6 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--split", default="all", choices=[*SPLITS, "all"])
     e.add_argument("-v", "--verbose", action="store_true", help="list failures")
     e.set_defaults(func=cmd_eval)
+
+    k = sub.add_parser("calibrate", help="cross-validated calibration of the decision rule")
+    k.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
+    k.add_argument("--questions", help="eval YAML (default: tests/faq_eval/questions.yaml)")
+    k.add_argument("--holdout", help="blind split YAML (default: tests/faq_eval/holdout.yaml)")
+    k.add_argument("--holdout2", help="second blind split YAML (default: tests/faq_eval/holdout2.yaml)")
+    k.add_argument("--min-rejection", type=float, default=0.97,
+                   help="pooled share of unanswerable questions to decline (default 0.97)")
+    k.set_defaults(func=cmd_calibrate)
 
     ns = p.parse_args(argv)
     try:

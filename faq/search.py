@@ -39,9 +39,19 @@ Long and chatty messages (fourth round):
 * off-topic rules also see the Latin text transliterated with the soft signs restored
   ("kak stat smm menedzherom" ~ "как стать smm менеджером").
 
-Thresholds and weights were calibrated on all seen splits of ``tests/faq_eval``
-(tune, test, fresh, dev, ctx, holdout); the answer threshold sits in the middle of the
-plateau 0.46-0.48 of the accuracy/rejection curve.
+Decision rule (fifth round, ``faq/calibration.py``, ``python -m faq calibrate``):
+
+* answer when the score is >= ``ANSWER_THRESHOLD``, or when it is >= ``LOW_ANSWER_THRESHOLD``,
+  leads the runner-up by ``LOW_ANSWER_MARGIN`` and the message carries ``LOW_ANSWER_EVIDENCE``
+  of IDF mass on distinct specific words found in the entry's own fields (long messages with
+  context score low but match several words of their entry; chance matches of off-topic
+  questions rest on one or two words).  The four parameters were chosen by
+  leave-one-split-out cross-validation over all seen splits (tune, test, fresh, dev, ctx,
+  holdout, holdout2); a custom ``answer_threshold`` disables the low band;
+* messages of acknowledgement/filler words only ("ок понял", "спасибо, ясно") are never
+  answered (``FILLER_WORDS``);
+* off-topic rules also cover salaries with any verb or noun (платят, получают, оклад, доход)
+  and technical troubles of the platforms ("не грузится вк").
 """
 
 from __future__ import annotations
@@ -71,13 +81,23 @@ from .text import (
     surface_text,
 )
 
-__all__ = ["FaqIndex", "SearchResult", "Status", "ANSWER_THRESHOLD", "SUGGEST_THRESHOLD"]
+__all__ = ["FaqIndex", "SearchResult", "Features", "Status", "ANSWER_THRESHOLD", "SUGGEST_THRESHOLD",
+           "LOW_ANSWER_THRESHOLD", "LOW_ANSWER_MARGIN", "LOW_ANSWER_EVIDENCE", "is_filler"]
 
 Status = Literal["answer", "unsure", "none"]
 
 # --- calibrated parameters (see tests/faq_eval, all seen splits) -------------
-ANSWER_THRESHOLD = 0.47
+ANSWER_THRESHOLD = 0.48
 SUGGEST_THRESHOLD = 0.30
+# Low band of the decision rule (faq/calibration.py, leave-one-split-out over the eval splits):
+# below ANSWER_THRESHOLD an entry is still answered when its score is at least
+# LOW_ANSWER_THRESHOLD, it leads the runner-up by LOW_ANSWER_MARGIN and the message carries
+# at least LOW_ANSWER_EVIDENCE of IDF mass on distinct content words found in the entry's own
+# fields (long questions with context match several words of their entry; chance matches of
+# off-topic questions rest on one or two common words).
+LOW_ANSWER_THRESHOLD = 0.36
+LOW_ANSWER_MARGIN = 0.02
+LOW_ANSWER_EVIDENCE = 4.0
 ALPHA = 0.6  # weight of query coverage vs field coverage
 ANSWER_BLEND = 0.15  # share of answer-text coverage in the final score
 ENTRY_BLEND = 0.25  # share of whole-entry (all fields together) query coverage
@@ -124,7 +144,7 @@ _CLAUSE_SPLIT_RE = re.compile(
     # unpunctuated messages: a question word starts a new clause ("... третий год работаем
     # сколько стоит ведение")
     r"|\s(?=(?:как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|почему|зачем|где|когда"
-    r"|можно\s+ли|есть\s+ли|нужно\s+ли|стоит\s+ли)\b)")
+    r"|можно\s+ли|есть\s+ли|нужно\s+ли|стоит\s+ли)\b\s*[^\s.!?;:,()…])")
 # Glued words ("ктотакой", "какзаказать"): an unknown word split into two known ones.
 GLUED_QUALITY = 0.9
 MIN_GLUED = 5
@@ -166,7 +186,13 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"|яндекс\w*|ютуб\w*|одноклассник\w*)\b.*\b(?:тех)?поддержк|\bгоряч\w+\s+лини",
     r"\b(?:восстанов|взлом|заблокир|разблок|забыл|сменить\s+пароль)\w*\b.*"
     r"\b(?:аккаунт|страниц|пароль|парол|профил|логин)"
-    r"|\b(?:удалить|удалени\w*|удалят\w*)\s+(?:\w+\s+)?(?:аккаунт|страниц|профил)\w*"
+    r"|\b(?:удалить|удалени\w*|удалят\w*)\s+(?:\w+\s+)?(?:аккаунт|страниц|профил|групп|сообществ|паблик|канал)\w*"
+    # technical problems of the platforms themselves ("почему не грузится вк")
+    r"|^(?!.*(?:реклам|продвиж|smm|таргет|продаж|клиент|заявк|охват|подписчик)).*(?:"
+    r"\bне\s+(?:груз|работа|открыва|загружа|приход\w*\s+код|воспроизвод)\w*\b.*\b(?:вк|вконтакт|инст|телеграм|тг|ютуб"
+    r"|youtube|тикток|tiktok|ватсап|whatsapp|одноклассник|прилож)"
+    r"|\b(?:вк|вконтакт\w*|инст\w*|телеграм\w*|тг|ютуб\w*|тикток\w*|ватсап\w*|одноклассник\w*|прилож\w*)\b"
+    r".*\bне\s+(?:груз|работа|открыва|загружа)|\bглюч\w*|\bвылета\w*)"
     r"|\bнакрут\w*|\bнакручива\w*",
     # news about platforms: blocking, slowdowns, VPN
     r"\b(?:заблокир|блокир|разблокир|блокировк|замедл|запрет\w*\s+ли)\w*\b.*\b(?:инстаграм|фейсбук|ютуб|youtube"
@@ -177,7 +203,33 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет)).*\bваканс"
     r"|\b(?:возьм|бер)\w*\s+(?:\w+\s+)?на\s+работу|\bработать\s+(?:у\s+вас|в\s+вашем)"
     r"|\bсколько\s+(?:\w+\s+){0,3}(?:получа|зарабатыва)\w*",
+    # salaries with any verb or noun ("сколько платят смм менеджеру", "оклад сммщика")
+    r"\b(?:оклад\w*|зп|зарплат\w*|получк\w*|ставк\w*\s+(?:у\s+)?(?:smm|менеджер|специалист))\b"
+    r"|\b(?:плат[яи]т|получа\w*|зарабатыва\w*|доход\w*|заработ\w*)\b(?:\s+\w+){0,3}\s+"
+    r"(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)"
+    r"|\b(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*)\b(?:\s+\w+){0,3}\s+"
+    r"(?:плат[яи]т|получа(?:ет|ют)|зарабатыва\w*|доход\w*)\b",
 ))
+
+
+# Acknowledgements and filler: a message made only of these is never answered ("ок понял",
+# "спасибо, ясно", "супер").  Matched on the folded words of the message.
+FILLER_WORDS = frozenset("""
+ок окей окэй оке океюшки ok okay okey kk понял поняла поняли понятно понятненько ясно ясненько
+ясн ясен принял приняла принято спасибо спс спасибки благодарю благодарим сенкс мерси пасиб thanks
+thank thx ty хорошо хор харашо отлично отличненько супер круто класс классно клево здорово
+замечательно прекрасно шикарно огонь топ норм нормально ладно ладушки лады ага угу ну да нет
+так вот а и все всё уже теперь большое огромное вам тебе you very much good great cool nice fine
+got it sure yes no ok-ok хм хмм ммм эх ох ой ах ух вау wow пока до свидания всего доброго хорошего
+дня удачи bye got разобрался разобралась спасибочки благодарствую
+""".split())
+
+
+@lru_cache(maxsize=4096)
+def is_filler(query: str) -> bool:
+    """A message made of acknowledgement/filler words only ("ок понял", "спасибо, ясно")."""
+    words = re.findall(r"[a-zа-я0-9]+", fold(query or ""))
+    return bool(words) and all(w in FILLER_WORDS for w in words)
 
 
 @lru_cache(maxsize=8192)
@@ -211,7 +263,11 @@ class FaqIndex:
     corpus: Corpus
     answer_threshold: float = ANSWER_THRESHOLD
     suggest_threshold: float = SUGGEST_THRESHOLD
+    low_threshold: float = LOW_ANSWER_THRESHOLD
+    low_margin: float = LOW_ANSWER_MARGIN
+    low_evidence: float = LOW_ANSWER_EVIDENCE
     # --- built data
+    _entry_pos: dict[str, int] = field(default_factory=dict, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
     _postings: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _field_entry: list[int] = field(default_factory=list, repr=False)
@@ -232,9 +288,17 @@ class FaqIndex:
     # ------------------------------------------------------------------ build
     @classmethod
     def build(cls, corpus: Corpus, *, answer_threshold: float = ANSWER_THRESHOLD,
-              suggest_threshold: float = SUGGEST_THRESHOLD) -> "FaqIndex":
+              suggest_threshold: float = SUGGEST_THRESHOLD, low_threshold: float | None = None,
+              low_margin: float = LOW_ANSWER_MARGIN,
+              low_evidence: float = LOW_ANSWER_EVIDENCE) -> "FaqIndex":
+        """``low_threshold`` defaults to ``LOW_ANSWER_THRESHOLD`` with the default answer
+        threshold and to ``answer_threshold`` (no low band) with a custom one."""
+        if low_threshold is None:
+            low_threshold = LOW_ANSWER_THRESHOLD if answer_threshold == ANSWER_THRESHOLD else answer_threshold
         self = cls(corpus=corpus, answer_threshold=answer_threshold,
-                   suggest_threshold=suggest_threshold)
+                   suggest_threshold=suggest_threshold, low_threshold=min(low_threshold, answer_threshold),
+                   low_margin=low_margin, low_evidence=low_evidence)
+        self._entry_pos = {e.id: i for i, e in enumerate(corpus.entries)}
         n = len(corpus.entries)
         df: dict[str, int] = defaultdict(int)
         field_terms: list[frozenset[str]] = []
@@ -573,25 +637,81 @@ class FaqIndex:
     def is_offtopic(self, query: str) -> bool:
         return _offtopic_text(surface_text((query or "")[:MAX_QUERY_CHARS]))
 
-    def search(self, query: str) -> SearchResult:
+    def evidence(self, query: str, entry_index: int) -> float:
+        """IDF mass of the distinct specific content words of ``query`` (quality-weighted) that
+        occur in the fields (title, question, phrasings, keywords) of entry ``entry_index``;
+        generic words (IDF below ``GENERIC_IDF``: "реклама", "соцсети", "smm") are no evidence."""
+        res: _Resolved = self._resolve_cached(query[:MAX_QUERY_CHARS])
+        ent = self._entry_terms[entry_index]
+        idf = self._idf
+        return sum(idf[t] * m for t, m in res.terms.items()
+                   if t[0] != "~" and t in ent and idf[t] >= GENERIC_IDF)
+
+    def features(self, query: str) -> "Features":
+        """Everything the decision rule looks at (threshold-free; see ``faq/calibration.py``)."""
         query = query if isinstance(query, str) else str(query or "")
-        exact = self._exact.get(phrase_key(query[:MAX_QUERY_CHARS])) if query.strip() else None
-        if exact is not None and not self.is_offtopic(query):
-            return SearchResult(query=query, entry=self.corpus.entries[exact], score=1.0)
+        if not query.strip() or is_filler(query):
+            return Features(query, ())
+        exact = self._exact.get(phrase_key(query[:MAX_QUERY_CHARS]))
+        offtopic = self.is_offtopic(query)
+        if exact is not None and not offtopic:
+            return Features(query, ((self.corpus.entries[exact], 1.0),), exact=True)
         ranked = self.rank(query)
         if not ranked:
+            return Features(query, ())
+        top = ranked[0][1]
+        # the evidence matters in the low band only (speed: skip it elsewhere)
+        ev = 0.0
+        if self.low_threshold <= top < self.answer_threshold:
+            ev = self.evidence(query, self._entry_pos[ranked[0][0].id])
+        return Features(query, tuple(ranked[:MAX_SUGGESTIONS + 1]), offtopic=offtopic,
+                        vague=self.is_vague(query, ranked), evidence=ev)
+
+    def confident(self, f: "Features") -> bool:
+        """The decision rule: answer the top entry of ``f``?"""
+        if not f.ranked or f.offtopic or f.vague:
+            return f.exact
+        if f.exact or f.top >= self.answer_threshold:
+            return True
+        return (f.top >= self.low_threshold and f.top - f.second >= self.low_margin
+                and f.evidence >= self.low_evidence)
+
+    def search(self, query: str) -> SearchResult:
+        f = self.features(query)
+        query = f.query
+        if not f.ranked:
             return SearchResult(query=query, entry=None, score=0.0)
-        top_entry, top = ranked[0]
-        cap = self.answer_threshold - 1e-6 if self.is_offtopic(query) else None
-        if cap is not None and top >= cap:
-            top = cap
+        top_entry, top = f.ranked[0]
+        if f.exact:
+            return SearchResult(query=query, entry=top_entry, score=1.0)
+        if f.offtopic:
+            top = min(top, self.answer_threshold - 1e-6)
         score = round(top, 4)
-        if top >= self.answer_threshold:
-            if self.is_vague(query, ranked):
-                sugg = tuple(e for e, s in ranked[:MAX_SUGGESTIONS] if s >= VAGUE_RATIO_GENERIC * top)
-                return SearchResult(query=query, entry=None, score=score, suggestions=sugg)
+        if self.confident(f):
             return SearchResult(query=query, entry=top_entry, score=score)
+        if f.vague and not f.offtopic and top >= self.answer_threshold:
+            sugg = tuple(e for e, s in f.ranked[:MAX_SUGGESTIONS] if s >= VAGUE_RATIO_GENERIC * top)
+            return SearchResult(query=query, entry=None, score=score, suggestions=sugg)
         if top < self.suggest_threshold:
             return SearchResult(query=query, entry=None, score=score)
-        sugg = tuple(e for e, s in ranked[:MAX_SUGGESTIONS] if s >= self.suggest_threshold)
+        sugg = tuple(e for e, s in f.ranked[:MAX_SUGGESTIONS] if s >= self.suggest_threshold)
         return SearchResult(query=query, entry=None, score=score, suggestions=sugg)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """Inputs of the decision rule for one message (``FaqIndex.features``)."""
+    query: str
+    ranked: tuple[tuple[Entry, float], ...]  # best candidates first (up to MAX_SUGGESTIONS + 1)
+    exact: bool = False  # the message is an FAQ question/phrasing word for word
+    offtopic: bool = False
+    vague: bool = False  # one generic word with a close runner-up
+    evidence: float = 0.0  # see FaqIndex.evidence (computed in the low band only)
+
+    @property
+    def top(self) -> float:
+        return self.ranked[0][1] if self.ranked else 0.0
+
+    @property
+    def second(self) -> float:
+        return self.ranked[1][1] if len(self.ranked) > 1 else 0.0

@@ -107,3 +107,18 @@ def test_eval_second_blind_split():
     p = run("eval", "--split", "holdout2")
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("holdout2: answerable top-1 ") and "holdout:" not in p.stdout
+
+
+def test_calibrate_small_set(tmp_path):
+    qs = tmp_path / "q.yaml"
+    qs.write_text(
+        "- {q: 'что такое смм', id: what_is_smm, split: tune}\n"
+        "- {q: 'хватит спамить акциями, как отключить', id: privacy_unsubscribe, split: tune}\n"
+        "- {q: 'рецепт борща', id: null, split: tune}\n"
+        "- {q: 'сколько стоит ведение', id: pricing, split: test}\n"
+        "- {q: 'как поменять колесо', id: null, split: test}\n", encoding="utf-8")
+    p = run("calibrate", "--questions", str(qs), "--holdout", str(tmp_path / "none.yaml"),
+            "--holdout2", str(tmp_path / "none.yaml"), "--min-rejection", "0.9")
+    assert p.returncode == 0, p.stderr
+    assert "leave-one-split-out" in p.stdout and "pooled" in p.stdout
+    assert "fitted on all splits" in p.stdout and "curve along b" in p.stdout

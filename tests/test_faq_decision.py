@@ -1,0 +1,127 @@
+"""Decision rule of FAQ search (faq.search.FaqIndex.confident) and its calibration
+(faq.calibration): low band with margin and evidence, filler messages, salary questions,
+platform troubles, clause splitting before a trailing question word."""
+
+from __future__ import annotations
+
+import pytest
+
+from faq import FaqIndex, load_corpus
+from faq.calibration import GRID, Rule, collect, cross_validate, decide, fit, score
+from faq.evaluation import EvalItem, load_eval
+from faq.search import (ANSWER_THRESHOLD, LOW_ANSWER_EVIDENCE, LOW_ANSWER_THRESHOLD, is_filler)
+
+
+@pytest.fixture(scope="module")
+def index() -> FaqIndex:
+    return FaqIndex.build(load_corpus())
+
+
+@pytest.mark.parametrize("q", [
+    "ок", "ок понял", "понял", "ясно", "спасибо", "Спасибо, понятно!", "хорошо", "ага", "понятно",
+    "супер", "круто", "ладно", "угу, ясненько", "ok thanks", "отлично, спасибо большое", "ну ладно",
+])
+def test_filler_is_never_answered(index, q):
+    assert is_filler(q)
+    r = index.search(q)
+    assert r.entry is None and r.status == "none"
+
+
+@pytest.mark.parametrize("q", ["хорошо, а сколько стоит ведение?", "понял, а как оставить заявку",
+                               "спасибо, а что такое smm"])
+def test_filler_with_a_question_is_answered(index, q):
+    assert not is_filler(q)
+    assert index.search(q).entry is not None
+
+
+@pytest.mark.parametrize("q", [
+    "сколько платят смм менеджеру в москве в месяц", "какой оклад у сммщика", "сколько получают таргетологи",
+    "какой доход у smm специалиста", "smm менеджеры много зарабатывают?", "какая зарплата у смм менеджера",
+    "зп смм специалиста в регионах",
+])
+def test_salary_questions_are_off_topic(index, q):
+    assert index.is_offtopic(q)
+    assert index.search(q).entry is None
+
+
+@pytest.mark.parametrize("q, want", [("сколько платить за смм", "pricing"),
+                                     ("сколько стоит ведение группы", "pricing"),
+                                     ("сколько ждать результата от смм", "time_to_results")])
+def test_client_money_questions_stay_answerable(index, q, want):
+    assert not index.is_offtopic(q)
+    r = index.search(q)
+    assert r.entry is not None and r.entry.id == want
+
+
+@pytest.mark.parametrize("q", ["почему не грузится вк", "телеграм не работает что делать", "как удалить группу в вк"])
+def test_platform_troubles_are_off_topic(index, q):
+    assert index.is_offtopic(q) and index.search(q).entry is None
+
+
+def test_ads_not_working_is_not_a_platform_trouble(index):
+    assert not index.is_offtopic("реклама в вк не работает, почему")
+
+
+def test_low_band_answers_with_evidence(index):
+    q = "хватит спамить акциями, как отключить"
+    f = index.features(q)
+    assert LOW_ANSWER_THRESHOLD <= f.top < ANSWER_THRESHOLD
+    assert f.evidence >= LOW_ANSWER_EVIDENCE
+    r = index.search(q)
+    assert r.entry is not None and r.entry.id == "privacy_unsubscribe" and r.score < ANSWER_THRESHOLD
+
+
+@pytest.mark.parametrize("q", ["сколько стоит iphone", "сколько стоит реклама на билборде", "какой сегодня день недели",
+                               "как поменять колесо"])
+def test_low_band_declines_without_evidence(index, q):
+    f = index.features(q)
+    assert f.top < ANSWER_THRESHOLD
+    assert index.search(q).entry is None
+
+
+def test_generic_words_are_no_evidence(index):
+    ei = index._entry_pos["pricing"]
+    assert index.evidence("реклама", ei) == 0.0
+    assert index.evidence("сколько стоит", ei) > 0.0
+
+
+def test_custom_threshold_disables_low_band():
+    strict = FaqIndex.build(load_corpus(), answer_threshold=0.9)
+    assert strict.low_threshold == 0.9
+    assert strict.search("хватит спамить акциями, как отключить").entry is None
+    explicit = FaqIndex.build(load_corpus(), answer_threshold=0.9, low_threshold=0.3, low_evidence=0.0)
+    assert explicit.low_threshold == 0.3
+
+
+def test_trailing_question_word_does_not_start_a_clause(index):
+    assert index.clauses("смм менеджер это кто?") == []
+    assert index.clauses("у нас кафе кто будет вести группу") == ["у нас кафе", "кто будет вести группу"]
+
+
+def test_calibration_decide_matches_search(index):
+    items = load_eval()[:300]
+    rows = collect(index, items)
+    rule = Rule(index.answer_threshold, index.low_threshold, index.low_margin, index.low_evidence)
+    for it, row in zip(items, rows):
+        r = index.search(it.q)
+        assert decide(row, rule) == (r.entry is not None), it.q
+        if r.entry is not None:
+            assert r.entry.id == row.top_id
+
+
+def test_calibration_fit_and_cross_validation(index):
+    items = [it for it in load_eval() if it.split in ("fresh", "ctx")]
+    rows = collect(index, items)
+    grid = tuple(r for r in GRID if r.m in (0.0, 0.02) and r.e in (0.0, 4.0))
+    rule = fit(rows, 0.95, grid)
+    c, n, j, u = score(rows, rule)
+    assert j / u >= 0.95 and c / n >= 0.9
+    cv = cross_validate(rows, 0.95, grid)
+    assert [s for s, _, _ in cv] == ["fresh", "ctx"]
+    assert all(isinstance(r, Rule) for _, r, _ in cv)
+
+
+def test_fit_requires_reachable_floor():
+    rows = collect(FaqIndex.build(load_corpus()), [EvalItem("что такое smm", None, "x")])
+    with pytest.raises(ValueError):
+        fit(rows, 1.0, (Rule(0.0, 0.0, 0.0, 0.0),))
