@@ -29,40 +29,47 @@ def _state_name(state: StateType) -> str | None:
 class SQLiteStorage(BaseStorage):
     """FSM state and data in the `fsm` table; a row lives only while it holds something."""
 
-    ABSENT_CACHE = 100_000
+    ABSENT_CACHE = 100_000  # no longer used: the key index below replaced the absent-key cache
 
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(
             with_bot_id=True, with_business_connection_id=True, with_destiny=True
         )
-        # Keys known to have no row. Only this class inserts rows, and anyone else only deletes
-        # them, so "absent" can never go stale: most FAQ users then cost no query per update.
-        self._absent: dict[str, None] = {}
+        # Every key that may have a row: loaded once, then kept by this class. Only this class
+        # inserts rows (anyone else only deletes them), so a key missing here has no row: users
+        # without a state or data (most FAQ users, even on their first message) cost no query.
+        self._present: set[str] | None = None
+        self._load_lock = asyncio.Lock()
 
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
-    def _mark_absent(self, k: str) -> None:
-        if len(self._absent) >= self.ABSENT_CACHE:
-            self._absent.pop(next(iter(self._absent)))
-        self._absent[k] = None
+    async def _keys(self) -> set[str]:
+        if self._present is None:
+            async with self._load_lock:
+                if self._present is None:
+                    rows = await self.db.fetchall("SELECT key FROM fsm")
+                    self._present = {row["key"] for row in rows}
+        return self._present
 
     async def _row(self, key: StorageKey) -> Any:
         k = self._key(key)
-        if k in self._absent:
+        present = await self._keys()
+        if k not in present:
             return None
         row = await self.db.fetchone("SELECT state, data FROM fsm WHERE key = ?", (k,))
-        if row is None:
-            self._mark_absent(k)
+        if row is None:  # deleted by someone else (erasure, draft purge)
+            present.discard(k)
         return row
 
     async def _write(self, key: StorageKey, column: str, value: str | None) -> None:
         k = self._key(key)
+        present = await self._keys()
         empty = value is None or value == "{}"
-        if empty and k in self._absent:
+        if empty and k not in present:
             return  # clearing what does not exist
-        self._absent.pop(k, None)
+        present.add(k)
         # Single statements (each atomic) under the connection's write lock: one thread hop
         # for the common case instead of BEGIN/INSERT/DELETE/COMMIT.
         await self.db.execute(
@@ -75,7 +82,7 @@ class SQLiteStorage(BaseStorage):
         if empty and await self.db.write(
             "DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'", (k,)
         ):
-            self._mark_absent(k)
+            present.discard(k)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._write(key, "state", _state_name(state))
