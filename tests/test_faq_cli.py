@@ -94,7 +94,7 @@ def test_eval_prints_accuracy():
     assert p.returncode == 0, p.stderr
     assert "tune:" in p.stdout and "test:" in p.stdout and "top-1" in p.stdout
     assert "fresh:" in p.stdout and "dev:" in p.stdout and "holdout:" in p.stdout
-    assert "ctx:" in p.stdout and "holdout2:" in p.stdout
+    assert "ctx:" in p.stdout and "holdout2:" in p.stdout and "holdout3:" in p.stdout
 
 
 def test_eval_single_split():
@@ -109,6 +109,12 @@ def test_eval_second_blind_split():
     assert p.stdout.startswith("holdout2: answerable top-1 ") and "holdout:" not in p.stdout
 
 
+def test_eval_third_blind_split():
+    p = run("eval", "--split", "holdout3")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("holdout3: answerable top-1 ") and "holdout2:" not in p.stdout
+
+
 def test_calibrate_small_set(tmp_path):
     qs = tmp_path / "q.yaml"
     qs.write_text(
@@ -118,7 +124,8 @@ def test_calibrate_small_set(tmp_path):
         "- {q: 'сколько стоит ведение', id: pricing, split: test}\n"
         "- {q: 'как поменять колесо', id: null, split: test}\n", encoding="utf-8")
     p = run("calibrate", "--questions", str(qs), "--holdout", str(tmp_path / "none.yaml"),
-            "--holdout2", str(tmp_path / "none.yaml"), "--min-rejection", "0.9")
+            "--holdout2", str(tmp_path / "none.yaml"), "--holdout3", str(tmp_path / "none.yaml"),
+            "--min-rejection", "0.9")
     assert p.returncode == 0, p.stderr
     assert "leave-one-split-out" in p.stdout and "pooled" in p.stdout
     assert "fitted on all splits" in p.stdout and "curve along b" in p.stdout
