@@ -29,7 +29,7 @@ from collections import deque
 from urllib.parse import parse_qsl
 
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "Kosmmos", "username": "kosmmos_bot"}
-CHAT_ID_RE = re.compile(rb"(?:^|&)chat_id=(-?\d+)")
+CHAT_ID_RE = re.compile(rb'(?:^|&)chat_id=(-?\d+)|"chat_id":\s*"?(-?\d+)')  # form or JSON body
 MAX_BODY = 16 * 1024 * 1024
 
 
@@ -83,7 +83,7 @@ class State:
         return b'{"ok":true,"result":[' + b",".join(parts) + b"]}"
 
     def get_updates(self, conn: "Conn", body: bytes) -> None:
-        params = dict(parse_qsl(body.decode()))
+        params = json.loads(body) if body.startswith(b"{") else dict(parse_qsl(body.decode()))
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -121,7 +121,7 @@ class State:
             return
         if m in ("sendmessage", "editmessagetext", "senddocument"):
             match = CHAT_ID_RE.search(body)
-            chat_id = int(match.group(1)) if match else 0
+            chat_id = int(match.group(1) or match.group(2)) if match else 0
             if m == "sendmessage":
                 self.replies.append((chat_id, time.monotonic()))
             mid = self.next_message_id
