@@ -47,11 +47,18 @@ Decision rule (fifth round, ``faq/calibration.py``, ``python -m faq calibrate``)
   context score low but match several words of their entry; chance matches of off-topic
   questions rest on one or two words).  The four parameters were chosen by
   leave-one-split-out cross-validation over all seen splits (tune, test, fresh, dev, ctx,
-  holdout, holdout2); a custom ``answer_threshold`` disables the low band;
+  holdout, holdout2, holdout3); a custom ``answer_threshold`` disables the low band;
 * messages of acknowledgement/filler words only ("ок понял", "спасибо, ясно") are never
   answered (``FILLER_WORDS``);
 * off-topic rules also cover salaries with any verb or noun (платят, получают, оклад, доход)
   and technical troubles of the platforms ("не грузится вк").
+
+Sixth round: phrase features (bigram terms "+a b" of adjacent content words with their own
+IDF, ``BIGRAM_WEIGHT``), a definition-intent detector (``definition_entry``: "что это такое" /
+"X это что" / "what is X" plus a subject of the corpus' own definition phrasings anywhere in the
+message), intent phrases in ``text`` ("через сколько" -> "сколько ждать", "dlya chego",
+"what can X do for"), off-topic rules for named third-party companies and for requests to
+produce work ("сделай контент план ..."); decision rule re-fitted (a=0.49, b=0.34).
 """
 
 from __future__ import annotations
@@ -87,7 +94,7 @@ __all__ = ["FaqIndex", "SearchResult", "Features", "Status", "ANSWER_THRESHOLD",
 Status = Literal["answer", "unsure", "none"]
 
 # --- calibrated parameters (see tests/faq_eval, all seen splits) -------------
-ANSWER_THRESHOLD = 0.48
+ANSWER_THRESHOLD = 0.49
 SUGGEST_THRESHOLD = 0.30
 # Low band of the decision rule (faq/calibration.py, leave-one-split-out over the eval splits):
 # below ANSWER_THRESHOLD an entry is still answered when its score is at least
@@ -95,7 +102,7 @@ SUGGEST_THRESHOLD = 0.30
 # at least LOW_ANSWER_EVIDENCE of IDF mass on distinct content words found in the entry's own
 # fields (long questions with context match several words of their entry; chance matches of
 # off-topic questions rest on one or two common words).
-LOW_ANSWER_THRESHOLD = 0.36
+LOW_ANSWER_THRESHOLD = 0.34
 LOW_ANSWER_MARGIN = 0.02
 LOW_ANSWER_EVIDENCE = 4.0
 ALPHA = 0.6  # weight of query coverage vs field coverage
@@ -155,6 +162,46 @@ _NO_GLUE_LEFT = frozenset(("не", "ни"))  # никому, некогда, н�
 VAGUE_RATIO = 0.88
 VAGUE_RATIO_GENERIC = 0.84  # same for a word found in most entries (IDF below GENERIC_IDF)
 GENERIC_IDF = 1.0
+# Phrase features (sixth round): adjacent content words of a field ("зачем продвигаться",
+# "через сколько") are also indexed as one bigram term "+a b" with its own IDF (document
+# frequency over the entries' fields), weighted by BIGRAM_WEIGHT.  A query bigram unknown to
+# the corpus is simply absent (no OOV mass), so intent phrases count beyond their single
+# words without penalising new wordings.
+BIGRAM_WEIGHT = 0.4
+BIGRAM_PREFIX = "+"
+BIGRAM_MIN_FIELD = 2  # distinct terms a field needs to get bigram terms
+# Definition intent (sixth round): "что это такое", "X это что", "what is X" anywhere in the
+# message, with the subject named in another clause or loosely ("все говорят надо заниматься
+# смм, а я даже не понимаю что это такое", "smm eto chto voobshe").  The subjects of the
+# corpus' own definition phrasings ("что такое smm" -> what_is_smm, "кто такой smm менеджер"
+# -> what_is_smm_manager) are collected at build time; when the message has the intent and
+# names a subject (resolved terms, so typos and transliteration count), its entry scores at
+# least DEFINITION_SCORE.  The most specific subject (largest IDF mass) wins.
+DEFINITION_SCORE = 0.6
+_DEF_INTENT_RE = re.compile(
+    r"\b(?:что|че|чо|шо|што)\s+(?:же\s+)?(?:это\s+)?(?:вообще\s+)?(?:такое|значит|означает|обозначает)\b"
+    r"|\b(?:что|че|чо|шо|што)\s+(?:же\s+)?это\s+(?:вообще\s+)?(?:за\s+)?(?:такое|значит|штука|зверь)?\s*(?:[|?!.,]|$)"
+    r"|\bэто\s+(?:вообще\s+)?(?:что|че|чо|чё|шо|кто)\b"
+    r"|\bкто\s+(?:это\s+)?так(?:ой|ая|ие)\b"
+    r"|\bwhat\s+(?:is|are|does)\b|\bwhat'?s\b|\bwho\s+is\b")
+# Subject of a corpus definition phrasing (phrase_key text)
+_DEF_SUBJECT_RES = tuple(re.compile(p) for p in (
+    r"^(?:что|че|шо)\s+(?:такое|значит|означает)\s+(?P<s>.+)$",
+    r"^кто\s+(?:это\s+)?так(?:ой|ая|ие)\s+(?P<s>.+)$",
+    r"^(?P<s>.+?)\s+это\s+(?:что|кто)(?:\s+так\w*)?$",
+    r"^(?:what|who)\s+is\s+(?:an?\s+)?(?P<s>.+)$",
+))
+
+# Named third-party companies (questions about what they do are not about us).
+_THIRD_PARTY = (r"(?:яндекс\w*|yandex|гугл\w*|google|сбер\w*|тинькофф\w*|т-банк\w*|озон\w*|ozon|apple|эппл\w*"
+                r"|майкрософт\w*|microsoft|мтс|билайн\w*|мегафон\w*|вайлдберриз|wildberries|авито|газпром\w*"
+                r"|роснефт\w*|лукойл\w*|ржд|аэрофлот\w*|самсунг\w*|samsung|макдоналдс\w*|магнит\w*"
+                r"|пятерочк\w*|amazon|амазон\w*|tesla|тесл\w*|альфа[\s\-]?банк\w*|втб|ростелеком\w*|додо\w*)")
+# Work artifacts a user may ask the bot to produce for free.
+_ARTIFACT = (r"(?:контент[\s\-]*план\w*|пост\w*|текст\w*|стать[июеяй]\w*|слоган\w*|логотип\w*|лого|назван\w*"
+             r"|хештег\w*|хэштег\w*|описани\w*|стратеги\w*|сценари\w*|рилс\w*|сторис|баннер\w*|картинк\w*"
+             r"|креатив\w*|объявлени\w*|презентаци\w*|аудит\w*|разбор\w*|план\w*|идеи|идею|стих\w*"
+             r"|сочинени\w*|доклад\w*|реферат\w*|эссе|рубрик\w*|рубрикатор\w*|подпис[ьи]\w*|концепци\w*)\b")
 
 # Off-topic patterns (matched on folded text + transliteration of Latin words).
 OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
@@ -209,6 +256,22 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)"
     r"|\b(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*)\b(?:\s+\w+){0,3}\s+"
     r"(?:плат[яи]т|получа(?:ет|ют)|зарабатыва\w*|доход\w*)\b",
+    # questions about named third-party companies ("чем занимается компания яндекс")
+    r"\b(?:чем\s+(?:занима|занят)\w*|что\s+(?:за\s+компани|производ|выпуска)\w*|кто\s+(?:владе|основ|созда)\w*"
+    r"|расскаж\w*\s+(?:о|об|про)|история)\b.*\b" + _THIRD_PARTY + r"\b"
+    r"|\b" + _THIRD_PARTY + r"\b.*\b(?:чем\s+(?:занима|занят)\w*|кто\s+(?:владе|основ|созда)\w*"
+    r"|что\s+(?:это\s+)?за\s+компани\w*)"
+    r"|\bчем\s+(?:занима|занят)\w*\s+(?:компани|фирм|корпораци|организаци)\w*\s+"
+    r"(?!(?:ваш|твоя|твой|kosm|косм|котор|эта|это|по|в|на|и|для)\w*\b)[a-zа-я]{3,}",
+    # requests to do the work for free ("сделай контент план для цветочного магазина"): an
+    # imperative of making/writing with a work artifact as its object
+    r"^(?!.*\b(?:вы|вас|вам|ваш\w*)\b).*?(?:^|[|.!?,])\s*(?:(?:а|ну|пожалуйста|плиз|бот|слушай|быстро|срочно|мне|нам)\s+)*"
+    r"(?:сделай|сделайте|напиши|напишите|составь|составьте|придумай|придумайте|создай|создайте|разработай"
+    r"|разработайте|нарисуй|нарисуйте|сгенерируй|сгенерируйте|подбери|подберите|сочини|сочините|накидай"
+    r"|накидайте|распиши|распишите|проанализируй|проанализируйте|оцени|оцените|пропиши|пропишите)\b"
+    r"\s+(?:\w+\s+){0,4}?" + _ARTIFACT +
+    r"|\b(?:write|make|create|generate|draw|design)\s+(?:me\s+|us\s+)?(?:a\s+|an\s+|some\s+)?"
+    r"(?:content\s+plan|post|text|slogan|logo|caption|hashtag|strateg|plan|name|description|ad\b)",
 ))
 
 
@@ -230,6 +293,16 @@ def is_filler(query: str) -> bool:
     """A message made of acknowledgement/filler words only ("ок понял", "спасибо, ясно")."""
     words = re.findall(r"[a-zа-я0-9]+", fold(query or ""))
     return bool(words) and all(w in FILLER_WORDS for w in words)
+
+
+def _bigrams(seq: list[tuple[str, int]]) -> list[str]:
+    """Bigram terms ("+a b") of adjacent words (term, source-word group); words of one source
+    word ("соцсети" -> "социальн", "сет") do not pair.  Group -1: glued words, always pair."""
+    out = []
+    for (a, ga), (b, gb) in zip(seq, seq[1:]):
+        if a != b and (ga != gb or ga == -1):
+            out.append(f"{BIGRAM_PREFIX}{a} {b}")
+    return out
 
 
 @lru_cache(maxsize=8192)
@@ -281,6 +354,7 @@ class FaqIndex:
     _surface_term: dict[str, str] = field(default_factory=dict, repr=False)
     _exact: dict[str, int] = field(default_factory=dict, repr=False)
     _by_prefix: dict[str, str] = field(default_factory=dict, repr=False)
+    _def_subjects: tuple[tuple[frozenset[str], int, float], ...] = field(default=(), repr=False)
     _resolve_cached: object = field(default=None, repr=False)
     _fuzzy_cached: object = field(default=None, repr=False)
     _rank_cached: object = field(default=None, repr=False)
@@ -304,13 +378,17 @@ class FaqIndex:
         field_terms: list[frozenset[str]] = []
         surface_term: dict[str, str] = {}
 
-        def terms_of(text: str) -> frozenset[str]:
-            """Index terms of a text; also records surface word -> term for typo matching."""
+        def terms_of(text: str, bigrams: bool = False) -> frozenset[str]:
+            """Index terms of a text (with the bigram terms of adjacent content words when
+            ``bigrams``); also records surface word -> term for typo matching."""
             slots = analyze(text, True)
             for slot in slots:
                 if slot.surface and slot.surface not in surface_term:
                     surface_term[slot.surface] = slot.terms[0]
-            return frozenset(s.terms[0] for s in slots)
+            out = {s.terms[0] for s in slots}
+            if bigrams and len(out) >= BIGRAM_MIN_FIELD:  # short fields: the words are the phrase
+                out.update(_bigrams([(s.terms[0], s.group) for s in slots if s.terms[0][0] != "~"]))
+            return frozenset(out)
 
         for ei, e in enumerate(corpus.entries):
             entry_terms: set[str] = set()
@@ -321,7 +399,7 @@ class FaqIndex:
             for text, _w in texts[:-len(e.keywords) or None]:
                 self._exact.setdefault(phrase_key(text), ei)
             for text, weight in texts:
-                terms = terms_of(text)
+                terms = terms_of(text, True)
                 if not terms or terms in seen:
                     continue
                 seen.add(terms)
@@ -340,6 +418,8 @@ class FaqIndex:
         for t in idf:
             if t[0] == "~":
                 idf[t] = WEAK_IDF
+            elif t[0] == BIGRAM_PREFIX:
+                idf[t] *= BIGRAM_WEIGHT
             elif t in PLATFORM_TERMS:
                 idf[t] = min(idf[t], PLATFORM_IDF)
             elif t in LOW_INFO_STEMS:
@@ -356,7 +436,7 @@ class FaqIndex:
             t: tuple(sorted(lst, key=norm2.__getitem__)[:MAX_POSTINGS]) for t, lst in postings.items()
         }
         for t in idf:
-            if t[0] != "~":
+            if t[0] != "~" and t[0] != BIGRAM_PREFIX:
                 self._skeleton.setdefault(skeleton(t), t)
         # prefix -> most frequent known stem with that prefix (for derivational variants)
         by_prefix: dict[str, str] = {}
@@ -366,6 +446,27 @@ class FaqIndex:
             for k in range(MIN_PREFIX, len(t) + 1):
                 by_prefix.setdefault(t[:k], t)
         self._by_prefix = by_prefix
+        # definition subjects: subject term set -> entry (majority of the phrasings)
+        votes: dict[frozenset[str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for ei, e in enumerate(corpus.entries):
+            for text in (e.question, *e.phrasings):
+                key = phrase_key(text)
+                for rx in _DEF_SUBJECT_RES:
+                    m = rx.match(key)
+                    if m:
+                        subj = frozenset(s.terms[0] for s in analyze(m.group("s"), True)
+                                         if s.terms[0][0] != "~")
+                        if subj and len(subj) <= 3:
+                            votes[subj][ei] += 1
+                        break
+        subjects = []
+        for subj, v in votes.items():
+            ranked_v = sorted(v.items(), key=lambda kv: -kv[1])
+            if len(ranked_v) > 1 and ranked_v[1][1] == ranked_v[0][1]:
+                continue  # ambiguous subject
+            subjects.append((subj, ranked_v[0][0], sum(idf.get(t, 0.0) for t in subj)))
+        subjects.sort(key=lambda x: -x[2])
+        self._def_subjects = tuple(subjects)
         buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for w in surface_term:
             if len(w) >= 5:
@@ -456,6 +557,7 @@ class FaqIndex:
         oov_seen: set[str] = set()
         idf = self._idf
         strong = weak = 0
+        seq: list[tuple[str, int] | None] = []  # resolved content terms in order (None: a gap)
         for slot in analyze(query):
             if slot.terms[0][0] == "~":  # weak pseudo term: never OOV, never fuzzy
                 t = slot.terms[0]
@@ -465,6 +567,7 @@ class FaqIndex:
                 continue
             strong += 1
             if slot.terms[0] in LOW_INFO_STEMS and slot.terms[0] not in idf:
+                seq.append(None)
                 if slot.terms[0] not in oov_seen:
                     oov_seen.add(slot.terms[0])
                     oov += LOW_INFO_OOV_WEIGHT * LOW_INFO_OOV_WEIGHT
@@ -489,7 +592,9 @@ class FaqIndex:
                         if t[0] == "~":
                             terms[t] = 1.0
                             weak += 1
-                        elif GLUED_QUALITY > terms.get(t, 0.0):
+                            continue
+                        seq.append((t, -1))
+                        if GLUED_QUALITY > terms.get(t, 0.0):
                             terms[t] = GLUED_QUALITY
                     if not any(t[0] != "~" for t in glued):
                         strong -= 1
@@ -499,6 +604,7 @@ class FaqIndex:
                 if fz is not None:
                     found = (fz[0], max(0.4, 1.0 - FUZZY_STEP * fz[1]))
             if found is None:
+                seq.append(None)
                 key = slot.terms[0]
                 if key not in oov_seen:
                     oov_seen.add(key)
@@ -512,10 +618,24 @@ class FaqIndex:
                     oov += w * w
                 continue
             t, m = found
+            seq.append((t, slot.group))
             if m > terms.get(t, 0.0):
                 terms[t] = m
         if strong == 0 and weak < MIN_WEAK_ONLY:
             terms = {}
+        else:
+            # phrase features: bigrams of adjacent resolved words known to the corpus
+            run: list[tuple[str, int]] = []
+            for item in seq + [None]:
+                if item is not None:
+                    run.append(item)
+                    continue
+                if len(run) > 1:
+                    for b in _bigrams(run):
+                        if b in idf:
+                            a, c = b[1:].split(" ", 1)
+                            terms[b] = min(terms.get(a, 1.0), terms.get(c, 1.0))
+                run = []
         return _Resolved(terms, oov, strong)
 
     def _score(self, res: _Resolved) -> dict[int, float]:
@@ -601,7 +721,7 @@ class FaqIndex:
                 scores[exact] = max(scores.get(exact, 0.0), CLAUSE_FACTOR)
                 continue
             cres: _Resolved = self._resolve_cached(c)
-            if cres.strong >= res.strong or sum(1 for t in cres.terms if t[0] != "~") < MIN_CLAUSE_TERMS:
+            if cres.strong >= res.strong or sum(1 for t in cres.terms if t[0] not in "~+") < MIN_CLAUSE_TERMS:
                 continue  # a clause must leave some content out and keep some
             key = frozenset(cres.terms)
             if key in seen or len(seen) >= MAX_CLAUSES:
@@ -609,13 +729,16 @@ class FaqIndex:
             seen.add(key)
             # known content words left out still count against the clause (they may be the
             # topic: "запускаем новинку, как продвинуть?"); unknown ones are context and do not
-            dropped = sum(idf[t] ** 2 for t in res.terms if t[0] != "~" and t not in cres.terms)
+            dropped = sum(idf[t] ** 2 for t in res.terms if t[0] not in "~+" and t not in cres.terms)
             if dropped:
                 cres = _Resolved(cres.terms, cres.oov_mass + CLAUSE_DROPPED_KNOWN * dropped, cres.strong)
             for ei, sc in self._score(cres).items():
                 sc *= CLAUSE_FACTOR
                 if sc > scores.get(ei, 0.0):
                     scores[ei] = sc
+        d = self.definition_entry(q)
+        if d is not None and scores.get(d, 0.0) < DEFINITION_SCORE:
+            scores[d] = DEFINITION_SCORE
         entries = self.corpus.entries
         out = [(entries[ei], sc) for ei, sc in scores.items()]
         out.sort(key=lambda x: -x[1])
@@ -634,6 +757,20 @@ class FaqIndex:
         ratio = VAGUE_RATIO_GENERIC if self._idf[next(iter(terms))] < GENERIC_IDF else VAGUE_RATIO
         return ranked[1][1] >= ratio * ranked[0][1]
 
+    def definition_entry(self, query: str) -> int | None:
+        """Entry index of the definition the message asks for ("что это такое" + a subject of
+        a corpus definition phrasing among its resolved words), or None."""
+        if not self._def_subjects:
+            return None
+        text = surface_text(query[:MAX_QUERY_CHARS])
+        if not _DEF_INTENT_RE.search(text):
+            return None
+        terms = self._resolve_cached(query[:MAX_QUERY_CHARS]).terms
+        for subj, ei, _mass in self._def_subjects:
+            if all(terms.get(t, 0.0) >= 0.8 for t in subj):
+                return ei
+        return None
+
     def is_offtopic(self, query: str) -> bool:
         return _offtopic_text(surface_text((query or "")[:MAX_QUERY_CHARS]))
 
@@ -645,7 +782,7 @@ class FaqIndex:
         ent = self._entry_terms[entry_index]
         idf = self._idf
         return sum(idf[t] * m for t, m in res.terms.items()
-                   if t[0] != "~" and t in ent and idf[t] >= GENERIC_IDF)
+                   if t[0] not in "~+" and t in ent and idf[t] >= GENERIC_IDF)
 
     def features(self, query: str) -> "Features":
         """Everything the decision rule looks at (threshold-free; see ``faq/calibration.py``)."""

@@ -182,6 +182,7 @@ EN_MAP: dict[str, str] = {
     "novelti": "новинки", "week": "неделя", "month": "месяц", "contract": "договор",
     "pay": "оплата", "payment": "оплата", "freelanc": "фрилансер", "tariff": "тариф",
     "packag": "тариф", "servic": "услуги", "worth": "смысл", "sens": "смысл",
+    "busi": "бизнес", "business": "бизнес", "help": "помочь", "shop": "бизнес",
 }
 
 # Stem-level synonyms: Snowball stem → replacement stems.
@@ -315,7 +316,13 @@ _PHRASE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:с|s)+(?:м|m){2,}\b", " smm "),
         (r"\bs\s*m\s*m\b", " smm "),
         (r"\b152\s*-?\s*фз\b", " фз 152 "),
-        (r"\bдля\s+чего\b", " зачем "),
+        (r"\bдля\s+чего\b|\bdl[yj]a\s+ch?ego\b", " зачем "),
+        # "через сколько" is a question about time, not money: read as "сколько ждать"
+        (r"\b(?:через|cherez)\s+(?:сколько|скока|скоко|скольк\w*|skolko|какое\s+время|какой\s+срок)\b",
+         " сколько ждать "),
+        # "what can SMM do for my business" ~ "что даст smm"
+        (r"\bwhat\s+(?:can|will|would|could|does|do)\s+(?:the\s+)?(\w+)\s+(?:do|give|bring|offer)\b",
+         r" что даст \1 "),
         (r"\be-?mail\b", " почта "),
         (r"\b(?:яндекс|yandex)[\s\.\-]*(?:метрик\w*|metrika)", " яндекс метрика "),
         (r"\bгугл\s*(?:адс|эдс|эдз|адвордс|ads)\b|\b(?:adwords|адвордс)\b", " google ads "),
@@ -329,7 +336,7 @@ _PHRASE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 # cheap pre-check: every phrase rule needs one of these substrings
 _PHRASE_TRIGGER = re.compile(
-    r"social|маркетинг|эс|мм|mm|m\s*m|152|mail|яндекс|yandex|для|гугл|adwords|адворд|себе|вашей|зверь"
+    r"social|маркетинг|эс|мм|mm|m\s*m|152|mail|яндекс|yandex|для|гугл|adwords|адворд|себе|вашей|зверь|dl|через|cherez|what"
     r"|словах|пальцах|словами|прост|помощью|соц|интернет|человеч")
 
 _LAT2CYR_HOMO = str.maketrans({

@@ -275,6 +275,7 @@ def test_without_clause_scoring_the_context_sinks_the_question(monkeypatch):
 
     q = "у нас цветочный магазин в рязани, открылись весной. сколько стоит ведение вконтакте?"
     monkeypatch.setattr(S, "MAX_CLAUSES", 0)
+    monkeypatch.setattr(S, "_bigrams", lambda seq: [])  # phrase features also rescue it now
     monkeypatch.setattr(S, "_CLAUSE_SPLIT_RE", __import__("re").compile(r"(?!x)x"))
     assert top(FaqIndex.build(load_corpus()), q) is None
 
@@ -372,4 +373,58 @@ def test_vague_single_word_gets_suggestions(index, q):
 @pytest.mark.parametrize("q,want", [("цены", "pricing"), ("смм", "what_is_smm"), ("контакты", "contacts"),
                                     ("таргет", "based_on"), ("есть отзывы?", "reviews")])
 def test_specific_single_word_answered(index, q, want):
+    assert top(index, q) == want
+
+
+# --- sixth round: phrase features, definition intent, translit/English, off-topic rules
+
+def test_bigram_terms_indexed_and_matched(index):
+    assert any(t.startswith("+") for t in index._idf)
+    terms = index._resolve_cached("зачем продвигаться в соцсетях").terms
+    assert "+зач продвиж" in terms
+    from faq.search import _bigrams
+    assert _bigrams([("социальн", 1), ("сет", 1)]) == []  # one source word does not pair
+
+
+@pytest.mark.parametrize("q", [
+    "Здравствуйте, объясните пожалуйста простыми словами что такое SMM, я не очень разбираюсь",
+    "У меня маленькая пекарня, все вокруг говорят надо заниматься смм, а я даже не понимаю что это такое",
+    "smm eto chto voobshe",
+])
+def test_definition_intent_with_loose_subject(index, q):
+    assert top(index, q) == "what_is_smm"
+
+
+def test_definition_subjects_from_corpus(index):
+    subj = {tuple(sorted(s)): index.corpus.entries[ei].id for s, ei, _ in index._def_subjects}
+    assert subj[("smm",)] == "what_is_smm"
+    assert subj[("smm", "менеджер")] == "what_is_smm_manager"
+    assert index.definition_entry("сколько стоит smm") is None
+
+
+@pytest.mark.parametrize("q,want", [
+    ("через сколько будут первые заказы", "time_to_results"),
+    ("dlya chego nuzhen smm biznesu", "goals"),
+    ("What can SMM do for my business?", "goals"),
+])
+def test_intent_phrases_translit_english(index, q, want):
+    assert top(index, q) == want
+
+
+@pytest.mark.parametrize("q", [
+    "чем занимается компания яндекс",
+    "сделай контент план для цветочного магазина",
+    "придумай название для кофейни",
+    "write me a content plan",
+])
+def test_offtopic_third_party_and_free_work(index, q):
+    assert index.is_offtopic(q)
+    assert top(index, q) is None
+
+
+@pytest.mark.parametrize("q,want", [
+    ("чем занимается ваша компания", "about"),
+    ("напишите вашу почту", "contacts"),
+])
+def test_offtopic_rules_leave_own_questions(index, q, want):
     assert top(index, q) == want
