@@ -58,7 +58,7 @@ IDF, ``BIGRAM_WEIGHT``), a definition-intent detector (``definition_entry``: "ч
 "X это что" / "what is X" plus a subject of the corpus' own definition phrasings anywhere in the
 message), intent phrases in ``text`` ("через сколько" -> "сколько ждать", "dlya chego",
 "what can X do for"), off-topic rules for named third-party companies and for requests to
-produce work ("сделай контент план ..."); decision rule re-fitted (a=0.49, b=0.34).
+produce work ("сделай контент план ..."); decision rule re-fitted (a=0.47, b=0.34, m=0.00, e=4.5).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ __all__ = ["FaqIndex", "SearchResult", "Features", "Status", "ANSWER_THRESHOLD",
 Status = Literal["answer", "unsure", "none"]
 
 # --- calibrated parameters (see tests/faq_eval, all seen splits) -------------
-ANSWER_THRESHOLD = 0.49
+ANSWER_THRESHOLD = 0.47
 SUGGEST_THRESHOLD = 0.30
 # Low band of the decision rule (faq/calibration.py, leave-one-split-out over the eval splits):
 # below ANSWER_THRESHOLD an entry is still answered when its score is at least
@@ -103,8 +103,8 @@ SUGGEST_THRESHOLD = 0.30
 # fields (long questions with context match several words of their entry; chance matches of
 # off-topic questions rest on one or two common words).
 LOW_ANSWER_THRESHOLD = 0.34
-LOW_ANSWER_MARGIN = 0.02
-LOW_ANSWER_EVIDENCE = 4.0
+LOW_ANSWER_MARGIN = 0.0
+LOW_ANSWER_EVIDENCE = 4.5
 ALPHA = 0.6  # weight of query coverage vs field coverage
 ANSWER_BLEND = 0.15  # share of answer-text coverage in the final score
 ENTRY_BLEND = 0.25  # share of whole-entry (all fields together) query coverage
@@ -427,7 +427,9 @@ class FaqIndex:
         self._idf = idf
         postings: dict[str, list[int]] = defaultdict(list)
         for fi, terms in enumerate(field_terms):
-            self._field_norm2.append(sum(idf[t] ** 2 for t in terms))
+            # bigram terms are left out of the field norm: a field is not penalised for the
+            # phrases a query lacks, only rewarded (numerator and norm) for those it shares
+            self._field_norm2.append(sum(idf[t] ** 2 for t in terms if t[0] != BIGRAM_PREFIX))
             for t in terms:
                 postings[t].append(fi)
         norm2 = self._field_norm2
@@ -651,29 +653,48 @@ class FaqIndex:
         if all(m == 1.0 for m in res.terms.values()):
             # exact matches only (the usual case): qcov and dcov share the numerator, so
             # sim = acc · fweight / (norm2^(1-α) · q_mass^α), the field part precomputed
+            acc_b: dict[int, float] = defaultdict(float)
             for t in res.terms:
                 wt = w2[t]
+                acc = acc_b if t[0] == BIGRAM_PREFIX else acc_d
                 for fi in postings.get(t, ()):
-                    acc_d[fi] += wt
+                    acc[fi] += wt
             fconst = self._field_const
             inv = 1.0 / q_mass ** a
+            for fi, nb in acc_b.items():  # fields sharing a phrase: norm includes the phrase
+                if fi in acc_d:
+                    nd = acc_d[fi] + nb
+                    sim = nd * self._field_weight[fi] / (self._field_norm2[fi] + nb) ** (1.0 - a) * inv
+                    ei = fentry[fi]
+                    if sim > best.get(ei, 0.0):
+                        best[ei] = sim
+                    acc_d[fi] = -1.0
             for fi, nd in acc_d.items():
+                if nd < 0.0:
+                    continue
                 sim = nd * fconst[fi] * inv
                 ei = fentry[fi]
                 if sim > best.get(ei, 0.0):
                     best[ei] = sim
         else:
             acc_q: dict[int, float] = defaultdict(float)
+            acc_b2: dict[int, float] = defaultdict(float)
             for t, m in res.terms.items():
                 wt = w2[t]
                 wq = wt * m
+                big = t[0] == BIGRAM_PREFIX
                 for fi in postings.get(t, ()):
                     acc_q[fi] += wq
                     acc_d[fi] += wt
+                    if big:
+                        acc_b2[fi] += wt
             norm2 = self._field_norm2
             fweight = self._field_weight
             for fi, nq in acc_q.items():
-                sim = (nq / q_mass) ** a * (acc_d[fi] / norm2[fi]) ** (1.0 - a) * fweight[fi]
+                nb = acc_b2.get(fi, 0.0)
+                if nb >= acc_d[fi]:
+                    continue
+                sim = (nq / q_mass) ** a * (acc_d[fi] / (norm2[fi] + nb)) ** (1.0 - a) * fweight[fi]
                 ei = fentry[fi]
                 if sim > best.get(ei, 0.0):
                     best[ei] = sim
