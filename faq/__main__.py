@@ -3,9 +3,10 @@
     python -m faq ask [--json] [--path FILE] [QUESTION ...]   (stdin, one per line, if none)
     python -m faq check [--path FILE]
     python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] [--holdout2 FILE]
-                       [--holdout3 FILE] [--split tune|test|fresh|dev|ctx|holdout|holdout2|holdout3|all] [-v]
+                       [--holdout3 FILE] [--holdout4 FILE]
+                       [--split tune|test|fresh|dev|ctx|holdout|holdout2|holdout3|holdout4|all] [-v]
     python -m faq calibrate [--path FILE] [--questions FILE] [--holdout FILE] [--holdout2 FILE]
-                            [--holdout3 FILE] [--min-rejection 0.97]
+                            [--holdout3 FILE] [--holdout4 FILE] [--min-rejection 0.97]
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
     from .evaluation import SPLITS, evaluate, load_all
 
     index = _load_index(ns.path)
-    items = load_all(ns.questions, ns.holdout, ns.holdout2, ns.holdout3)
+    items = load_all(ns.questions, ns.holdout, ns.holdout2, ns.holdout3, ns.holdout4)
     present = {it.split for it in items}
     splits = [s for s in SPLITS if s in present] + sorted(present - set(SPLITS))
     if ns.split != "all":
@@ -99,7 +100,7 @@ def cmd_calibrate(ns: argparse.Namespace) -> int:
     from .evaluation import load_all
 
     index = _load_index(ns.path)
-    items = load_all(ns.questions, ns.holdout, ns.holdout2, ns.holdout3)
+    items = load_all(ns.questions, ns.holdout, ns.holdout2, ns.holdout3, ns.holdout4)
     print(report(index, items, ns.min_rejection))
     return 0
 
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--holdout", help="blind split YAML (default: tests/faq_eval/holdout.yaml)")
     e.add_argument("--holdout2", help="second blind split YAML (default: tests/faq_eval/holdout2.yaml)")
     e.add_argument("--holdout3", help="third blind split YAML (default: tests/faq_eval/holdout3.yaml)")
+    e.add_argument("--holdout4", help="fourth blind split YAML (default: tests/faq_eval/holdout4.yaml)")
     e.add_argument("--split", default="all", choices=[*SPLITS, "all"])
     e.add_argument("-v", "--verbose", action="store_true", help="list failures")
     e.set_defaults(func=cmd_eval)
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--holdout", help="blind split YAML (default: tests/faq_eval/holdout.yaml)")
     k.add_argument("--holdout2", help="second blind split YAML (default: tests/faq_eval/holdout2.yaml)")
     k.add_argument("--holdout3", help="third blind split YAML (default: tests/faq_eval/holdout3.yaml)")
+    k.add_argument("--holdout4", help="fourth blind split YAML (default: tests/faq_eval/holdout4.yaml)")
     k.add_argument("--min-rejection", type=float, default=0.97,
                    help="pooled share of unanswerable questions to decline (default 0.97)")
     k.set_defaults(func=cmd_calibrate)

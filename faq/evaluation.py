@@ -9,7 +9,8 @@ import yaml
 
 from .search import FaqIndex
 
-__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "HOLDOUT_PATH", "HOLDOUT2_PATH", "HOLDOUT3_PATH", "SPLITS",
+__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "HOLDOUT_PATH", "HOLDOUT2_PATH", "HOLDOUT3_PATH", "HOLDOUT4_PATH",
+           "SPLITS",
            "load_eval",
            "load_all", "evaluate"]
 
@@ -21,7 +22,9 @@ HOLDOUT_PATH = DEFAULT_EVAL_PATH.with_name("holdout.yaml")
 HOLDOUT2_PATH = DEFAULT_EVAL_PATH.with_name("holdout2.yaml")
 # Third blind split, same format, written while the fifth round was tuned on the others.
 HOLDOUT3_PATH = DEFAULT_EVAL_PATH.with_name("holdout3.yaml")
-SPLITS = ("tune", "test", "fresh", "dev", "ctx", "holdout", "holdout2", "holdout3")
+# Fourth blind split, same format, written while the sixth round was tuned on the others.
+HOLDOUT4_PATH = DEFAULT_EVAL_PATH.with_name("holdout4.yaml")
+SPLITS = ("tune", "test", "fresh", "dev", "ctx", "holdout", "holdout2", "holdout3", "holdout4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +70,12 @@ def load_eval(path: Path | str | None = None, split: str | None = None) -> list[
 
 
 def load_all(path: Path | str | None = None, holdout: Path | str | None = None,
-             holdout2: Path | str | None = None, holdout3: Path | str | None = None) -> list[EvalItem]:
+             holdout2: Path | str | None = None, holdout3: Path | str | None = None,
+             holdout4: Path | str | None = None) -> list[EvalItem]:
     """The labelled set plus the blind holdout splits (those whose file exists)."""
     items = load_eval(path)
     for split, given, default in (("holdout", holdout, HOLDOUT_PATH), ("holdout2", holdout2, HOLDOUT2_PATH),
-                                  ("holdout3", holdout3, HOLDOUT3_PATH)):
+                                  ("holdout3", holdout3, HOLDOUT3_PATH), ("holdout4", holdout4, HOLDOUT4_PATH)):
         h = Path(given) if given is not None else default
         if h.exists():
             items += load_eval(h, split=split)
