@@ -29,8 +29,6 @@ def _state_name(state: StateType) -> str | None:
 class SQLiteStorage(BaseStorage):
     """FSM state and data in the `fsm` table; a row lives only while it holds something."""
 
-    ABSENT_CACHE = 100_000  # no longer used: the key index below replaced the absent-key cache
-
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(
