@@ -105,6 +105,11 @@ def cmd_calibrate(ns: argparse.Namespace) -> int:
     return 0
 
 
+
+def _add_blind_split_options(parser: argparse.ArgumentParser) -> None:
+    for name in ("holdout", "holdout2", "holdout3", "holdout4"):
+        parser.add_argument(f"--{name}", help=f"blind split YAML (default: tests/faq_eval/{name}.yaml)")
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m faq", description="kosmmos FAQ tools")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -122,10 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("eval", help="accuracy on the labelled eval set")
     e.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
     e.add_argument("--questions", help="eval YAML (default: tests/faq_eval/questions.yaml)")
-    e.add_argument("--holdout", help="blind split YAML (default: tests/faq_eval/holdout.yaml)")
-    e.add_argument("--holdout2", help="second blind split YAML (default: tests/faq_eval/holdout2.yaml)")
-    e.add_argument("--holdout3", help="third blind split YAML (default: tests/faq_eval/holdout3.yaml)")
-    e.add_argument("--holdout4", help="fourth blind split YAML (default: tests/faq_eval/holdout4.yaml)")
+    _add_blind_split_options(e)
     e.add_argument("--split", default="all", choices=[*SPLITS, "all"])
     e.add_argument("-v", "--verbose", action="store_true", help="list failures")
     e.set_defaults(func=cmd_eval)
@@ -133,10 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     k = sub.add_parser("calibrate", help="cross-validated calibration of the decision rule")
     k.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
     k.add_argument("--questions", help="eval YAML (default: tests/faq_eval/questions.yaml)")
-    k.add_argument("--holdout", help="blind split YAML (default: tests/faq_eval/holdout.yaml)")
-    k.add_argument("--holdout2", help="second blind split YAML (default: tests/faq_eval/holdout2.yaml)")
-    k.add_argument("--holdout3", help="third blind split YAML (default: tests/faq_eval/holdout3.yaml)")
-    k.add_argument("--holdout4", help="fourth blind split YAML (default: tests/faq_eval/holdout4.yaml)")
+    _add_blind_split_options(k)
     k.add_argument("--min-rejection", type=float, default=0.97,
                    help="pooled share of unanswerable questions to decline (default 0.97)")
     k.set_defaults(func=cmd_calibrate)

@@ -77,50 +77,28 @@ def test_accuracy_floor(items, index, split):
     assert rep.rejection >= rej_floor, detail
 
 
-def test_holdout_floor(index):
-    items = load_eval(HOLDOUT_PATH, split="holdout")
-    assert len(items) == 150
-    corpus = load_corpus()
-    assert all(it.id is None or it.id in corpus.by_id for it in items)
-    rep = evaluate(index, items, "holdout")
-    detail = rep.summary() + "\n" + "\n".join(rep.failures)
-    assert rep.accuracy >= HOLDOUT_FLOOR[0], detail
-    assert rep.rejection >= HOLDOUT_FLOOR[1], detail
-
-
-def test_holdout2_floor(index):
-    items = load_eval(HOLDOUT2_PATH, split="holdout2")
-    assert len(items) == 160
-    corpus = load_corpus()
-    assert all(it.id is None or it.id in corpus.by_id for it in items)
-    rep = evaluate(index, items, "holdout2")
-    detail = rep.summary() + "\n" + "\n".join(rep.failures)
-    assert rep.accuracy >= HOLDOUT2_FLOOR[0], detail
-    assert rep.rejection >= HOLDOUT2_FLOOR[1], detail
-
-
-def test_holdout3_floor(index):
-    items = load_eval(HOLDOUT3_PATH, split="holdout3")
-    assert len(items) == 170
-    corpus = load_corpus()
-    assert all(it.id is None or it.id in corpus.by_id for it in items)
-    rep = evaluate(index, items, "holdout3")
-    detail = rep.summary() + "\n" + "\n".join(rep.failures)
-    assert rep.accuracy >= HOLDOUT3_FLOOR[0], detail
-    assert rep.rejection >= HOLDOUT3_FLOOR[1], detail
-
-
 # Single blind run after the sixth round was committed (aeefe9c): answerable 115/125 = 92.0%,
 # unanswerable rejected 43/45 = 95.6%.  Not tuned on.
 HOLDOUT4_FLOOR = (0.90, 0.93)
 
 
-def test_holdout4_floor(index):
-    items = load_eval(HOLDOUT4_PATH, split="holdout4")
-    assert len(items) == 170
+# Blind splits: (file, expected size, floors from the single blind run or later tuning).
+BLIND_SPLITS = {
+    "holdout": (HOLDOUT_PATH, 150, HOLDOUT_FLOOR),
+    "holdout2": (HOLDOUT2_PATH, 160, HOLDOUT2_FLOOR),
+    "holdout3": (HOLDOUT3_PATH, 170, HOLDOUT3_FLOOR),
+    "holdout4": (HOLDOUT4_PATH, 170, HOLDOUT4_FLOOR),
+}
+
+
+@pytest.mark.parametrize("split", list(BLIND_SPLITS))
+def test_blind_split_floor(index, split):
+    path, size, (acc_floor, rej_floor) = BLIND_SPLITS[split]
+    items = load_eval(path, split=split)
+    assert len(items) == size
     corpus = load_corpus()
     assert all(it.id is None or it.id in corpus.by_id for it in items)
-    rep = evaluate(index, items, "holdout4")
+    rep = evaluate(index, items, split)
     detail = rep.summary() + "\n" + "\n".join(rep.failures)
-    assert rep.accuracy >= HOLDOUT4_FLOOR[0], detail
-    assert rep.rejection >= HOLDOUT4_FLOOR[1], detail
+    assert rep.accuracy >= acc_floor, detail
+    assert rep.rejection >= rej_floor, detail
