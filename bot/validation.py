@@ -38,6 +38,11 @@ def normalize_phone(raw: str, region: str = "RU") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalize_contact_phone(phone_number: str) -> str:
+    """A number from a shared Telegram contact: digits with the country code, often no "+"."""
+    return normalize_phone(phone_number if phone_number.startswith("+") else "+" + phone_number)
+
+
 def normalize_email(raw: str) -> str:
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
@@ -78,12 +83,3 @@ def normalize_name(raw: str, limit: int) -> str:
     if not _NAME.match(name):
         raise Invalid("name")
     return name
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:2] + " *** ***-" + phone[-4:-2] + "-" + phone[-2:] if len(phone) > 6 else "***"
-
-
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"

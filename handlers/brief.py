@@ -33,7 +33,9 @@ from bot.settings import Settings
 from bot.texts import brief as texts
 from bot.texts import common as common_texts
 from bot.texts import consent as consent_texts
-from bot.validation import MAX_LINKS, Invalid, normalize_email, normalize_links, normalize_name, normalize_phone
+from bot.validation import (
+    MAX_LINKS, Invalid, normalize_contact_phone, normalize_email, normalize_links, normalize_name, normalize_phone,
+)
 from handlers.callbacks import ConsentCb, MarketingCb, MenuCb, StepCb, SummaryCb
 from handlers.keyboards import button, grid, markup
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
@@ -319,8 +321,7 @@ async def on_phone_contact(message: Message, bot: Bot, state: FSMContext) -> Non
         await reprompt(bot, message.chat.id, state, texts.FOREIGN_CONTACT)
         return
     try:
-        phone = normalize_phone(contact.phone_number if contact.phone_number.startswith("+")
-                                else "+" + contact.phone_number)
+        phone = normalize_contact_phone(contact.phone_number)
     except Invalid:
         await reprompt(bot, message.chat.id, state, texts.BAD_PHONE)
         return

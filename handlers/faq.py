@@ -9,8 +9,7 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.texts import common as common_texts
@@ -19,6 +18,7 @@ from faq import Entry, FaqIndex
 from faq.text import fold
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
 from handlers.keyboards import button as _button
+from handlers.keyboards import markup
 from handlers.filters import PRIVATE, ChatType, HasText, IsCommand, MaybeCommand
 from storage.outbox import OutboxRepo
 from storage.stats import StatsRepo
@@ -42,7 +42,7 @@ def answer_view(entry: Entry, index: FaqIndex) -> tuple[str, InlineKeyboardMarku
     rows = [[_button(index.corpus.by_id[rel].title, FaqCb(id=rel))]
             for rel in entry.related[:4] if rel in index.corpus.by_id]
     rows += [[_button(texts.BTN_BRIEF, MenuCb(action="brief"))], [_button(texts.BTN_TOPICS, FaqPageCb(p=0))]]
-    view = text[:4096], InlineKeyboardMarkup(inline_keyboard=rows)
+    view = text[:4096], markup(rows)
     if len(_ANSWER_VIEWS) >= ANSWER_VIEWS_MAX:
         _ANSWER_VIEWS.clear()
     _ANSWER_VIEWS[id(entry)] = (entry, index.corpus, *view)
@@ -62,7 +62,7 @@ def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
     if nav:
         rows.append(nav)
     rows.append([_button(texts.BTN_BRIEF, MenuCb(action="brief")), _button(texts.BTN_MENU, MenuCb(action="home"))])
-    return texts.TOPICS.format(page=page + 1, pages=pages), InlineKeyboardMarkup(inline_keyboard=rows)
+    return texts.TOPICS.format(page=page + 1, pages=pages), markup(rows)
 
 
 async def on_question(
@@ -75,8 +75,8 @@ async def on_question(
     result = faq.search(text)
     if result.entry is not None:
         stats.faq_hit(result.entry.id)
-        body, markup = answer_view(result.entry, faq)
-        await message.answer(body, reply_markup=markup)
+        body, keyboard = answer_view(result.entry, faq)
+        await message.answer(body, reply_markup=keyboard)
         return
     if text:
         await stats.unanswered(" ".join(fold(text).split()), text)
@@ -84,7 +84,7 @@ async def on_question(
     if result.suggestions:
         rows = [[_button(entry.title, FaqCb(id=entry.id))] for entry in result.suggestions[:3]]
         rows.append([_button(texts.BTN_TOPICS, FaqPageCb(p=0))])
-        await message.answer(texts.UNSURE, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+        await message.answer(texts.UNSURE, reply_markup=markup(rows))
         return
     nonce = secrets.token_hex(4)
     await state.update_data({PENDING: {"q": text, "n": nonce}})
@@ -93,7 +93,7 @@ async def on_question(
         [_button(texts.BTN_BRIEF, MenuCb(action="brief"))],
         [_button(texts.BTN_TOPICS, FaqPageCb(p=0))],
     ]
-    await message.answer(texts.NO_ANSWER, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+    await message.answer(texts.NO_ANSWER, reply_markup=markup(rows))
 
 
 async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, faq: FaqIndex, stats: StatsRepo) -> None:
@@ -103,28 +103,28 @@ async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, faq: Fa
         return
     await query.answer()
     stats.faq_hit(entry.id)
-    body, markup = answer_view(entry, faq)
-    await bot.send_message(query.from_user.id, body, reply_markup=markup)
+    body, keyboard = answer_view(entry, faq)
+    await bot.send_message(query.from_user.id, body, reply_markup=keyboard)
 
 
 async def on_page(query: CallbackQuery, callback_data: FaqPageCb, faq: FaqIndex) -> None:
     await query.answer()
-    text, markup = topics_view(faq, callback_data.p)
+    text, keyboard = topics_view(faq, callback_data.p)
     if query.message is not None and callback_data.p != 0:
-        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+        await query.message.edit_text(text, reply_markup=keyboard)  # type: ignore[union-attr]
     else:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
+        await query.bot.send_message(query.from_user.id, text, reply_markup=keyboard)  # type: ignore[union-attr]
 
 
 async def cmd_topics(message: Message, faq: FaqIndex) -> None:
-    text, markup = topics_view(faq, 0)
-    await message.answer(text, reply_markup=markup)
+    text, keyboard = topics_view(faq, 0)
+    await message.answer(text, reply_markup=keyboard)
 
 
 async def menu_topics(query: CallbackQuery, bot: Bot, faq: FaqIndex) -> None:
     await query.answer()
-    text, markup = topics_view(faq, 0)
-    await bot.send_message(query.from_user.id, text, reply_markup=markup)
+    text, keyboard = topics_view(faq, 0)
+    await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
 
 
 async def on_ask(
@@ -140,13 +140,11 @@ async def on_ask(
     user = query.from_user
     if callback_data.a == "ask":
         name = hd.quote(user.full_name + (f", @{user.username}" if user.username else ""))
-        kb = InlineKeyboardBuilder()
-        kb.button(text=texts.BTN_ASK_SEND, callback_data=AskCb(a="send", n=callback_data.n))
-        kb.button(text=texts.BTN_ASK_CANCEL, callback_data=AskCb(a="no", n=callback_data.n))
-        kb.adjust(2)
+        rows = [[_button(texts.BTN_ASK_SEND, AskCb(a="send", n=callback_data.n)),
+                 _button(texts.BTN_ASK_CANCEL, AskCb(a="no", n=callback_data.n))]]
         await bot.send_message(
             user.id, texts.ASK_CONFIRM.format(question=hd.quote(pending["q"]), name=name),
-            reply_markup=kb.as_markup(),
+            reply_markup=markup(rows),
         )
         return
     data.pop(PENDING, None)

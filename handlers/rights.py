@@ -32,7 +32,7 @@ from bot.consent import marketing_consent, pd_consent
 from bot.settings import Settings
 from bot.texts import brief as brief_texts
 from bot.texts import rights as texts
-from bot.validation import Invalid, normalize_email, normalize_name, normalize_phone
+from bot.validation import Invalid, normalize_contact_phone, normalize_email, normalize_name, normalize_phone
 from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
@@ -313,9 +313,8 @@ async def on_fix_contact(
     if message.from_user is None or contact.user_id != message.from_user.id:
         await message.answer(texts.FIX_FOREIGN_CONTACT, reply_markup=_phone_keyboard())
         return
-    raw = contact.phone_number if contact.phone_number.startswith("+") else "+" + contact.phone_number
     try:
-        value = normalize_phone(raw)
+        value = normalize_contact_phone(contact.phone_number)
     except Invalid:
         await message.answer(texts.FIX_BAD["phone"], reply_markup=_phone_keyboard())
         return
