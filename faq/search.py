@@ -94,7 +94,7 @@ __all__ = ["FaqIndex", "SearchResult", "Features", "Status", "ANSWER_THRESHOLD",
 Status = Literal["answer", "unsure", "none"]
 
 # --- calibrated parameters (see tests/faq_eval, all seen splits) -------------
-ANSWER_THRESHOLD = 0.47
+ANSWER_THRESHOLD = 0.45
 SUGGEST_THRESHOLD = 0.30
 # Low band of the decision rule (faq/calibration.py, leave-one-split-out over the eval splits):
 # below ANSWER_THRESHOLD an entry is still answered when its score is at least
@@ -104,7 +104,9 @@ SUGGEST_THRESHOLD = 0.30
 # off-topic questions rest on one or two common words).
 LOW_ANSWER_THRESHOLD = 0.34
 LOW_ANSWER_MARGIN = 0.0
-LOW_ANSWER_EVIDENCE = 4.5
+LOW_ANSWER_EVIDENCE = 4.0
+DF_FULL_FIELDS = 2  # fields of an entry a word must be in to count fully in its document frequency
+DF_ANSWER = 0.5  # document frequency share of a word found in the answer only
 ALPHA = 0.6  # weight of query coverage vs field coverage
 ANSWER_BLEND = 0.15  # share of answer-text coverage in the final score
 ENTRY_BLEND = 0.25  # share of whole-entry (all fields together) query coverage
@@ -126,14 +128,15 @@ MIN_PREFIX = 5
 KEYWORD_FIELD_WEIGHT = 0.9
 SINGLE_TERM_FIELD_WEIGHT = 0.85  # a field reduced to one stem is weak evidence
 MAX_SUGGESTIONS = 3
-MAX_POSTINGS = 400  # per-term postings used for candidate generation (impact-ordered)
+MAX_POSTINGS = 150  # per-term postings used for candidate generation (impact-ordered)
 RESCORE_TOP = 64  # entries re-scored with entry/answer coverage
 MAX_QUERY_CHARS = 500
 WEAK_IDF = 1.5  # fixed weight of weak pseudo terms ("~вы", "~где" ... see text.WEAK_WORDS)
 PLATFORM_IDF = 1.2  # cap on the weight of social network names: they rarely decide the topic
 PLATFORM_TERMS = frozenset(("вконтакт", "инстаграм", "телеграм", "фейсбук", "одноклассник", "ютуб",
-                            "тикт", "тикток", "youtub", "tiktok", "дзен", "rutub", "рутуб",
-                            "kosmmos"))  # the agency name says "you", not the topic
+                            "тикт", "тикток", "youtub", "tiktok", "дзен", "rutub", "рутуб", "пинтерест",
+                            "pinterest", "твиттер", "twitter", "threads", "тредс", "likee", "лайк",
+                            "ватсап", "whatsapp", "вайбер", "viber", "linkedin", "линкедин", "kosmmos"))  # the agency name says "you", not the topic
 MIN_WEAK_ONLY = 2  # a query made of weak words only needs at least this many of them
 # Low-information context words (text.LOW_INFO_STEMS: cities, family ...): cheap when unknown,
 # capped weight when known.
@@ -157,11 +160,16 @@ GLUED_QUALITY = 0.9
 MIN_GLUED = 5
 _GLUE_PREFIXES = frozenset("в во на по от за до из с со о об обо про при под над у к ко вы раз".split())
 _NO_GLUE_LEFT = frozenset(("не", "ни"))  # никому, некогда, ничего: words, not glues
-# A single generic word matching several entries about equally ("отзывы", "продвижение")
-# gets suggestions instead of a guess.
-VAGUE_RATIO = 0.88
-VAGUE_RATIO_GENERIC = 0.84  # same for a word found in most entries (IDF below GENERIC_IDF)
+# A single word matching several entries about equally ("отзывы"), or a generic one found in
+# most entries ("реклама", "smm": IDF below GENERIC_IDF), gets suggestions instead of a guess.
+VAGUE_RATIO = 0.91
 GENERIC_IDF = 1.0
+HAPAX_IDF = 2.5  # cap on the weight of a word found in at most HAPAX_FIELDS fields of the corpus
+HAPAX_FIELDS = 1
+# Stems that ask something without naming a topic: a message whose other words are all
+# unknown to the FAQ is about something else ("сколько стоит iphone", "зачем нужен блокчейн").
+INTENT_STEMS = frozenset(("скольк", "цен", "смысл", "зач", "поч", "нужн", "нуж", "когд", "долг",
+                          "быстр", "сделат", "помоч", "работа", "реклам"))
 # Phrase features (sixth round): adjacent content words of a field ("зачем продвигаться",
 # "через сколько") are also indexed as one bigram term "+a b" with its own IDF (document
 # frequency over the entries' fields), weighted by BIGRAM_WEIGHT.  A query bigram unknown to
@@ -177,7 +185,7 @@ BIGRAM_MIN_FIELD = 2  # distinct terms a field needs to get bigram terms
 # -> what_is_smm_manager) are collected at build time; when the message has the intent and
 # names a subject (resolved terms, so typos and transliteration count), its entry scores at
 # least DEFINITION_SCORE.  The most specific subject (largest IDF mass) wins.
-DEFINITION_SCORE = 0.6
+DEFINITION_SCORE = 0.75
 _DEF_INTENT_RE = re.compile(
     r"\b(?:что|че|чо|шо|што)\s+(?:же\s+)?(?:это\s+)?(?:вообще\s+)?(?:такое|значит|означает|обозначает)\b"
     r"|\b(?:что|че|чо|шо|што)\s+(?:же\s+)?это\s+(?:вообще\s+)?(?:за\s+)?(?:такое|значит|штука|зверь)?\s*(?:[|?!.,]|$)"
@@ -201,7 +209,9 @@ _THIRD_PARTY = (r"(?:яндекс\w*|yandex|гугл\w*|google|сбер\w*|ти�
 _ARTIFACT = (r"(?:контент[\s\-]*план\w*|пост\w*|текст\w*|стать[июеяй]\w*|слоган\w*|логотип\w*|лого|назван\w*"
              r"|хештег\w*|хэштег\w*|описани\w*|стратеги\w*|сценари\w*|рилс\w*|сторис|баннер\w*|картинк\w*"
              r"|креатив\w*|объявлени\w*|презентаци\w*|аудит\w*|разбор\w*|план\w*|идеи|идею|стих\w*"
-             r"|сочинени\w*|доклад\w*|реферат\w*|эссе|рубрик\w*|рубрикатор\w*|подпис[ьи]\w*|концепци\w*)\b")
+             r"|сочинени\w*|доклад\w*|реферат\w*|эссе|рубрик\w*|рубрикатор\w*|подпис[ьи]\w*|концепци\w*"
+             r"|аватар\w*|аву|обложк\w*|шапк\w*|визитк\w*|макет\w*|иконк\w*|дизайн\w*|видео\w*|ролик\w*"
+             r"|фото\w*|инфографик\w*|афиш\w*|листовк\w*|письм\w*|рассылк\w*)\b")
 
 # Off-topic patterns (matched on folded text + transliteration of Latin words).
 OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
@@ -285,6 +295,8 @@ thank thx ty хорошо хор харашо отлично отличнень�
 так вот а и все всё уже теперь большое огромное вам тебе you very much good great cool nice fine
 got it sure yes no ok-ok хм хмм ммм эх ох ой ах ух вау wow пока до свидания всего доброго хорошего
 дня удачи bye got разобрался разобралась спасибочки благодарствую
+за ответ ответы информацию инфу инфо информация помощь подсказку консультацию разъяснение
+разъяснения пояснение пояснения понятненько ясненько буду знать учту приму к сведению
 """.split())
 
 
@@ -374,32 +386,50 @@ class FaqIndex:
                    low_margin=low_margin, low_evidence=low_evidence)
         self._entry_pos = {e.id: i for i, e in enumerate(corpus.entries)}
         n = len(corpus.entries)
-        df: dict[str, int] = defaultdict(int)
+        df: dict[str, float] = defaultdict(float)
+        fields_total: dict[str, int] = defaultdict(int)  # fields (all entries) a term is in
         field_terms: list[frozenset[str]] = []
         surface_term: dict[str, str] = {}
 
-        def terms_of(text: str, bigrams: bool = False) -> frozenset[str]:
-            """Index terms of a text (with the bigram terms of adjacent content words when
-            ``bigrams``); also records surface word -> term for typo matching."""
-            slots = analyze(text, True)
-            for slot in slots:
-                if slot.surface and slot.surface not in surface_term:
-                    surface_term[slot.surface] = slot.terms[0]
-            out = {s.terms[0] for s in slots}
-            if bigrams and len(out) >= BIGRAM_MIN_FIELD:  # short fields: the words are the phrase
-                out.update(_bigrams([(s.terms[0], s.group) for s in slots if s.terms[0][0] != "~"]))
-            return frozenset(out)
-
-        for ei, e in enumerate(corpus.entries):
-            entry_terms: set[str] = set()
+        # Analysis first, terms after: a transliterated word of a phrasing ("skolko stoit") is
+        # indexed as its Russian reading when the corpus has that word in Cyrillic, so texts
+        # with such words wait until the Cyrillic vocabulary is complete.
+        cyr_vocab: set[str] = set()
+        # per entry: (text, weight, slots) of its fields and the answer's slots
+        analysed: list[tuple[list[tuple[str, float, tuple]], tuple]] = []
+        for e in corpus.entries:
             texts = [(e.title, 1.0), (e.question, 1.0)]
             texts += [(p, 1.0) for p in e.phrasings]
             texts += [(k, KEYWORD_FIELD_WEIGHT) for k in e.keywords]
-            seen: set[frozenset[str]] = set()
-            for text, _w in texts[:-len(e.keywords) or None]:
-                self._exact.setdefault(phrase_key(text), ei)
+            fields = []
             for text, weight in texts:
-                terms = terms_of(text, True)
+                slots = analyze(text, True)
+                cyr_vocab.update(s.terms[0] for s in slots if len(s.terms) == 1)
+                fields.append((text, weight, slots))
+            ans = analyze(e.answer, True)
+            cyr_vocab.update(s.terms[0] for s in ans if len(s.terms) == 1)
+            analysed.append((fields, ans))
+
+        def terms_of(slots: tuple, bigrams: bool = False) -> frozenset[str]:
+            """Index terms of analysed text (with the bigram terms of adjacent content words
+            when ``bigrams``); also records surface word -> term for typo matching."""
+            pairs = [(next((t for t in s.terms[1:] if t in cyr_vocab), s.terms[0]), s) for s in slots]
+            for t, slot in pairs:
+                if slot.surface and slot.surface not in surface_term and len(slot.terms) == 1:
+                    surface_term[slot.surface] = t
+            out = {t for t, _ in pairs}
+            if bigrams and len(out) >= BIGRAM_MIN_FIELD:  # short fields: the words are the phrase
+                out.update(_bigrams([(t, s.group) for t, s in pairs if t[0] != "~"]))
+            return frozenset(out)
+
+        for ei, (e, (fields, ans_slots)) in enumerate(zip(corpus.entries, analysed)):
+            entry_terms: set[str] = set()
+            field_count: dict[str, int] = defaultdict(int)
+            seen: set[frozenset[str]] = set()
+            for text in (e.title, e.question, *e.phrasings):
+                self._exact.setdefault(phrase_key(text), ei)
+            for _text, weight, slots in fields:
+                terms = terms_of(slots, True)
                 if not terms or terms in seen:
                     continue
                 seen.add(terms)
@@ -407,12 +437,18 @@ class FaqIndex:
                 self._field_entry.append(ei)
                 self._field_weight.append(weight * (SINGLE_TERM_FIELD_WEIGHT if len(terms) == 1 else 1.0))
                 entry_terms |= terms
+                for t in terms:
+                    field_count[t] += 1
             self._entry_terms.append(frozenset(entry_terms))
-            ans = terms_of(e.answer)
+            ans = terms_of(ans_slots)
             self._answer_terms.append(ans)
-            entry_terms |= ans
-            for t in entry_terms:
-                df[t] += 1
+            # soft document frequency: a word in one stray phrasing of an entry counts little,
+            # one found in DF_FULL_FIELDS of its fields (or in its answer) counts fully
+            for t, k in field_count.items():
+                fields_total[t] += k
+            for t in entry_terms | ans:
+                df[t] += max(DF_ANSWER if t in ans else 0.0, min(1.0, field_count.get(t, 0) / DF_FULL_FIELDS))
+        del analysed
 
         idf = {t: max(MIN_IDF, math.log(1.0 + (n - d + 0.5) / (d + 0.5))) for t, d in df.items()}
         for t in idf:
@@ -424,6 +460,9 @@ class FaqIndex:
                 idf[t] = min(idf[t], PLATFORM_IDF)
             elif t in LOW_INFO_STEMS:
                 idf[t] = min(idf[t], LOW_INFO_IDF)
+            if HAPAX_IDF and fields_total.get(t, 0) <= HAPAX_FIELDS and t[0] not in "~+":
+                idf[t] = min(idf[t], HAPAX_IDF)
+
         self._idf = idf
         postings: dict[str, list[int]] = defaultdict(list)
         for fi, terms in enumerate(field_terms):
@@ -568,6 +607,9 @@ class FaqIndex:
                     weak += 1
                 continue
             strong += 1
+            if any(t in PLATFORM_TERMS for t in slot.terms) and not any(t in idf for t in slot.terms):
+                seq.append(None)  # a social network the FAQ never names: in-domain, not a topic
+                continue
             if slot.terms[0] in LOW_INFO_STEMS and slot.terms[0] not in idf:
                 seq.append(None)
                 if slot.terms[0] not in oov_seen:
@@ -766,17 +808,16 @@ class FaqIndex:
         return tuple(out)
 
     def is_vague(self, query: str, ranked: list[tuple[Entry, float]]) -> bool:
-        """A one-word query whose runner-up scores within ``VAGUE_RATIO`` of the top
-        (``VAGUE_RATIO_GENERIC`` for a word found in most entries)."""
-        if len(ranked) < 2 or ranked[1][1] < VAGUE_RATIO_GENERIC * ranked[0][1]:
-            return False
-        if len(phrase_key(query[:MAX_QUERY_CHARS]).split()) != 1:
+        """A one-word query of a generic word (IDF below ``GENERIC_IDF``) or whose runner-up
+        scores within ``VAGUE_RATIO`` of the top."""
+        if len(ranked) < 2 or len(phrase_key(query[:MAX_QUERY_CHARS]).split()) != 1:
             return False
         terms = self._resolve_cached(query[:MAX_QUERY_CHARS]).terms
         if len(terms) != 1:
             return False
-        ratio = VAGUE_RATIO_GENERIC if self._idf[next(iter(terms))] < GENERIC_IDF else VAGUE_RATIO
-        return ranked[1][1] >= ratio * ranked[0][1]
+        if self._idf[next(iter(terms))] < GENERIC_IDF:
+            return True  # "реклама", "smm", "клиенты": a word found in most entries
+        return ranked[1][1] >= VAGUE_RATIO * ranked[0][1]
 
     def definition_entry(self, query: str) -> int | None:
         """Entry index of the definition the message asks for ("что это такое" + a subject of
@@ -784,16 +825,30 @@ class FaqIndex:
         if not self._def_subjects:
             return None
         text = surface_text(query[:MAX_QUERY_CHARS])
-        if not _DEF_INTENT_RE.search(text):
+        m = _DEF_INTENT_RE.search(text)
+        if not m:
             return None
-        terms = self._resolve_cached(query[:MAX_QUERY_CHARS]).terms
+        if m.group(0).startswith(("what", "who")):
+            # English: the subject follows ("what is smm", not "what's the price of smm")
+            words = [w for w in text[m.end():].split("|", 1)[0].split() if w not in ("a", "an", "the")]
+            after = " ".join(words[:2])
+            terms = self._resolve_cached(after).terms if after else {}
+        else:
+            terms = self._resolve_cached(query[:MAX_QUERY_CHARS]).terms
         for subj, ei, _mass in self._def_subjects:
             if all(terms.get(t, 0.0) >= 0.8 for t in subj):
                 return ei
         return None
 
     def is_offtopic(self, query: str) -> bool:
-        return _offtopic_text(surface_text((query or "")[:MAX_QUERY_CHARS]))
+        q = (query or "")[:MAX_QUERY_CHARS]
+        if _offtopic_text(surface_text(q)):
+            return True
+        # "сколько стоит iphone": the only known words ask "how much / why / is it worth", the
+        # subject is a word the FAQ does not know
+        res: _Resolved = self._resolve_cached(q)
+        return (res.oov_mass >= OOV_WEIGHT * OOV_WEIGHT and bool(res.terms)
+                and all(t[0] in "~+" or t in INTENT_STEMS for t in res.terms))
 
     def evidence(self, query: str, entry_index: int) -> float:
         """IDF mass of the distinct specific content words of ``query`` (quality-weighted) that
@@ -848,7 +903,7 @@ class FaqIndex:
         if self.confident(f):
             return SearchResult(query=query, entry=top_entry, score=score)
         if f.vague and not f.offtopic and top >= self.answer_threshold:
-            sugg = tuple(e for e, s in f.ranked[:MAX_SUGGESTIONS] if s >= VAGUE_RATIO_GENERIC * top)
+            sugg = tuple(e for e, s in f.ranked[:MAX_SUGGESTIONS] if s >= self.suggest_threshold)
             return SearchResult(query=query, entry=None, score=score, suggestions=sugg)
         if top < self.suggest_threshold:
             return SearchResult(query=query, entry=None, score=score)

@@ -23,8 +23,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import snowballstemmer
+import yaml
 
 __all__ = [
     "fold",
@@ -34,11 +36,14 @@ __all__ = [
     "stem_ru",
     "skeleton",
     "translit_to_cyrillic",
+    "translit_variants",
     "surface_text",
     "phrase_key",
     "LOW_INFO_STEMS",
 ]
 
+SYNONYMS_PATH = Path(__file__).resolve().parent / "synonyms.yaml"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RU_STEMMER = snowballstemmer.stemmer("russian")
 _EN_STEMMER = snowballstemmer.stemmer("english")
 
@@ -104,7 +109,8 @@ a an the is are was were be been am do does did doing done i me my mine you your
 us it its this that these those of to in on at for from by with about into as and or but if
 then than so how what whats which who whom whose why where when can could would should will
 shall may might must please tell hi hello hey ok okay thanks thank s t d ll re ve m there here
-any some just also very really get got
+any some just also very really get got guys guy folks dear sir madam kindly exactly actually
+basically generally anyway someone somebody anyone anybody one ones thing things stuff like
 """.split())
 
 # Latin words that are not translated / transliterated (brands, abbreviations).
@@ -296,6 +302,12 @@ SURFACE_SYNONYMS: dict[str, str] = {
     "здрасте": "", "здрасьте": "", "здравствуйте": "", "приветствую": "", "хай": "", "салют": "",
     "заранее": "", "благодарю": "",
     "чё": "", "че": "", "шо": "", "чо": "",
+    # function words as typed in a hurry
+    "каг": "как", "кагда": "когда", "када": "когда", "кода": "когда", "ваще": "вообще",
+    "вапще": "вообще", "воще": "вообще", "вобще": "вообще", "вопще": "вообще", "тока": "только",
+    "токо": "только", "чиво": "что", "чево": "что", "чего-то": "что", "шта": "что", "штоб": "чтобы",
+    "щто": "что", "што-то": "что", "чет": "что", "чета": "что", "ниче": "", "ничо": "", "канеш": "",
+    "канешно": "", "конеш": "", "кароч": "", "короч": "", "кстате": "", "плз": "", "пжлст": "",
     "норм": "", "нормас": "", "ок": "", "окей": "", "лан": "", "ладн": "",
     "щас": "сейчас", "инфа": "информация", "инфу": "информацию", "инфы": "информации",
     "смммщик": "smm менеджер", "эсэмэмщик": "smm менеджер",
@@ -305,39 +317,44 @@ SURFACE_SYNONYMS: dict[str, str] = {
     "соцсетки": "соцсети", "соцсетках": "соцсетях", "соцсеточки": "соцсети",
 }
 
-_PHRASE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), r) for p, r in (
-        (r"social\s+media\s+marketing", " smm "),
-        (r"маркетинг\w*\s+в\s+(?:соц\w*\s*сет\w*|социальн\w+\s+сет\w*)", " smm "),
-        (r"\b(?:эс\s*эм\s*эм|эсэмэм\w*|эсемем\w*|эсэм\w*)\b", " smm "),
-        (r"\b(?:smm|смм|сммм|ссмм|smmm)[\s\-]*(?:щик\w*|щиц\w*|шник\w*|шниц\w*)", " smm менеджер "),
-        (r"\bинтернет[\s\-]*магазин\w*", " сайт "),
-        (r"\b(?:с|s)+(?:м|m){2,}(?:щик\w*|щиц\w*)", " smm менеджер "),
-        (r"\b(?:с|s)+(?:м|m){2,}\b", " smm "),
-        (r"\bs\s*m\s*m\b", " smm "),
-        (r"\b152\s*-?\s*фз\b", " фз 152 "),
-        (r"\bдля\s+чего\b|\bdl[yj]a\s+ch?ego\b", " зачем "),
+# (substrings one of which the text must contain, pattern, replacement): the cheap substring
+# check skips most rules for most texts
+_PHRASE_RULES: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = tuple(
+    (re.compile("|".join(map(re.escape, needles))), re.compile(p), r) for needles, p, r in (
+        (("social",), r"social\s+media\s+marketing", " smm "),
+        (("маркетинг",), r"маркетинг\w*\s+в\s+(?:соц\w*\s*сет\w*|социальн\w+\s+сет\w*)", " smm "),
+        (("эс",), r"\b(?:эс\s*эм\s*эм|эсэмэм|эсемем|эсэм)[\s\-]*(?:щик|щиц|шник|шниц)\w*", " smm менеджер "),
+        (("эс",), r"\b(?:эс\s*эм\s*эм|эсэмэм\w*|эсемем\w*|эсэм\w*)\b", " smm "),
+        (("мм", "mm"), r"\b(?:smm|смм|сммм|ссмм|smmm)[\s\-]*(?:щик\w*|щиц\w*|шник\w*|шниц\w*"
+                       r"|sh(?:ch)?ik\w*|sch(?:ch)?ik\w*|shnik\w*|schiz\w*|shiz\w*)", " smm менеджер "),
+        (("интернет",), r"\bинтернет[\s\-]*магазин\w*", " сайт "),
+        (("мм", "mm"), r"\b(?:с|s)+(?:м|m){2,}(?:щик\w*|щиц\w*)", " smm менеджер "),
+        (("мм", "mm"), r"\b(?:с|s)+(?:м|m){2,}\b", " smm "),
+        (("ссм", "ssm"), r"\b(?:ссм|ssm)\b", " smm "),
+        (("m",), r"\bs\s*m\s*m\b", " smm "),
+        (("152",), r"\b152\s*-?\s*фз\b", " фз 152 "),
+        (("для", "dl"), r"\bдля\s+чего\b|\bdl[yj]a\s+ch?ego\b", " зачем "),
         # "через сколько" is a question about time, not money: read as "сколько ждать"
-        (r"\b(?:через|cherez)\s+(?:сколько|скока|скоко|скольк\w*|skolko|какое\s+время|какой\s+срок)\b",
+        (("через", "cherez"),
+         r"\b(?:через|cherez)\s+(?:сколько|скока|скоко|скольк\w*|skolko|какое\s+время|какой\s+срок)\b",
          " сколько ждать "),
         # "what can SMM do for my business" ~ "что даст smm"
-        (r"\bwhat\s+(?:can|will|would|could|does|do)\s+(?:the\s+)?(\w+)\s+(?:do|give|bring|offer)\b",
+        (("what",), r"\bwhat\s+(?:can|will|would|could|does|do)\s+(?:the\s+)?(\w+)\s+(?:do|give|bring|offer)\b",
          r" что даст \1 "),
-        (r"\be-?mail\b", " почта "),
-        (r"\b(?:яндекс|yandex)[\s\.\-]*(?:метрик\w*|metrika)", " яндекс метрика "),
-        (r"\bгугл\s*(?:адс|эдс|эдз|адвордс|ads)\b|\b(?:adwords|адвордс)\b", " google ads "),
-        (r"\bо\s+себе\b|\bо\s+вашей\s+(?:компании|команде|фирме)\b", " о вас "),
-        (r"\bчто\s+(?:это\s+)?за\s+зверь\w*", " что такое "),
-        (r"\b(?:в\s+двух\s+словах|на\s+пальцах|простыми\s+словами|по[\s\-]?простому|по[\s\-]?человечески"
+        (("mail",), r"\be-?mail\b", " почта "),
+        (("яндекс", "yandex"), r"\b(?:яндекс|yandex)[\s\.\-]*(?:метрик\w*|metrika)", " яндекс метрика "),
+        (("гугл", "adwords", "адворд"), r"\bгугл\s*(?:адс|эдс|эдз|адвордс|ads)\b|\b(?:adwords|адвордс)\b",
+         " google ads "),
+        (("себе", "вашей"), r"\bо\s+себе\b|\bо\s+вашей\s+(?:компании|команде|фирме)\b", " о вас "),
+        (("зверь",), r"\bчто\s+(?:это\s+)?за\s+зверь\w*", " что такое "),
+        (("словах", "пальцах", "словами", "прост", "человеч", "помощью"),
+         r"\b(?:в\s+двух\s+словах|на\s+пальцах|простыми\s+словами|по[\s\-]?простому|по[\s\-]?человечески"
          r"|простым\s+языком|с\s+помощью)\b", " "),
-        (r"\bсоц[\s\.\-]+сет\w*", " соцсети "),
+        (("соц",), r"\bсоц[\s\.\-]+сет\w*", " соцсети "),
+        # "стоит ли", "стоит продвигать": worth doing, not a price
+        (("стоит",), r"(?<!сколько\s)(?<!скока\s)(?<!скоко\s)(?<!сколько\sже\s)\b(?:не\s+)?стоит\s+(?:ли\b|(?=(?:\w+\s+)?\w+(?:ть|ться|ти)\b))", " есть смысл "),
     )
 )
-
-# cheap pre-check: every phrase rule needs one of these substrings
-_PHRASE_TRIGGER = re.compile(
-    r"social|маркетинг|эс|мм|mm|m\s*m|152|mail|яндекс|yandex|для|гугл|adwords|адворд|себе|вашей|зверь|dl|через|cherez|what"
-    r"|словах|пальцах|словами|прост|помощью|соц|интернет|человеч")
 
 _LAT2CYR_HOMO = str.maketrans({
     "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
@@ -411,7 +428,41 @@ def translit_to_cyrillic(word: str) -> str:
             else:
                 out.append(_TRANSLIT_SINGLE.get(ch, ch if not ch.isalpha() else ""))
             i += 1
-    return "".join(out)
+    res = "".join(out)
+    if len(res) > 2 and res[-1] == "и" and res[-2] in _VOWELS_CYR:  # takoi, moi, drugoi
+        res = res[:-1] + "й"
+    return res
+
+
+# Ambiguous Latin spellings: (Latin run, first reading, alternative readings).  The first
+# reading is what ``translit_to_cyrillic`` gives; the alternatives make the other candidates of
+# ``translit_variants`` ("voobshe" -> "вообще", "ceny" -> "цены", "eshe" -> "еще").
+_TRANSLIT_ALT: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"ш"), "щ"),
+    (re.compile(r"к(?=[еиыя])"), "ц"),
+    (re.compile(r"(?<=[аеиоуыэюя])е"), "э"),
+    (re.compile(r"ы"), "и"),
+    (re.compile(r"(?<=[аеиоуыэюя])т(?=$|с[яа]$)"), "ть"),
+    (re.compile(r"й(?=[аоуе])"), "ж"),
+    (re.compile(r"^э"), "е"),
+)
+MAX_TRANSLIT_VARIANTS = 6
+
+
+@lru_cache(maxsize=8192)
+def translit_variants(word: str) -> tuple[str, ...]:
+    """Readings of a transliterated Russian word, the usual one first: each ambiguous
+    spelling (sh = ш/щ, c = к/ц, a final soft sign dropped ...) read both ways, at most
+    ``MAX_TRANSLIT_VARIANTS`` readings."""
+    out = [translit_to_cyrillic(word)]
+    for rx, alt in _TRANSLIT_ALT:
+        for v in list(out):
+            w = rx.sub(alt, v)
+            if w != v and w not in out:
+                out.append(w)
+            if len(out) >= MAX_TRANSLIT_VARIANTS:
+                return tuple(out)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- stemming helpers
@@ -443,7 +494,32 @@ def _ru_terms(word: str) -> tuple[str, ...]:
         return ()
     st = stem_ru(word) if not word.isdigit() else word
     syn = STEM_SYNONYMS.get(st)
+    if syn is None:
+        syn = LEXICON.get(st)
     return syn if syn is not None else (st,)
+
+
+def _load_lexicon(path: Path) -> dict[str, tuple[str, ...]]:
+    """``faq/synonyms.yaml`` as stem -> stems of the FAQ word; stems the built-in maps already
+    handle, and the FAQ words' own stems, are left alone."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+    lex: dict[str, tuple[str, ...]] = {}
+    for key, words in data.items():
+        key = fold(str(key))
+        target = _ru_terms(key)
+        if not target:
+            continue
+        for w in words or ():
+            w = fold(str(w))
+            st = stem_ru(w)
+            if st in STEM_SYNONYMS or st in target or w in RU_STOPWORDS:
+                continue
+            lex.setdefault(st, target)
+    return lex
+
+
+LEXICON: dict[str, tuple[str, ...]] = {}
+LEXICON.update(_load_lexicon(SYNONYMS_PATH))
 
 
 # ---------------------------------------------------------------- analysis
@@ -466,10 +542,9 @@ class Slot:
 @lru_cache(maxsize=8192)
 def _apply_phrases(folded: str) -> str:
     t = folded
-    if not _PHRASE_TRIGGER.search(t):
-        return t
-    for rx, rep in _PHRASE_RULES:
-        t = rx.sub(rep, t)
+    for trigger, rx, rep in _PHRASE_RULES:
+        if trigger.search(t):
+            t = rx.sub(rep, t)
     return t
 
 
@@ -521,8 +596,9 @@ def _split_hyphen(tok: str) -> list[str]:
 def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
     """Split text into content-word slots (stop words dropped, synonyms applied).
 
-    With ``for_index`` Latin words are indexed by their English meaning/stem
-    only; for queries they additionally get a transliterated-Russian candidate.
+    Latin words unknown to the English map get their English stem and the stems of their
+    Russian readings ("rezultat" -> "результат") as candidates: readings first for a query,
+    the English stem first with ``for_index`` (the index picks, see ``FaqIndex.build``).
     """
     out: list[Slot] = []
     norm = _apply_phrases(fold(text))
@@ -552,15 +628,16 @@ def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
                 if mapped:
                     _expand_text_ru(mapped, group, out)
                 continue
-            if for_index or not part.isalpha():
+            if not part.isalpha():
                 out.append(Slot((en,), "", group))
                 continue
-            cyr = translit_to_cyrillic(part)
-            weak = WEAK_WORDS.get(cyr)
+            readings = translit_variants(part)
+            cyr = readings[0]
+            weak = next((WEAK_WORDS[r] for r in readings if r in WEAK_WORDS), None)
             if weak is not None:
                 out.append(Slot((weak,), "", group))
                 continue
-            if cyr in RU_STOPWORDS or (len(cyr) < 2):
+            if len(cyr) < 2 or any(r in RU_STOPWORDS for r in readings):
                 continue
             rep = SURFACE_SYNONYMS.get(cyr)
             if rep is not None:
@@ -573,7 +650,14 @@ def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
             if not ru:
                 continue
             if len(ru) == 1:
-                out.append(Slot((ru[0], en), cyr, group))
+                cands = [ru[0]]
+                for r in readings[1:]:  # other readings as fallback candidates
+                    rt = _ru_terms(r)
+                    if len(rt) == 1 and rt[0] not in cands:
+                        cands.append(rt[0])
+                # index: the English stem first (the index keeps a Russian reading when the
+                # corpus knows it in Cyrillic, see FaqIndex.build); query: readings first
+                out.append(Slot((en, *cands) if for_index else (*cands, en), cyr, group))
             else:
                 out.extend(Slot((t,), cyr, group) for t in ru)
     return tuple(out)

@@ -47,7 +47,7 @@ def test_ask_json_stdin_keeps_order():
 
 
 def test_ask_unsure_lists_suggestions():
-    p = run("ask", "--json", "есть ли смысл в смм для b2b")
+    p = run("ask", "--json", "есть ли смысл вообще лезть в соцсети")
     (row,) = parse_lines(p.stdout)
     assert row["id"] is None and row["answer"] is None and 1 <= len(row["suggestions"]) <= 3
 

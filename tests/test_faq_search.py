@@ -147,7 +147,7 @@ def test_non_string_input(index):
 
 
 def test_unsure_band_gives_suggestions(index):
-    r = index.search("есть ли смысл в смм для b2b")
+    r = index.search("есть ли смысл вообще лезть в соцсети")
     assert r.status == "unsure"
     assert r.entry is None and 1 <= len(r.suggestions) <= 3
     assert index.suggest_threshold <= r.score < index.answer_threshold
@@ -370,10 +370,18 @@ def test_vague_single_word_gets_suggestions(index, q):
     assert r.status == "unsure" and len(r.suggestions) >= 2, r
 
 
-@pytest.mark.parametrize("q,want", [("цены", "pricing"), ("смм", "what_is_smm"), ("контакты", "contacts"),
+@pytest.mark.parametrize("q,want", [("цены", "pricing"), ("kontakty", "contacts"), ("контакты", "contacts"),
                                     ("таргет", "based_on"), ("есть отзывы?", "reviews")])
 def test_specific_single_word_answered(index, q, want):
     assert top(index, q) == want
+
+
+@pytest.mark.parametrize("q,first", [("смм", "what_is_smm"), ("реклама", "what_is_smm"), ("продвижение", None)])
+def test_generic_single_word_gets_suggestions(index, q, first):
+    """A word found in most entries says too little to pick one answer."""
+    r = index.search(q)
+    assert r.status == "unsure" and len(r.suggestions) >= 2
+    assert first is None or r.suggestions[0].id == first
 
 
 # --- sixth round: phrase features, definition intent, translit/English, off-topic rules
