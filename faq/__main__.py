@@ -2,11 +2,10 @@
 
     python -m faq ask [--json] [--path FILE] [QUESTION ...]   (stdin, one per line, if none)
     python -m faq check [--path FILE]
-    python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] [--holdout2 FILE]
-                       [--holdout3 FILE] [--holdout4 FILE]
-                       [--split tune|test|fresh|dev|ctx|holdout|holdout2|holdout3|holdout4|all] [-v]
-    python -m faq calibrate [--path FILE] [--questions FILE] [--holdout FILE] [--holdout2 FILE]
-                            [--holdout3 FILE] [--holdout4 FILE] [--min-rejection 0.97]
+    python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout5 FILE]
+                       [--split tune|test|fresh|dev|ctx|holdout|holdout2|...|holdout5|all] [-v]
+    python -m faq calibrate [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout5 FILE]
+                            [--min-rejection 0.97]
 """
 
 from __future__ import annotations
@@ -78,7 +77,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
     from .evaluation import SPLITS, evaluate, load_all
 
     index = _load_index(ns.path)
-    items = load_all(ns.questions, ns.holdout, ns.holdout2, ns.holdout3, ns.holdout4)
+    items = load_all(ns.questions, _blind_paths(ns))
     present = {it.split for it in items}
     splits = [s for s in SPLITS if s in present] + sorted(present - set(SPLITS))
     if ns.split != "all":
@@ -100,15 +99,24 @@ def cmd_calibrate(ns: argparse.Namespace) -> int:
     from .evaluation import load_all
 
     index = _load_index(ns.path)
-    items = load_all(ns.questions, ns.holdout, ns.holdout2, ns.holdout3, ns.holdout4)
+    items = load_all(ns.questions, _blind_paths(ns))
     print(report(index, items, ns.min_rejection))
     return 0
 
 
 
 def _add_blind_split_options(parser: argparse.ArgumentParser) -> None:
-    for name in ("holdout", "holdout2", "holdout3", "holdout4"):
+    from .evaluation import BLIND_SPLITS
+
+    for name in BLIND_SPLITS:
         parser.add_argument(f"--{name}", help=f"blind split YAML (default: tests/faq_eval/{name}.yaml)")
+
+
+def _blind_paths(ns: argparse.Namespace) -> dict[str, str | None]:
+    from .evaluation import BLIND_SPLITS
+
+    return {name: getattr(ns, name) for name in BLIND_SPLITS}
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m faq", description="kosmmos FAQ tools")

@@ -9,22 +9,18 @@ import yaml
 
 from .search import FaqIndex
 
-__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "HOLDOUT_PATH", "HOLDOUT2_PATH", "HOLDOUT3_PATH", "HOLDOUT4_PATH",
-           "SPLITS",
-           "load_eval",
-           "load_all", "evaluate"]
+__all__ = ["EvalItem", "EvalReport", "DEFAULT_EVAL_PATH", "BLIND_SPLITS", "SPLITS", "blind_path",
+           "load_eval", "load_all", "evaluate"]
 
 DEFAULT_EVAL_PATH = Path(__file__).resolve().parent.parent / "tests" / "faq_eval" / "questions.yaml"
-# Blind split: a bare list of {q, id} (no split key), written by someone who never saw the
-# corpus phrasings or the search code; all its rows get the split name "holdout".
-HOLDOUT_PATH = DEFAULT_EVAL_PATH.with_name("holdout.yaml")
-# Second blind split, same format, written after the first one had been used for tuning.
-HOLDOUT2_PATH = DEFAULT_EVAL_PATH.with_name("holdout2.yaml")
-# Third blind split, same format, written while the fifth round was tuned on the others.
-HOLDOUT3_PATH = DEFAULT_EVAL_PATH.with_name("holdout3.yaml")
-# Fourth blind split, same format, written while the sixth round was tuned on the others.
-HOLDOUT4_PATH = DEFAULT_EVAL_PATH.with_name("holdout4.yaml")
-SPLITS = ("tune", "test", "fresh", "dev", "ctx", "holdout", "holdout2", "holdout3", "holdout4")
+# Blind splits: bare lists of {q, id} (no split key) in tests/faq_eval/<name>.yaml, each written
+# by someone who never saw the corpus phrasings or the search code, run once, then tuned on.
+BLIND_SPLITS = ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
+SPLITS = ("tune", "test", "fresh", "dev", "ctx", *BLIND_SPLITS)
+
+
+def blind_path(split: str) -> Path:
+    return DEFAULT_EVAL_PATH.with_name(f"{split}.yaml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +65,12 @@ def load_eval(path: Path | str | None = None, split: str | None = None) -> list[
     return items
 
 
-def load_all(path: Path | str | None = None, holdout: Path | str | None = None,
-             holdout2: Path | str | None = None, holdout3: Path | str | None = None,
-             holdout4: Path | str | None = None) -> list[EvalItem]:
-    """The labelled set plus the blind holdout splits (those whose file exists)."""
+def load_all(path: Path | str | None = None, blind: dict[str, Path | str | None] | None = None) -> list[EvalItem]:
+    """The labelled set plus the blind splits whose file exists (``blind`` overrides paths)."""
     items = load_eval(path)
-    for split, given, default in (("holdout", holdout, HOLDOUT_PATH), ("holdout2", holdout2, HOLDOUT2_PATH),
-                                  ("holdout3", holdout3, HOLDOUT3_PATH), ("holdout4", holdout4, HOLDOUT4_PATH)):
-        h = Path(given) if given is not None else default
+    for split in BLIND_SPLITS:
+        given = (blind or {}).get(split)
+        h = Path(given) if given is not None else blind_path(split)
         if h.exists():
             items += load_eval(h, split=split)
     return items

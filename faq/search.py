@@ -155,6 +155,14 @@ _CLAUSE_SPLIT_RE = re.compile(
     # сколько стоит ведение")
     r"|\s(?=(?:как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|почему|зачем|где|когда"
     r"|можно\s+ли|есть\s+ли|нужно\s+ли|стоит\s+ли)\b\s*[^\s.!?;:,()…])")
+# Messages of several sentences: the words of sentences that do not ask (no "?", no question
+# word at the start) weigh CONTEXT_WEIGHT in a second scoring of the message.
+CONTEXT_WEIGHT = 0.35
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+|\n+")
+_QUESTION_START_RE = re.compile(
+    r"(?:а\s+|и\s+|так\s+|но\s+)?(?:как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|что|чем|почему|зачем|где|когда"
+    r"|можно|есть\s+ли|нужно\s+ли|стоит\s+ли|подскажите|скажите|объясните|расскажите|поясните|хочу\s+понять"
+    r"|хочу\s+узнать|интересно|how|what|why|where|when|who|can|do|does|is|are)\b")
 # Glued words ("ктотакой", "какзаказать"): an unknown word split into two known ones.
 GLUED_QUALITY = 0.9
 MIN_GLUED = 5
@@ -188,7 +196,7 @@ BIGRAM_MIN_FIELD = 2  # distinct terms a field needs to get bigram terms
 DEFINITION_SCORE = 0.75
 _DEF_INTENT_RE = re.compile(
     r"\b(?:что|че|чо|шо|што)\s+(?:же\s+)?(?:это\s+)?(?:вообще\s+)?(?:такое|значит|означает|обозначает)\b"
-    r"|\b(?:что|че|чо|шо|што)\s+(?:же\s+)?это\s+(?:вообще\s+)?(?:за\s+)?(?:такое|значит|штука|зверь)?\s*(?:[|?!.,]|$)"
+    r"|\b(?:что|че|чо|шо|што)\s+(?:же\s+)?это(?:\s+(?:вообще\s+)?(?:за\s+)?(?:такое|значит|штука|зверь))?\s*(?:[|?!.,]|$)"
     r"|\bэто\s+(?:вообще\s+)?(?:что|че|чо|чё|шо|кто)\b"
     r"|\bкто\s+(?:это\s+)?так(?:ой|ая|ие)\b"
     r"|\bwhat\s+(?:is|are|does)\b|\bwhat'?s\b|\bwho\s+is\b")
@@ -205,6 +213,8 @@ _THIRD_PARTY = (r"(?:яндекс\w*|yandex|гугл\w*|google|сбер\w*|ти�
                 r"|майкрософт\w*|microsoft|мтс|билайн\w*|мегафон\w*|вайлдберриз|wildberries|авито|газпром\w*"
                 r"|роснефт\w*|лукойл\w*|ржд|аэрофлот\w*|самсунг\w*|samsung|макдоналдс\w*|магнит\w*"
                 r"|пятерочк\w*|amazon|амазон\w*|tesla|тесл\w*|альфа[\s\-]?банк\w*|втб|ростелеком\w*|додо\w*)")
+# The same without the search engines (a group "in Yandex/Google" is our topic)
+_THIRD_PARTY_NOT_SEARCH = _THIRD_PARTY.replace("яндекс\\w*|yandex|гугл\\w*|google|", "")
 # Work artifacts a user may ask the bot to produce for free.
 _ARTIFACT = (r"(?:контент[\s\-]*план\w*|пост\w*|текст\w*|стать[июеяй]\w*|слоган\w*|логотип\w*|лого|назван\w*"
              r"|хештег\w*|хэштег\w*|описани\w*|стратеги\w*|сценари\w*|рилс\w*|сторис|баннер\w*|картинк\w*"
@@ -214,23 +224,28 @@ _ARTIFACT = (r"(?:контент[\s\-]*план\w*|пост\w*|текст\w*|с�
              r"|фото\w*|инфографик\w*|афиш\w*|листовк\w*|письм\w*|рассылк\w*)\b")
 
 # Off-topic patterns (matched on folded text + transliteration of Latin words).
+# Setting up search ads is off-topic unless the message weighs it against SMM / social networks.
+def _not_smm(pattern: str) -> str:
+    return r"^(?!.*(?:\bsmm\b|соцсет|социальн|\bвк\b|инст)).*?(?:" + pattern + ")"
+
+
 OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\bseo\b|\bсео\b|\bсеошник",
-    r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект",
+    _not_smm(r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект"),
     r"\b(?:стать|стану|become)\b(?:\s+\w+){0,2}\s+(?:smm|менеджер\w*|специалист\w*|manager|"
     r"таргетолог\w*|блогер\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)",
     r"\bкурс(?:ы|ов|ах|ам|ами)?\b|\bcourses?\b",
-    r"\bобуч|\bнаучит|\bнаучи|\bвыучит|\bучит\w*ся\b|\bучеб|\bшкол[аеуы]\b|\bвебинар|\btraining\b",
+    r"\bобуч|\bнаучит|\bнаучи|\bвыучит|\bучит\w*ся\b|\bучеб|\bвебинар|\btraining\b",
     r"\bзарплат|\bзарабатыва|\bзаработ\w*\s+в\s+интернет|\bsalary\b",
     r"\bрезюме\b|\bстажир|\bтрудоустр|\bустроиться\b|\bваканси\w*\s+(?:smm|менеджер)",
     r"\bтаргетолог",
     r"\bкак\s+(?:\w+\s+){0,2}настро|\bhow\s+to\s+(?:set\s*up|configure)\b",
     r"\b(?:найти|ищу|искать|поиск\w*)\s+работ[уыа]\b|\bустроиться\s+на\s+работу",
-    r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
-    r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр",
+    _not_smm(r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
+             r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр"),
     # setting up / running search ads (Google Ads, Yandex Direct) is not our service
-    r"\b(?:настр|запуст|запуск|созда|вест|ведени|оптимиз)\w*\b.*\b(?:google\s+ads|директ\w*)\b"
-    r"|\b(?:google\s+ads|директ\w*)\b.*\b(?:настр|запуст|запуск|оптимиз)",
+    _not_smm(r"\b(?:настр|запуст|запуск|созда|вест|ведени|оптимиз)\w*\b.*\b(?:google\s+ads|директ\w*)\b"
+             r"|\b(?:google\s+ads|директ\w*)\b.*\b(?:настр|запуст|запуск|оптимиз)"),
     # programming, bots, sites development
     r"\b(?:python|питон\w*|javascript|js|php|html|css|sql|java|golang|c\+\+|api)\b"
     r"|\bпрограмм(?:ир\w*|ист\w*|а|у|ы|е)?\b|\bкод(?:а|е|у|ом|ы|ов|ить|инг\w*)?\b"
@@ -266,6 +281,24 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)"
     r"|\b(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*)\b(?:\s+\w+){0,3}\s+"
     r"(?:плат[яи]т|получа(?:ет|ют)|зарабатыва\w*|доход\w*)\b",
+    # the date, the time, the weather
+    r"\bкакой\s+(?:сегодня\s+|завтра\s+|вчера\s+)?(?:день|праздник)\b|\bкакое\s+(?:сегодня\s+|завтра\s+)?число\b"
+    r"|\bкоторый\s+(?:сейчас\s+)?час\b|\bкакая\s+(?:сегодня\s+|завтра\s+)?(?:дата|погода)\b|\bпогод\w*",
+    # unfollowing a page, a group, a channel: a platform matter, not our newsletter
+    r"\bотпис\w*\s+(?:от\s+)?(?:\w+\s+)?(?:паблик|групп|канал|сообществ|блогер|человек|страниц|аккаунт|друз"
+    r"|пользовател|звезд|инфлюенсер)\w*",
+    # how to write / shoot content yourself, bots' features: not covered by the FAQ
+    r"\bкак\s+(?:\w+\s+)?(?:написать|писать|составить|придумать|снять|снимать|смонтировать|сделать|создать)\s+"
+    r"(?:\w+\s+){0,2}(?:текст|пост|рилс|сторис|видео|ролик|заголов|слоган|описани|контент[\s\-]*план|хештег|хэштег"
+    r"|логотип|обложк|аватар)\w*"
+    r"|\b(?:сделать|создать|настроить|запустить)\s+(?:\w+\s+){0,2}(?:рассылк|кнопк|меню|автоответ|воронк)\w*"
+    r"\s+(?:\w+\s+)?(?:в\s+)?(?:\w+\s+)?бот\w*",
+    # a named company that is not us, with no SMM matter around it ("политика вайлдберриз")
+    r"^(?!.*(?:реклам|продвиж|smm|таргет|соц|конкурент|директ|поиск|выдач|кросс|коллаб|охват|бренд)).*\b"
+    + _THIRD_PARTY_NOT_SEARCH + r"\b",
+    # "что за агентство ingate": some other company
+    r"\bчто\s+за\s+(?:компани|агентств|фирм|контор|студи)\w*\s+"
+    r"(?!(?:ваш|твоя|твой|kosm|косм|котор|эта|это|такая|такое|такой|у|в|и|по|на)\w*\b)[a-zа-я]{3,}",
     # questions about named third-party companies ("чем занимается компания яндекс")
     r"\b(?:чем\s+(?:занима|занят)\w*|что\s+(?:за\s+компани|производ|выпуска)\w*|кто\s+(?:владе|основ|созда)\w*"
     r"|расскаж\w*\s+(?:о|об|про)|история)\b.*\b" + _THIRD_PARTY + r"\b"
@@ -341,6 +374,7 @@ class _Resolved:
     terms: dict[str, float]  # term -> match quality
     oov_mass: float
     strong: int = 0  # content words (known or not; weak pseudo terms excluded)
+    weight: dict[str, float] | None = None  # query-side weight of terms (context words < 1)
 
 
 @dataclass(slots=True)
@@ -685,14 +719,16 @@ class FaqIndex:
     def _score(self, res: _Resolved) -> dict[int, float]:
         """Entry index -> score for resolved query terms."""
         idf = self._idf
+        cw = res.weight
         w2 = {t: idf[t] ** 2 for t in res.terms}
-        q_mass = sum(w2.values()) + res.oov_mass
+        wq2 = w2 if cw is None else {t: w * cw.get(t, 1.0) for t, w in w2.items()}  # query side
+        q_mass = sum(wq2.values()) + res.oov_mass
         acc_d: dict[int, float] = defaultdict(float)
         postings = self._postings
         best: dict[int, float] = {}
         fentry = self._field_entry
         a = ALPHA
-        if all(m == 1.0 for m in res.terms.values()):
+        if cw is None and all(m == 1.0 for m in res.terms.values()):
             # exact matches only (the usual case): qcov and dcov share the numerator, so
             # sim = acc · fweight / (norm2^(1-α) · q_mass^α), the field part precomputed
             acc_b: dict[int, float] = defaultdict(float)
@@ -723,7 +759,7 @@ class FaqIndex:
             acc_b2: dict[int, float] = defaultdict(float)
             for t, m in res.terms.items():
                 wt = w2[t]
-                wq = wt * m
+                wq = wq2[t] * m
                 big = t[0] == BIGRAM_PREFIX
                 for fi in postings.get(t, ()):
                     acc_q[fi] += wq
@@ -742,7 +778,7 @@ class FaqIndex:
                     best[ei] = sim
         if len(best) > RESCORE_TOP:  # big corpora: blend only the best field matches
             best = dict(heapq.nlargest(RESCORE_TOP, best.items(), key=itemgetter(1)))
-        qterms = tuple((t, w2[t] * m) for t, m in res.terms.items())
+        qterms = tuple((t, wq2[t] * m) for t, m in res.terms.items())
         ab, eb = ANSWER_BLEND, ENTRY_BLEND
         out: dict[int, float] = {}
         for ei, sim in best.items():
@@ -770,11 +806,42 @@ class FaqIndex:
             return []
         return list(self._rank_cached(q))
 
+    def _focused(self, q: str) -> _Resolved | None:
+        """A message of several sentences with the question in some of them ("У нас фитнес-клуб
+        в Краснодаре, рядом открылись ещё два. Как через соцсети быть в курсе их акций?"):
+        the words of the other sentences weigh ``CONTEXT_WEIGHT`` (their unknown words too)."""
+        sents = [x for x in _SENTENCE_SPLIT_RE.split(q.strip()) if x and not x.isspace()]
+        if len(sents) < 2:
+            return None
+        focus = [x for x in sents if x.rstrip().endswith("?") or _QUESTION_START_RE.match(fold(x.strip()))]
+        if not focus:
+            focus = sents[-1:]
+        if len(focus) == len(sents):
+            return None
+        fres: _Resolved = self._resolve_cached(" ".join(focus))
+        if not any(t[0] not in "~+" for t in fres.terms):
+            return None
+        cres: _Resolved = self._resolve_cached(" ".join(x for x in sents if x not in focus))
+        terms = dict(fres.terms)
+        weight: dict[str, float] = {}
+        for t, m in cres.terms.items():
+            if t not in terms:
+                terms[t] = m
+                weight[t] = CONTEXT_WEIGHT
+        return _Resolved(terms, fres.oov_mass + CONTEXT_WEIGHT * cres.oov_mass, fres.strong + cres.strong,
+                         weight)
+
     def _rank_uncached(self, q: str) -> tuple[tuple[Entry, float], ...]:
         res: _Resolved = self._resolve_cached(q)
         if not res.terms:
             return ()
         scores = self._score(res)
+        if CONTEXT_WEIGHT < 1.0:
+            focused = self._focused(q)
+            if focused is not None:
+                for ei, sc in self._score(focused).items():
+                    if sc > scores.get(ei, 0.0):
+                        scores[ei] = sc
         idf = self._idf
         seen: set[frozenset[str]] = set()
         clauses = self.clauses(q) if max(scores.values(), default=0.0) < CLAUSE_SKIP else ()
@@ -847,8 +914,9 @@ class FaqIndex:
         # "сколько стоит iphone": the only known words ask "how much / why / is it worth", the
         # subject is a word the FAQ does not know
         res: _Resolved = self._resolve_cached(q)
+        # (a word found only in answers, "билет", names no topic either)
         return (res.oov_mass >= OOV_WEIGHT * OOV_WEIGHT and bool(res.terms)
-                and all(t[0] in "~+" or t in INTENT_STEMS for t in res.terms))
+                and all(t[0] in "~+" or t in INTENT_STEMS or t not in self._postings for t in res.terms))
 
     def evidence(self, query: str, entry_index: int) -> float:
         """IDF mass of the distinct specific content words of ``query`` (quality-weighted) that

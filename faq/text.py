@@ -111,6 +111,7 @@ then than so how what whats which who whom whose why where when can could would 
 shall may might must please tell hi hello hey ok okay thanks thank s t d ll re ve m there here
 any some just also very really get got guys guy folks dear sir madam kindly exactly actually
 basically generally anyway someone somebody anyone anybody one ones thing things stuff like
+next step steps way ways first day daily everyday exactly usually typically normally right now
 """.split())
 
 # Latin words that are not translated / transliterated (brands, abbreviations).
@@ -229,7 +230,7 @@ STEM_SYNONYMS: dict[str, tuple[str, ...]] = {
     "прорекламирова": ("реклам",), "рекламирова": ("реклам",), "разрекламирова": ("реклам",),
     "пиар": ("продвиж",), "пиар-": ("продвиж",), "пиарит": ("продвиж",), "пропиарит": ("продвиж",),
     "телегр": ("телеграм",), "телеграмм": ("телеграм",), "телеграмчик": ("телеграм",), "телеграмк": ("телеграм",),
-    "денег": ("деньг",), "бабк": ("деньг",), "бабл": ("деньг",), "берет": ("цен",),
+    "денег": ("деньг",), "бабк": ("деньг",), "бабл": ("деньг",), "тариф": ("цен",),
     "закаж": ("заказа",), "заказыва": ("заказа",), "заказ": ("заказа",),
     "подсматрива": ("подсмотрет",), "подглядыва": ("подсмотрет",), "подглядет": ("подсмотрет",),
     "шпион": ("след",), "шпионит": ("след",), "следя": ("след",), "слежк": ("след",),
@@ -338,6 +339,13 @@ _PHRASE_RULES: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = tuple(
         (("через", "cherez"),
          r"\b(?:через|cherez)\s+(?:сколько|скока|скоко|скольк\w*|skolko|какое\s+время|какой\s+срок)\b",
          " сколько ждать "),
+        # "сколько берете": a price ("откуда smm берет данные" is not)
+        (("бер",), r"\b(?:сколько|скока|скоко|почем)\s+(?:вы\s+|у\s+вас\s+)?бер[её]\w*", " сколько стоит "),
+        # "what does an smm manager do" ~ "что делает smm менеджер"
+        (("what",), r"\bwhat\s+(?:does|do)\s+(?:an?\s+|the\s+|your\s+)?((?:\w+\s+)?(?:manager|specialist|marketer)s?)"
+                    r"\s+do\b", r" что делает \1 "),
+        # "hire you" is ordering the service, not hiring staff
+        (("hire",), r"\bhire\s+(?:you|your\s+\w+)\b", " заказать "),
         # "what can SMM do for my business" ~ "что даст smm"
         (("what",), r"\bwhat\s+(?:can|will|would|could|does|do)\s+(?:the\s+)?(\w+)\s+(?:do|give|bring|offer)\b",
          r" что даст \1 "),
@@ -447,6 +455,7 @@ _TRANSLIT_ALT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^э"), "е"),
 )
 MAX_TRANSLIT_VARIANTS = 6
+_LATIN_C_RE = re.compile(r"c(?![hkz])")
 
 
 @lru_cache(maxsize=8192)
@@ -455,6 +464,10 @@ def translit_variants(word: str) -> tuple[str, ...]:
     spelling (sh = ш/щ, c = к/ц, a final soft sign dropped ...) read both ways, at most
     ``MAX_TRANSLIT_VARIANTS`` readings."""
     out = [translit_to_cyrillic(word)]
+    if "c" in word:  # "c" is ц as often as к: socseti, cena
+        alt_c = translit_to_cyrillic(_LATIN_C_RE.sub("ts", word))
+        if alt_c not in out:
+            out.append(alt_c)
     for rx, alt in _TRANSLIT_ALT:
         for v in list(out):
             w = rx.sub(alt, v)
@@ -500,9 +513,10 @@ def _ru_terms(word: str) -> tuple[str, ...]:
 
 
 def _load_lexicon(path: Path) -> dict[str, tuple[str, ...]]:
-    """``faq/synonyms.yaml`` as stem -> stems of the FAQ word; stems the built-in maps already
-    handle, and the FAQ words' own stems, are left alone."""
+    """``faq/synonyms.yaml`` as stem -> stems of the FAQ word; stems the built-in map
+    (``STEM_SYNONYMS``) already handles or maps to, and the FAQ words' own stems, are left alone."""
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+    mapped = set(STEM_SYNONYMS) | {t for ts in STEM_SYNONYMS.values() for t in ts}
     lex: dict[str, tuple[str, ...]] = {}
     for key, words in data.items():
         key = fold(str(key))
@@ -512,7 +526,7 @@ def _load_lexicon(path: Path) -> dict[str, tuple[str, ...]]:
         for w in words or ():
             w = fold(str(w))
             st = stem_ru(w)
-            if st in STEM_SYNONYMS or st in target or w in RU_STOPWORDS:
+            if st in mapped or st in target or w in RU_STOPWORDS:
                 continue
             lex.setdefault(st, target)
     return lex
@@ -632,7 +646,9 @@ def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
                 out.append(Slot((en,), "", group))
                 continue
             readings = translit_variants(part)
-            cyr = readings[0]
+            # a reading the synonym maps know ("socseti" -> "соцсети") is a Russian word for sure
+            cyr = next((r for r in readings if r in SURFACE_SYNONYMS or stem_ru(r) in STEM_SYNONYMS
+                        or stem_ru(r) in LEXICON), readings[0])
             weak = next((WEAK_WORDS[r] for r in readings if r in WEAK_WORDS), None)
             if weak is not None:
                 out.append(Slot((weak,), "", group))
@@ -651,7 +667,7 @@ def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
                 continue
             if len(ru) == 1:
                 cands = [ru[0]]
-                for r in readings[1:]:  # other readings as fallback candidates
+                for r in readings:  # other readings as fallback candidates
                     rt = _ru_terms(r)
                     if len(rt) == 1 and rt[0] not in cands:
                         cands.append(rt[0])

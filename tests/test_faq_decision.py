@@ -62,8 +62,7 @@ def test_ads_not_working_is_not_a_platform_trouble(index):
     assert not index.is_offtopic("реклама в вк не работает, почему")
 
 
-LOW_BAND_Q = ("вчера заполнила бриф, а сейчас поняла что зря оставила телефон. "
-              "как забрать согласие на обработку?")
+LOW_BAND_Q = "как забрать согласие которое я дал при заполнении брифа"
 
 
 def test_low_band_answers_with_evidence(index):
@@ -74,7 +73,7 @@ def test_low_band_answers_with_evidence(index):
     assert r.entry is not None and r.entry.id == "privacy_withdraw" and r.score < ANSWER_THRESHOLD
 
 
-@pytest.mark.parametrize("q", ["какой сегодня день недели", "как поменять колесо"])
+@pytest.mark.parametrize("q", ["как поменять колесо", "сколько лететь до москвы"])
 def test_low_band_declines_without_evidence(index, q):
     f = index.features(q)
     assert LOW_ANSWER_THRESHOLD <= f.top < ANSWER_THRESHOLD and f.evidence < LOW_ANSWER_EVIDENCE

@@ -275,9 +275,32 @@ def test_without_clause_scoring_the_context_sinks_the_question(monkeypatch):
 
     q = "у нас цветочный магазин в рязани, открылись весной. сколько стоит ведение вконтакте?"
     monkeypatch.setattr(S, "MAX_CLAUSES", 0)
+    monkeypatch.setattr(S, "CONTEXT_WEIGHT", 1.0)  # the question sentence alone rescues it too
     monkeypatch.setattr(S, "_bigrams", lambda seq: [])  # phrase features also rescue it now
     monkeypatch.setattr(S, "_CLAUSE_SPLIT_RE", __import__("re").compile(r"(?!x)x"))
     assert top(FaqIndex.build(load_corpus()), q) is None
+
+
+FOCUS_Q = ("Добрый день. Рассматриваем продвижение для сети стоматологий в Екатеринбурге. "
+           "Подскажите, что конкретно может дать SMM помимо прямых продаж?")
+
+
+def test_question_sentence_outweighs_context(index, monkeypatch):
+    import faq.search as S
+
+    assert top(index, FOCUS_Q) == "goals"
+    monkeypatch.setattr(S, "CONTEXT_WEIGHT", 1.0)
+    assert top(FaqIndex.build(load_corpus()), FOCUS_Q) is None
+
+
+@pytest.mark.parametrize("q", ["Что такое SMM?", "Сколько стоит? И как заказать?"])
+def test_focus_needs_a_question_among_statements(index, q):
+    assert index._focused(q) is None
+
+
+def test_without_a_question_the_last_sentence_is_the_focus(index):
+    res = index._focused("У нас кафе в Казани. Хотим больше клиентов.")
+    assert res is not None and res.weight == {"каф": 0.35}
 
 
 def test_clause_keeps_known_words_it_leaves_out(index):
