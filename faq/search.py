@@ -146,7 +146,7 @@ LOW_INFO_IDF = 1.0
 # сколько будет эффект от смм?") is also scored on its own; the best clause counts at this factor.
 CLAUSE_FACTOR = 0.95
 MIN_CLAUSE_TERMS = 2  # known content terms a clause needs to be scored on its own
-MAX_CLAUSES = 3  # clauses (distinct term sets) scored per message: bounds the cost of long ones
+MAX_CLAUSES = 2  # clauses (distinct term sets) scored per message: bounds the cost of long ones
 CLAUSE_SKIP = 0.8  # a message that already matches this well is not split (speed)
 CLAUSE_DROPPED_KNOWN = 0.25  # share of the mass of known words outside the clause kept in its query mass
 _CLAUSE_SPLIT_RE = re.compile(
@@ -401,6 +401,9 @@ class FaqIndex:
     _exact: dict[str, int] = field(default_factory=dict, repr=False)
     _by_prefix: dict[str, str] = field(default_factory=dict, repr=False)
     _def_subjects: tuple[tuple[frozenset[str], int, float], ...] = field(default=(), repr=False)
+    _acc_d: list[float] = field(default_factory=list, repr=False)  # scoring buffers, see _score
+    _acc_b: list[float] = field(default_factory=list, repr=False)
+    _acc_q: list[float] = field(default_factory=list, repr=False)
     _resolve_cached: object = field(default=None, repr=False)
     _fuzzy_cached: object = field(default=None, repr=False)
     _rank_cached: object = field(default=None, repr=False)
@@ -506,6 +509,9 @@ class FaqIndex:
             for t in terms:
                 postings[t].append(fi)
         norm2 = self._field_norm2
+        self._acc_d = [0.0] * len(norm2)
+        self._acc_b = [0.0] * len(norm2)
+        self._acc_q = [0.0] * len(norm2)
         self._field_const = [w / n ** (1.0 - ALPHA) if n else 0.0 for w, n in zip(self._field_weight, norm2)]
         self._postings = {
             t: tuple(sorted(lst, key=norm2.__getitem__)[:MAX_POSTINGS]) for t, lst in postings.items()
@@ -723,70 +729,80 @@ class FaqIndex:
         w2 = {t: idf[t] ** 2 for t in res.terms}
         wq2 = w2 if cw is None else {t: w * cw.get(t, 1.0) for t, w in w2.items()}  # query side
         q_mass = sum(wq2.values()) + res.oov_mass
-        acc_d: dict[int, float] = defaultdict(float)
         postings = self._postings
-        best: dict[int, float] = {}
-        fentry = self._field_entry
         a = ALPHA
-        if cw is None and all(m == 1.0 for m in res.terms.values()):
-            # exact matches only (the usual case): qcov and dcov share the numerator, so
-            # sim = acc · fweight / (norm2^(1-α) · q_mass^α), the field part precomputed
-            acc_b: dict[int, float] = defaultdict(float)
-            for t in res.terms:
-                wt = w2[t]
-                acc = acc_b if t[0] == BIGRAM_PREFIX else acc_d
-                for fi in postings.get(t, ()):
-                    acc[fi] += wt
-            fconst = self._field_const
-            inv = 1.0 / q_mass ** a
-            for fi, nb in acc_b.items():  # fields sharing a phrase: norm includes the phrase
-                if fi in acc_d:
-                    nd = acc_d[fi] + nb
-                    sim = nd * self._field_weight[fi] / (self._field_norm2[fi] + nb) ** (1.0 - a) * inv
-                    ei = fentry[fi]
-                    if sim > best.get(ei, 0.0):
-                        best[ei] = sim
-                    acc_d[fi] = -1.0
-            for fi, nd in acc_d.items():
-                if nd < 0.0:
-                    continue
-                sim = nd * fconst[fi] * inv
-                ei = fentry[fi]
-                if sim > best.get(ei, 0.0):
-                    best[ei] = sim
-        else:
-            acc_q: dict[int, float] = defaultdict(float)
-            acc_b2: dict[int, float] = defaultdict(float)
+        exact = cw is None and all(m == 1.0 for m in res.terms.values())
+        # per-field accumulators: persistent zeroed lists indexed by field (cheaper than dicts),
+        # reset after use; word terms, phrase (bigram) terms and, unless every match is exact
+        # and unweighted, the query-side numerator
+        acc_d, acc_b, acc_q = self._acc_d, self._acc_b, self._acc_q
+        touched: set[int] = set()
+        touched_b: set[int] = set()
+        top = [0.0] * len(self._answer_terms)  # best field similarity per entry
+        try:
             for t, m in res.terms.items():
-                wt = w2[t]
-                wq = wq2[t] * m
-                big = t[0] == BIGRAM_PREFIX
-                for fi in postings.get(t, ()):
-                    acc_q[fi] += wq
-                    acc_d[fi] += wt
-                    if big:
-                        acc_b2[fi] += wt
-            norm2 = self._field_norm2
-            fweight = self._field_weight
-            for fi, nq in acc_q.items():
-                nb = acc_b2.get(fi, 0.0)
-                if nb >= acc_d[fi]:
+                pl = postings.get(t)
+                if not pl:
                     continue
-                sim = (nq / q_mass) ** a * (acc_d[fi] / (norm2[fi] + nb)) ** (1.0 - a) * fweight[fi]
-                ei = fentry[fi]
-                if sim > best.get(ei, 0.0):
-                    best[ei] = sim
+                wt = w2[t]
+                if t[0] == BIGRAM_PREFIX:
+                    touched_b.update(pl)
+                    for fi in pl:
+                        acc_b[fi] += wt
+                else:
+                    touched.update(pl)
+                    for fi in pl:
+                        acc_d[fi] += wt
+                if not exact:
+                    wq = wq2[t] * m
+                    for fi in pl:
+                        acc_q[fi] += wq
+            fentry = self._field_entry
+            fweight = self._field_weight
+            norm2 = self._field_norm2
+            if exact:
+                # qcov and dcov share the numerator: sim = acc · fweight / (norm2^(1-α) · q_mass^α),
+                # the field part precomputed for fields without a shared phrase
+                fconst = self._field_const
+                inv = 1.0 / q_mass ** a
+                for fi in touched:
+                    nb = acc_b[fi]
+                    if nb:  # a shared phrase: the field norm includes it
+                        sim = (acc_d[fi] + nb) * fweight[fi] / (norm2[fi] + nb) ** (1.0 - a) * inv
+                    else:
+                        sim = acc_d[fi] * fconst[fi] * inv
+                    ei = fentry[fi]
+                    if sim > top[ei]:
+                        top[ei] = sim
+            else:
+                for fi in touched:
+                    nb = acc_b[fi]
+                    sim = ((acc_q[fi] / q_mass) ** a * ((acc_d[fi] + nb) / (norm2[fi] + nb)) ** (1.0 - a)
+                           * fweight[fi])
+                    ei = fentry[fi]
+                    if sim > top[ei]:
+                        top[ei] = sim
+        finally:
+            for fi in touched:
+                acc_d[fi] = 0.0
+                acc_q[fi] = 0.0
+            for fi in touched_b:
+                acc_b[fi] = 0.0
+                acc_q[fi] = 0.0
+        best = {ei: sim for ei, sim in enumerate(top) if sim > 0.0}
         if len(best) > RESCORE_TOP:  # big corpora: blend only the best field matches
             best = dict(heapq.nlargest(RESCORE_TOP, best.items(), key=itemgetter(1)))
-        qterms = tuple((t, wq2[t] * m) for t, m in res.terms.items())
+        qw = {t: wq2[t] * m / q_mass for t, m in res.terms.items()}
+        qset = frozenset(qw)
         ab, eb = ANSWER_BLEND, ENTRY_BLEND
+        sb = 1.0 - ab - eb
+        answer_terms, entry_terms = self._answer_terms, self._entry_terms
         out: dict[int, float] = {}
         for ei, sim in best.items():
-            ans = self._answer_terms[ei]
-            ent = self._entry_terms[ei]
-            acov = sum(wm for t, wm in qterms if t in ans) / q_mass
-            ecov = sum(wm for t, wm in qterms if t in ent) / q_mass
-            out[ei] = (1.0 - ab - eb) * sim + eb * ecov + ab * acov
+            # set intersections run in C; only the shared terms are summed
+            acov = sum([qw[t] for t in qset & answer_terms[ei]])
+            ecov = sum([qw[t] for t in qset & entry_terms[ei]])
+            out[ei] = sb * sim + eb * ecov + ab * acov
         return out
 
     @staticmethod
@@ -835,13 +851,10 @@ class FaqIndex:
         res: _Resolved = self._resolve_cached(q)
         if not res.terms:
             return ()
-        scores = self._score(res)
-        if CONTEXT_WEIGHT < 1.0:
-            focused = self._focused(q)
-            if focused is not None:
-                for ei, sc in self._score(focused).items():
-                    if sc > scores.get(ei, 0.0):
-                        scores[ei] = sc
+        # a message with a question among statements is scored with the statements' words
+        # weighing less (``_focused``) instead of all words alike
+        focused = self._focused(q) if CONTEXT_WEIGHT < 1.0 else None
+        scores = self._score(focused if focused is not None else res)
         idf = self._idf
         seen: set[frozenset[str]] = set()
         clauses = self.clauses(q) if max(scores.values(), default=0.0) < CLAUSE_SKIP else ()

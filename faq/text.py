@@ -320,8 +320,7 @@ SURFACE_SYNONYMS: dict[str, str] = {
 
 # (substrings one of which the text must contain, pattern, replacement): the cheap substring
 # check skips most rules for most texts
-_PHRASE_RULES: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = tuple(
-    (re.compile("|".join(map(re.escape, needles))), re.compile(p), r) for needles, p, r in (
+_PHRASE_RULE_SPECS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         (("social",), r"social\s+media\s+marketing", " smm "),
         (("маркетинг",), r"маркетинг\w*\s+в\s+(?:соц\w*\s*сет\w*|социальн\w+\s+сет\w*)", " smm "),
         (("эс",), r"\b(?:эс\s*эм\s*эм|эсэмэм|эсемем|эсэм)[\s\-]*(?:щик|щиц|шник|шниц)\w*", " smm менеджер "),
@@ -361,8 +360,14 @@ _PHRASE_RULES: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] = tuple(
         (("соц",), r"\bсоц[\s\.\-]+сет\w*", " соцсети "),
         # "стоит ли", "стоит продвигать": worth doing, not a price
         (("стоит",), r"(?<!сколько\s)(?<!скока\s)(?<!скоко\s)(?<!сколько\sже\s)\b(?:не\s+)?стоит\s+(?:ли\b|(?=(?:\w+\s+)?\w+(?:ть|ться|ти)\b))", " есть смысл "),
-    )
 )
+_PHRASE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r) for _needles, p, r in _PHRASE_RULE_SPECS)
+_NEEDLES = sorted({n for needles, _p, _r in _PHRASE_RULE_SPECS for n in needles}, key=lambda n: (-len(n), n))
+_NEEDLE_RE = re.compile("(?=(" + "|".join(map(re.escape, _NEEDLES)) + "))")
+_NEEDLE_RULES: dict[str, frozenset[int]] = {
+    n: frozenset(i for i, (needles, _p, _r) in enumerate(_PHRASE_RULE_SPECS) if any(x in n for x in needles))
+    for n in _NEEDLES}
 
 _LAT2CYR_HOMO = str.maketrans({
     "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
@@ -415,27 +420,26 @@ _TRANSLIT_SINGLE = {
 _VOWELS_CYR = set("аеиоуыэюяё")
 
 
+_TRANSLIT_TOKEN_RE = re.compile("|".join(re.escape(lat) for lat, _ in _TRANSLIT_MULTI) + "|.", re.S)
+_TRANSLIT_MULTI_MAP = dict(_TRANSLIT_MULTI)
+
+
 @lru_cache(maxsize=8192)
 def translit_to_cyrillic(word: str) -> str:
     """Best-effort reverse of common Russian Latin transliteration ("zhdat" → "ждат")."""
     out: list[str] = []
-    i, n = 0, len(word)
-    while i < n:
-        for lat, cyr in _TRANSLIT_MULTI:
-            if word.startswith(lat, i):
-                out.append(cyr)
-                i += len(lat)
-                break
+    for m in _TRANSLIT_TOKEN_RE.finditer(word):
+        tok = m.group(0)
+        cyr = _TRANSLIT_MULTI_MAP.get(tok)
+        if cyr is not None:
+            out.append(cyr)
+        elif tok == "y":
+            prev = out[-1][-1] if out and out[-1] else ""
+            out.append("й" if prev in _VOWELS_CYR else "ы")
+        elif tok == "e" and m.start() == 0:
+            out.append("э")
         else:
-            ch = word[i]
-            if ch == "y":
-                prev = out[-1][-1] if out and out[-1] else ""
-                out.append("й" if prev in _VOWELS_CYR else "ы")
-            elif ch == "e" and i == 0:
-                out.append("э")
-            else:
-                out.append(_TRANSLIT_SINGLE.get(ch, ch if not ch.isalpha() else ""))
-            i += 1
+            out.append(_TRANSLIT_SINGLE.get(tok, tok if not tok.isalpha() else ""))
     res = "".join(out)
     if len(res) > 2 and res[-1] == "и" and res[-2] in _VOWELS_CYR:  # takoi, moi, drugoi
         res = res[:-1] + "й"
@@ -555,10 +559,15 @@ class Slot:
 
 @lru_cache(maxsize=8192)
 def _apply_phrases(folded: str) -> str:
+    # one scan finds the needles present (at every position, so overlapping ones too); a
+    # needle found also stands for the needles it contains ("mail" for "m")
+    fired: set[int] = set()
+    for m in _NEEDLE_RE.finditer(folded):
+        fired |= _NEEDLE_RULES[m.group(1)]
     t = folded
-    for trigger, rx, rep in _PHRASE_RULES:
-        if trigger.search(t):
-            t = rx.sub(rep, t)
+    for i in sorted(fired):
+        rx, rep = _PHRASE_RULES[i]
+        t = rx.sub(rep, t)
     return t
 
 
