@@ -57,7 +57,7 @@ class Row:
 
 def _grid() -> tuple[Rule, ...]:
     a_s = [x / 100 for x in range(42, 64)]
-    b_s = [x / 100 for x in range(30, 48, 2)]
+    b_s = [x / 100 for x in range(24, 48, 2)]
     m_s = [0.0, 0.04]
     e_s = [0.0, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0]
     return tuple(Rule(a, b, m, e) for a, b, m, e in product(a_s, b_s, m_s, e_s) if b <= a)

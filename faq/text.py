@@ -31,7 +31,6 @@ import yaml
 __all__ = [
     "fold",
     "analyze",
-    "index_terms",
     "Slot",
     "stem_ru",
     "skeleton",
@@ -686,11 +685,6 @@ def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
             else:
                 out.extend(Slot((t,), cyr, group) for t in ru)
     return tuple(out)
-
-
-def index_terms(text: str) -> tuple[str, ...]:
-    """Index terms of a corpus text (first candidate of every slot)."""
-    return tuple(s.terms[0] for s in analyze(text, True))
 
 
 @lru_cache(maxsize=8192)

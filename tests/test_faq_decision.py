@@ -62,7 +62,7 @@ def test_ads_not_working_is_not_a_platform_trouble(index):
     assert not index.is_offtopic("реклама в вк не работает, почему")
 
 
-LOW_BAND_Q = "как забрать согласие которое я дал при заполнении брифа"
+LOW_BAND_Q = "ищем поваров в кафе вк для этого подходит?"
 
 
 def test_low_band_answers_with_evidence(index):
@@ -70,7 +70,7 @@ def test_low_band_answers_with_evidence(index):
     assert LOW_ANSWER_THRESHOLD <= f.top < ANSWER_THRESHOLD
     assert f.evidence >= LOW_ANSWER_EVIDENCE
     r = index.search(LOW_BAND_Q)
-    assert r.entry is not None and r.entry.id == "privacy_withdraw" and r.score < ANSWER_THRESHOLD
+    assert r.entry is not None and r.entry.id == "goal_hiring" and r.score < ANSWER_THRESHOLD
 
 
 @pytest.mark.parametrize("q", ["как поменять колесо", "сколько лететь до москвы"])
@@ -123,7 +123,7 @@ def test_calibration_decide_matches_search(index):
 def test_calibration_fit_and_cross_validation(index):
     items = [it for it in load_eval() if it.split in ("fresh", "ctx")]
     rows = collect(index, items)
-    grid = tuple(r for r in GRID if r.m == 0.0 and r.e in (0.0, 4.0))
+    grid = tuple(r for r in GRID if r.m == 0.0 and r.e in (0.0, 3.5, 4.0))
     rule = fit(rows, 0.95, grid)
     c, n, j, u = score(rows, rule)
     assert j / u >= 0.95 and c / n >= 0.9
