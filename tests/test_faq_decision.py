@@ -58,6 +58,27 @@ def test_platform_troubles_are_off_topic(index, q):
     assert index.is_offtopic(q) and index.search(q).entry is None
 
 
+def test_off_topic_rules_leave_the_faq_questions_alone(index):
+    """A broken pattern (an empty alternative, say) would decline everything."""
+    assert [e.id for e in index.corpus.entries if index.is_offtopic(e.question)] == []
+    assert not index.is_offtopic("") and not index.is_offtopic("сколько стоит продвижение в вк")
+
+
+@pytest.mark.parametrize("q", ["не отправляются сообщения в телеге", "как поменять номер телефона в телеграме",
+                               "how do I change my telegram username", "какой налог платит самозанятый",
+                               "на каком конструкторе собрать сайт-визитку", "какой сервис для email-рассылок выбрать",
+                               "в какое время лучше публиковать посты", "хочу к вам работать на удаленку"])
+def test_more_kinds_of_off_topic(index, q):
+    assert index.is_offtopic(q) and index.search(q).entry is None
+
+
+@pytest.mark.parametrize("q,want", [("как поменять номер телефона в заявке", "privacy_update"),
+                                    ("how do I change my phone number in the brief", "privacy_update"),
+                                    ("как отписаться от рассылок", "privacy_unsubscribe")])
+def test_own_matters_near_off_topic_rules_are_answered(index, q, want):
+    assert not index.is_offtopic(q) and index.search(q).entry.id == want
+
+
 def test_ads_not_working_is_not_a_platform_trouble(index):
     assert not index.is_offtopic("реклама в вк не работает, почему")
 

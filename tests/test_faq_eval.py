@@ -17,7 +17,8 @@ round was committed (aeefe9c, 92.0% / 95.6%); the seventh round tuned on it.  ``
 (7dd0e72, 85.4% / 88.0%); the eighth round tuned on it.  ``holdout6`` is the sixth, run once
 after the eighth round was committed (358d7da, 87.7% / 88.0%); the ninth round tuned on it.
 ``holdout7`` is the seventh, run once after the ninth round was committed (4a7e9eb, 96.9% / 88.0%);
-the tenth round tuned on it.
+the tenth round tuned on it.  ``holdout8`` is the eighth, run once after the tenth round was
+committed (4a27c0a, 93.8% / 86.0%), then tuned on for its off-topic misses.
 """
 
 from __future__ import annotations
@@ -104,6 +105,11 @@ HOLDOUT6_FLOOR = (0.91, 0.96)
 # unanswerable rejected 44/50 = 88.0% (the code before the seventh round gets 83.8% / 96.0% on it).
 # Tuned on in the tenth round (off-topic: website builders, taxes, posting time, e-mail services): 126/130, 49/50.
 HOLDOUT7_FLOOR = (0.96, 0.96)
+# Single blind run after the tenth round was committed (4a27c0a), the latest blind figure:
+# answerable 122/130 = 93.8%, unanswerable rejected 43/50 = 86.0% (the code before the seventh
+# round gets 83.8% / 94.0% on it).  Then tuned on: off-topic fixes (e-mail services, profile changes
+# in English, jobs at the agency, "ладно подумаю"): 122/130, 47/50.
+HOLDOUT8_FLOOR = (0.93, 0.94)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).
@@ -115,6 +121,7 @@ BLIND_SPLITS = {
     "holdout5": (180, HOLDOUT5_FLOOR),
     "holdout6": (180, HOLDOUT6_FLOOR),
     "holdout7": (180, HOLDOUT7_FLOOR),
+    "holdout8": (180, HOLDOUT8_FLOOR),
 }
 
 
