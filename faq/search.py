@@ -138,7 +138,7 @@ KEYWORD_FIELD_WEIGHT = 0.9
 SINGLE_TERM_FIELD_WEIGHT = 0.85  # a field reduced to one stem is weak evidence
 MAX_SUGGESTIONS = 3
 MAX_POSTINGS = 150  # per-term postings used for candidate generation (impact-ordered)
-MAX_POSTINGS_GENERIC = 40  # the same for generic words (IDF below GENERIC_IDF): little weight, many fields
+MAX_POSTINGS_GENERIC = 40  # the same for generic words (IDF below GENERIC_IDF) and weak pseudo terms
 RESCORE_TOP = 64  # entries re-scored with entry/answer coverage
 MAX_QUERY_CHARS = 500
 WEAK_IDF = 1.5  # fixed weight of weak pseudo terms ("~вы", "~где" ... see text.WEAK_WORDS)
@@ -239,27 +239,29 @@ def _not_smm(pattern: str) -> str:
     return r"^(?!.*(?:\bsmm\b|соцсет|социальн|\bвк\b|инст)).*?(?:" + pattern + ")"
 
 
-OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+# An entry is a pattern, or (needles, pattern): the pattern is tried only when the text contains
+# one of the needles (plain substrings, found fast) — the costly patterns scan the whole message.
+_OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p in (
     r"\bseo\b|\bсео\b|\bсеошник",
     # search engine optimisation in other words ("вывести сайт в топ яндекса по ключевым запросам")
-    _not_smm(r"\bв\s+топ\w*\s+(?:\w+\s+)?(?:гугл|google|яндекс|yandex|поиск|выдач)|\bключев\w+\s+(?:запрос|слов)"
-             r"|\b(?:продвижени\w*|раскрутк\w*|продвинуть|раскрутить)\s+сайт\w*\s+в\s+(?:поиск|топ|гугл|яндекс)"),
-    _not_smm(r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект"),
+    (('топ', 'ключев', 'сайт'), _not_smm(r"\bв\s+топ\w*\s+(?:\w+\s+)?(?:гугл|google|яндекс|yandex|поиск|выдач)|\bключев\w+\s+(?:запрос|слов)"
+             r"|\b(?:продвижени\w*|раскрутк\w*|продвинуть|раскрутить)\s+сайт\w*\s+в\s+(?:поиск|топ|гугл|яндекс)")),
+    (('директ',), _not_smm(r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект")),
     r"\b(?:стать|стану|become)\b(?:\s+\w+){0,2}\s+(?:smm|менеджер\w*|специалист\w*|manager|"
     r"таргетолог\w*|блогер\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)",
     r"\bкурс(?:ы|ов|ах|ам|ами)?\b|\bcourses?\b",
     r"\bобуч|\bнаучит|\bнаучи|\bвыучит|\bучит\w*ся\b|\bучеб|\bвебинар|\btraining\b",
     r"\bзарплат|\bзарабатыва|\bзаработ\w*\s+в\s+интернет|\bsalary\b",
-    r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|паблик|сообществ|групп)).*(?:\bрезюме\b|\bстажир|\bтрудоустр)"
-    r"|\bустроиться\b|\bваканси\w*\s+(?:smm|менеджер)",
+    (('резюме', 'стажир', 'трудоустр', 'устроиться', 'ваканси'), r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|паблик|сообществ|групп)).*(?:\bрезюме\b|\bстажир|\bтрудоустр)"
+    r"|\bустроиться\b|\bваканси\w*\s+(?:smm|менеджер)"),
     r"\bтаргетолог",
     r"\bкак\s+(?:\w+\s+){0,2}настро|\bhow\s+to\s+(?:set\s*up|configure)\b",
     r"\b(?:найти|ищу|искать|поиск\w*)\s+работ[уыа]\b|\bустроиться\s+на\s+работу",
-    _not_smm(r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
-             r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр"),
+    (('настр',), _not_smm(r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
+             r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр")),
     # setting up / running search ads (Google Ads, Yandex Direct) is not our service
-    _not_smm(r"\b(?:настр|запуст|запуск|созда|вест|ведени|оптимиз)\w*\b.*\b(?:google\s+ads|директ\w*)\b"
-             r"|\b(?:google\s+ads|директ\w*)\b.*\b(?:настр|запуст|запуск|оптимиз)"),
+    (('директ', 'google ads'), _not_smm(r"\b(?:настр|запуст|запуск|созда|вест|ведени|оптимиз)\w*\b.*\b(?:google\s+ads|директ\w*)\b"
+             r"|\b(?:google\s+ads|директ\w*)\b.*\b(?:настр|запуст|запуск|оптимиз)")),
     # programming, bots, sites development
     r"\b(?:python|питон\w*|javascript|js|php|html|css|sql|java|golang|c\+\+|api)\b"
     r"|\bпрограмм(?:ир\w*|ист\w*|а|у|ы|е)?\b|\bкод(?:а|е|у|ом|ы|ов|ить|инг\w*)?\b"
@@ -270,7 +272,8 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"|одноклассник\w*|фейсбук\w*|ватсап\w*|whatsapp|мтс|билайн\w*|мегафон\w*)"
     r"|\b(?:вк|вконтакт\w*|инстаграм\w*|телеграм\w*|озон\w*|сбер\w*|тинькофф\w*|авито|вайлдберр\w*"
     r"|яндекс\w*|ютуб\w*|одноклассник\w*)\b.*\b(?:тех)?поддержк|\bгоряч\w+\s+лини",
-    r"\b(?:восстанов|взлом|заблокир|разблок|забыл|сменить\s+пароль)\w*\b.*"
+    (('восстанов', 'взлом', 'заблок', 'разблок', 'забыл', 'пароль', 'удал', 'не ', 'глюч', 'вылета', 'накрут',
+      'накручива'), r"\b(?:восстанов|взлом|заблокир|разблок|забыл|сменить\s+пароль)\w*\b.*"
     r"\b(?:аккаунт|страниц|пароль|парол|профил|логин)"
     r"|\b(?:удалить|удалени\w*|удалят\w*)\s+(?:\w+\s+)?(?:аккаунт|страниц|профил|групп|сообществ|паблик|канал)\w*"
     # technical problems of the platforms themselves ("почему не грузится вк")
@@ -280,26 +283,26 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"|youtube|тикток|tiktok|ватсап|whatsapp|одноклассник|прилож)"
     r"|\b(?:вк|вконтакт\w*|инст\w*|телеграм\w*|телег\w*|тг|ютуб\w*|тикток\w*|ватсап\w*|одноклассник\w*|прилож\w*)\b"
     r".*\bне\s+(?:груз|работа|открыва|загружа|отправля|доставля|обновля|отобража)|\bглюч\w*|\bвылета\w*)"
-    r"|\bнакрут\w*|\bнакручива\w*",
+    r"|\bнакрут\w*|\bнакручива\w*"),
     # news about platforms: blocking, slowdowns, VPN
-    r"\b(?:заблокир|блокир|разблокир|блокировк|замедл|запрет\w*\s+ли)\w*\b.*\b(?:инстаграм|фейсбук|ютуб|youtube"
+    (('блок', 'замедл', 'запрет', 'vpn', 'впн'), r"\b(?:заблокир|блокир|разблокир|блокировк|замедл|запрет\w*\s+ли)\w*\b.*\b(?:инстаграм|фейсбук|ютуб|youtube"
     r"|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter|вк|вконтакт|whatsapp|ватсап|соц\w*)"
     r"|\b(?:инстаграм|фейсбук|ютуб|youtube|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter"
-    r"|whatsapp|ватсап)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл)|\bvpn\b|\bвпн\w*",
+    r"|whatsapp|ватсап)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл)|\bvpn\b|\bвпн\w*"),
     # jobs at the agency / salaries (hiring *through* social networks stays answerable)
-    r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет|паблик|сообществ|групп|канал)).*\bваканс"
+    (('ваканс', 'работ', 'получа', 'зарабатыва'), r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет|паблик|сообществ|групп|канал)).*\bваканс"
     r"|\b(?:возьм|бер)\w*\s+(?:\w+\s+)?на\s+работу|\bработать\s+(?:у\s+вас|в\s+вашем)"
-    r"|\bсколько\s+(?:\w+\s+){0,3}(?:получа|зарабатыва)\w*",
+    r"|\bсколько\s+(?:\w+\s+){0,3}(?:получа|зарабатыва)\w*"),
     # salaries with any verb or noun ("сколько платят смм менеджеру", "оклад сммщика")
-    r"\b(?:оклад\w*|зп|зарплат\w*|получк\w*|ставк\w*\s+(?:у\s+)?(?:smm|менеджер|специалист))\b"
+    (('оклад', 'зп', 'зарплат', 'получк', 'ставк', 'плат', 'получа', 'зарабатыва', 'доход', 'заработ'), r"\b(?:оклад\w*|зп|зарплат\w*|получк\w*|ставк\w*\s+(?:у\s+)?(?:smm|менеджер|специалист))\b"
     r"|\b(?:плат[яи]т|получа\w*|зарабатыва\w*|доход\w*|заработ\w*)\b(?:\s+\w+){0,3}\s+"
     r"(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)"
     r"|\b(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*)\b(?:\s+\w+){0,3}\s+"
-    r"(?:плат[яи]т|получа(?:ет|ют)|зарабатыва\w*|доход\w*)\b",
+    r"(?:плат[яи]т|получа(?:ет|ют)|зарабатыва\w*|доход\w*)\b"),
     # changing one's own profile in a messenger or a network ("как поменять аватарку в телеграме")
-    r"^(?!.*\bбот)(?:.*)\b(?:поменять|сменить|изменить|поставить|удалить|загрузить|привязать|отвязать)\s+(?:\w+\s+)?"
+    (('поменя', 'смени', 'измени', 'постав', 'удали', 'загрузи', 'привяза', 'отвяза'), r"^(?!.*\bбот)(?:.*)\b(?:поменять|сменить|изменить|поставить|удалить|загрузить|привязать|отвязать)\s+(?:\w+\s+)?"
     r"(?:аватар\w*|аву|фото\w*|ник\w*|юзернейм\w*|пароль|обложк\w*|статус\w*|номер\w*|почт\w*|имя)\b(?:\s+\w+){0,2}\s+"
-    r"(?:в|во)\s+(?:телеграм\w*|тг|вк|вконтакт\w*|инст\w*|ватсап\w*|whatsapp|одноклассник\w*|ютуб\w*|тикток\w*)",
+    r"(?:в|во)\s+(?:телеграм\w*|тг|вк|вконтакт\w*|инст\w*|ватсап\w*|whatsapp|одноклассник\w*|ютуб\w*|тикток\w*)"),
     r"\b(?:change|update|edit|reset|delete|remove)\s+(?:my\s+)?(?:telegram|instagram|vk|whatsapp|facebook|tiktok)\s+"
     r"(?:username|avatar|profile|photo|picture|password|number|name|account)",
     # jobs at the agency, said otherwise ("хочу к вам работать", "набираете смм-щиков на удаленку")
@@ -346,14 +349,18 @@ OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"(?!(?:ваш|твоя|твой|kosm|косм|котор|эта|это|по|в|на|и|для)\w*\b)[a-zа-я]{3,}",
     # requests to do the work for free ("сделай контент план для цветочного магазина"): an
     # imperative of making/writing with a work artifact as its object
-    r"^(?!.*\b(?:вы|вас|вам|ваш\w*)\b).*?(?:^|[|.!?,])\s*(?:(?:а|ну|пожалуйста|плиз|бот|слушай|быстро|срочно|мне|нам)\s+)*"
+    (('сдела', 'напиш', 'состав', 'придума', 'созда', 'разработа', 'нарису', 'сгенерир', 'подбер', 'сочин', 'накида', 'распиш', 'проанализ', 'оцени', 'пропиш', 'write', 'make', 'create', 'generate', 'draw', 'design'), r"^(?!.*\b(?:вы|вас|вам|ваш\w*)\b).*?(?:^|[|.!?,])\s*(?:(?:а|ну|пожалуйста|плиз|бот|слушай|быстро|срочно|мне|нам)\s+)*"
     r"(?:сделай|сделайте|напиши|напишите|составь|составьте|придумай|придумайте|создай|создайте|разработай"
     r"|разработайте|нарисуй|нарисуйте|сгенерируй|сгенерируйте|подбери|подберите|сочини|сочините|накидай"
     r"|накидайте|распиши|распишите|проанализируй|проанализируйте|оцени|оцените|пропиши|пропишите)\b"
     r"\s+(?:\w+\s+){0,4}?" + _ARTIFACT +
     r"|\b(?:write|make|create|generate|draw|design)\s+(?:me\s+|us\s+)?(?:a\s+|an\s+|some\s+)?"
-    r"(?:content\s+plan|post|text|slogan|logo|caption|hashtag|strateg|plan|name|description|ad\b)",
+    r"(?:content\s+plan|post|text|slogan|logo|caption|hashtag|strateg|plan|name|description|ad\b)"),
 ))
+OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p if isinstance(p, str) else p[1]) for p in _OFFTOPIC_SPECS)
+_OFFTOPIC_GATES: tuple[re.Pattern[str] | None, ...] = tuple(
+    None if isinstance(p, str) else re.compile("|".join(map(re.escape, p[0]))) for p in _OFFTOPIC_SPECS)
 
 
 # Acknowledgements and filler: a message made only of these is never answered ("ок понял",
@@ -391,7 +398,10 @@ def _bigrams(seq: list[tuple[str, int]]) -> list[str]:
 
 @lru_cache(maxsize=8192)
 def _offtopic_text(s: str) -> bool:
-    return any(rx.search(s) for rx in OFFTOPIC_PATTERNS)
+    for gate, rx in zip(_OFFTOPIC_GATES, OFFTOPIC_PATTERNS):
+        if (gate is None or gate.search(s)) and rx.search(s):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,7 +565,8 @@ class FaqIndex:
         self._acc_q = [0.0] * len(norm2)
         self._field_const = [w / n ** (1.0 - ALPHA) if n else 0.0 for w, n in zip(self._field_weight, norm2)]
         self._postings = {
-            t: tuple(sorted(lst, key=norm2.__getitem__)[:MAX_POSTINGS if idf[t] >= GENERIC_IDF else MAX_POSTINGS_GENERIC])
+            t: tuple(sorted(lst, key=norm2.__getitem__)[
+                :MAX_POSTINGS if idf[t] >= GENERIC_IDF and t[0] != "~" else MAX_POSTINGS_GENERIC])
             for t, lst in postings.items()
         }
         for t in idf:
@@ -899,7 +910,9 @@ class FaqIndex:
         scores = self._score(focused if focused is not None else res)
         idf = self._idf
         seen: set[frozenset[str]] = set()
-        clauses = self.clauses(q) if max(scores.values(), default=0.0) < CLAUSE_SKIP else ()
+        # clauses of a message already split into question and statements add nothing
+        clauses = (self.clauses(q) if focused is None and max(scores.values(), default=0.0) < CLAUSE_SKIP
+                   else ())
         for c in clauses:
             exact = self._exact.get(phrase_key(c))
             if exact is not None:  # a clause that is an FAQ question word for word
