@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.standin import BotAPIStandIn
-from tests.e2e import AGENCY, bot_env, start_bot, stop_bot
+from tests.e2e import bot_env, start_bot, stop_bot
 from tests.fakes import BOT_TOKEN
 
 USER = 7001

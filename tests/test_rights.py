@@ -13,7 +13,7 @@ from handlers.callbacks import FixCb, MenuCb
 from handlers.rights import parsed_length
 from storage.consent import ConsentText
 from tests import fakes
-from tests.brief_flow import ANSWERS, button, consent, last_text
+from tests.brief_flow import ANSWERS, consent, last_text
 from tests.conftest import AGENCY_CHAT_ID, Harness, make_settings
 from tests.test_withdraw import OTHER, deliver, dump, db_file, journal, key, submitted
 
