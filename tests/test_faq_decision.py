@@ -79,6 +79,13 @@ def test_own_matters_near_off_topic_rules_are_answered(index, q, want):
     assert not index.is_offtopic(q) and index.search(q).entry.id == want
 
 
+def test_third_party_rule_without_search_engines():
+    import faq.search as S
+
+    assert "яндекс" in S._THIRD_PARTY and "яндекс" not in S._THIRD_PARTY_NOT_SEARCH
+    assert "сбер" in S._THIRD_PARTY_NOT_SEARCH
+
+
 def test_ads_not_working_is_not_a_platform_trouble(index):
     assert not index.is_offtopic("реклама в вк не работает, почему")
 
