@@ -9,6 +9,11 @@ The rule (``FaqIndex.confident``) answers the top entry when
 
 exact FAQ phrasings are always answered, off-topic and vague one-word messages never.
 
+Besides the labelled eval splits (which the search was tuned on), the rows include the corpus
+phrasings asked as new questions of an index built without them (``phrasing_rows``, five
+folds): they show how scores of wordings the index has never seen fall, which the tuned
+splits cannot.
+
 Parameters are chosen by leave-one-split-out cross-validation: for every split, the rule is
 fitted on the other splits (maximise answerable top-1 accuracy + rejection of unanswerable
 questions, subject to pooled rejection >= ``MIN_REJECTION``; ties go to the parameters whose

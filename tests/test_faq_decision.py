@@ -164,3 +164,13 @@ def test_fit_requires_reachable_floor():
     rows = collect(FaqIndex.build(load_corpus()), [EvalItem("что такое smm", None, "x")])
     with pytest.raises(ValueError):
         fit(rows, 1.0, (Rule(0.0, 0.0, 0.0, 0.0),))
+
+
+def test_phrasing_rows_ask_held_out_phrasings(index):
+    from faq.calibration import PHRASING_SPLIT, phrasing_rows
+
+    rows = phrasing_rows(index, folds=3)
+    n = sum(len(e.phrasings) for e in index.corpus.entries)
+    assert 0.9 * n <= len(rows) <= n  # a few held-out phrasings repeat a kept one and are skipped
+    assert all(r.split == PHRASING_SPLIT and r.want in index.corpus.by_id and not r.exact for r in rows)
+    assert sum(r.top_id == r.want for r in rows) / len(rows) > 0.7
