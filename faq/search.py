@@ -323,6 +323,16 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     # when to post, hashtags: content craft the FAQ does not cover
     r"\b(?:в\s+какое\s+время|во\s+сколько|когда)\s+(?:\w+\s+)?(?:публиковать|постить|выкладывать|размещать)\b"
     r"|\bх[еэ]ш?тег\w*|\bhashtags?\b",
+    # marketing craft the FAQ does not cover: bloggers, chat bots, posting frequency, giveaway rules,
+    # followers fast, content ideas, other agencies' prices
+    r"\bблог+ер\w*|\bинфлюенсер\w*|\bчат[\s\-]?бот\w*|\bкак\s+часто\s+(?:\w+\s+)?(?:постить|публиковать|выкладывать"
+    r"|писать|снимать)\b|\bправил\w*\s+(?:\w+\s+)?(?:розыгрыш|конкурс|giveaway)\w*|\b(?:розыгрыш|конкурс)\w*\s+(?:\w+\s+)?"
+    r"(?:законн|налог|по\s+закону)\w*|\b(?:быстро|бесплатно|за\s+день|за\s+неделю)\s+(?:\w+\s+)?(?:набрать|получить"
+    r"|раскрутить)\s+(?:\w+\s+)?подписчик\w*|\b(?:набрать|получить)\s+(?:\w+\s+)?подписчик\w*\s+(?:\w+\s+)?"
+    r"(?:быстро|бесплатно|за\s+день|за\s+неделю)|\bидеи?\s+(?:для\s+)?(?:постов|контента|сторис|рилс|публикаций)"
+    r"|\bо\s+ч[её]м\s+(?:писать|постить|снимать)|\b(?:други\w*|остальн\w*)\s+агентств\w*\s+(?:\w+\s+)?"
+    r"(?:берут|стоят|просят|цен\w*)|\b(?:цен\w*|стоимост\w*|расценк\w*)\s+(?:\w+\s+)?по\s+рынку\b"
+    r"|\bрыночн\w*\s+(?:цен|стоимост)\w*",
     # the date, the time, the weather
     r"\bкакой\s+(?:сегодня\s+|завтра\s+|вчера\s+)?(?:день|праздник)\b|\bкакое\s+(?:сегодня\s+|завтра\s+)?число\b"
     r"|\bкоторый\s+(?:сейчас\s+)?час\b|\bкакая\s+(?:сегодня\s+|завтра\s+)?(?:дата|погода)\b|\bпогод(?:а|е|у|ы|ой)\b",
@@ -891,15 +901,16 @@ class FaqIndex:
         fres: _Resolved = self._resolve_cached(" ".join(focus))
         if not any(t[0] not in "~+" for t in fres.terms):
             return None
-        cres: _Resolved = self._resolve_cached(" ".join(x for x in sents if x not in focus))
+        # the statements' words are those of the whole message (resolved anyway) beyond the question's
+        full: _Resolved = self._resolve_cached(q)
         terms = dict(fres.terms)
         weight: dict[str, float] = {}
-        for t, m in cres.terms.items():
+        for t, m in full.terms.items():
             if t not in terms:
                 terms[t] = m
                 weight[t] = CONTEXT_WEIGHT
-        return _Resolved(terms, fres.oov_mass + CONTEXT_WEIGHT * cres.oov_mass, fres.strong + cres.strong,
-                         weight)
+        oov = fres.oov_mass + CONTEXT_WEIGHT * max(0.0, full.oov_mass - fres.oov_mass)
+        return _Resolved(terms, oov, full.strong, weight)
 
     def _rank_uncached(self, q: str) -> tuple[tuple[Entry, float], ...]:
         res: _Resolved = self._resolve_cached(q)
