@@ -175,6 +175,7 @@ _QUESTION_START_RE = re.compile(
     r"|хочу\s+узнать|интересно|how|what|why|where|when|who|can|do|does|is|are)\b")
 # Glued words ("ктотакой", "какзаказать"): an unknown word split into two known ones.
 GLUED_QUALITY = 0.9
+MIN_LATIN_LOOSE = 5  # shorter Latin words are matched exactly only (no skeleton, prefix, glue, typo)
 MIN_GLUED = 5
 _GLUE_PREFIXES = frozenset("в во на по от за до из с со о об обо про при под над у к ко вы раз".split())
 _NO_GLUE_LEFT = frozenset(("не", "ни"))  # никому, некогда, ничего: words, not glues
@@ -274,21 +275,21 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"|яндекс\w*|ютуб\w*|одноклассник\w*)\b.*\b(?:тех)?поддержк|\bгоряч\w+\s+лини",
     (('восстанов', 'взлом', 'заблок', 'разблок', 'забыл', 'пароль', 'удал', 'не ', 'глюч', 'вылета', 'накрут',
       'накручива'), r"\b(?:восстанов|взлом|заблокир|разблок|забыл|сменить\s+пароль)\w*\b.*"
-    r"\b(?:аккаунт|страниц|пароль|парол|профил|логин)"
+    r"\b(?:аккаунт|страниц|пароль|парол|профил|логин|доступ)"
     r"|\b(?:удалить|удалени\w*|удалят\w*)\s+(?:\w+\s+)?(?:аккаунт|страниц|профил|групп|сообществ|паблик|канал)\w*"
     # technical problems of the platforms themselves ("почему не грузится вк")
     r"|^(?!.*(?:реклам|продвиж|smm|таргет|продаж|клиент|заявк|охват|подписчик)).*(?:"
-    r"\bне\s+(?:груз|работа|открыва|загружа|приход\w*\s+код|воспроизвод|отправля|доставля|обновля|отобража"
+    r"\bне\s+(?:груз|работа|открыва|загружа|приход|воспроизвод|отправля|доставля|обновля|отобража"
     r"|звонит|пишет|присыла)\w*\b.*\b(?:вк|вконтакт|инст|телеграм|телег|тг|ютуб"
     r"|youtube|тикток|tiktok|ватсап|whatsapp|одноклассник|прилож)"
     r"|\b(?:вк|вконтакт\w*|инст\w*|телеграм\w*|телег\w*|тг|ютуб\w*|тикток\w*|ватсап\w*|одноклассник\w*|прилож\w*)\b"
-    r".*\bне\s+(?:груз|работа|открыва|загружа|отправля|доставля|обновля|отобража)|\bглюч\w*|\bвылета\w*)"
+    r".*\bне\s+(?:груз|работа|открыва|загружа|отправля|доставля|обновля|отобража|приход)|\bглюч\w*|\bвылета\w*)"
     r"|\bнакрут\w*|\bнакручива\w*"),
     # news about platforms: blocking, slowdowns, VPN
     (('блок', 'замедл', 'запрет', 'vpn', 'впн'), r"\b(?:заблокир|блокир|разблокир|блокировк|замедл|запрет\w*\s+ли)\w*\b.*\b(?:инстаграм|фейсбук|ютуб|youtube"
     r"|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter|вк|вконтакт|whatsapp|ватсап|соц\w*)"
     r"|\b(?:инстаграм|фейсбук|ютуб|youtube|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter"
-    r"|whatsapp|ватсап)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл)|\bvpn\b|\bвпн\w*"),
+    r"|whatsapp|ватсап|вк|вконтакт)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл|забан)|\bvpn\b|\bвпн\w*"),
     # jobs at the agency / salaries (hiring *through* social networks stays answerable)
     (('ваканс', 'работ', 'получа', 'зарабатыва'), r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет|паблик|сообществ|групп|канал)).*\bваканс"
     r"|\b(?:возьм|бер)\w*\s+(?:\w+\s+)?на\s+работу|\bработать\s+(?:у\s+вас|в\s+вашем)"
@@ -321,17 +322,20 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"|разработать|заказать)\s+(?:\w+\s+)?(?:сайт|лендинг|сайт-визитк)\w*"
     r"|\bконструктор\w*|\b(?:тильд\w*|tilda|викс|wix|wordpress|вордпресс|битрикс\w*|bitrix)\b|\bсайт-визитк\w*",
     # when to post, hashtags: content craft the FAQ does not cover
-    r"\b(?:в\s+какое\s+время|во\s+сколько|когда)\s+(?:\w+\s+)?(?:публиковать|постить|выкладывать|размещать)\b"
+    r"\b(?:в\s+какое\s+время|во\s+сколько|когда)\s+(?:\w+\s+){0,3}(?:публиковать|постить|выкладывать|размещать)\b"
     r"|\bх[еэ]ш?тег\w*|\bhashtags?\b",
+    # insults
+    r"\b(?:идиот|дурак|дебил|тупой|тупая|тупые|тупица|козл|урод|лох|придур|кретин|мудак|сволоч|бездар|дура\b)\w*"
+    r"|^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|паблик|групп|наним|найм)).*\b(?:собеседован|работодател)\w*",
     # marketing craft the FAQ does not cover: bloggers, chat bots, posting frequency, giveaway rules,
     # followers fast, content ideas, other agencies' prices
     r"\bблог+ер\w*|\bинфлюенсер\w*|\bчат[\s\-]?бот\w*|\bкак\s+часто\s+(?:\w+\s+)?(?:постить|публиковать|выкладывать"
     r"|писать|снимать)\b|\bправил\w*\s+(?:\w+\s+)?(?:розыгрыш|конкурс|giveaway)\w*|\b(?:розыгрыш|конкурс)\w*\s+(?:\w+\s+)?"
     r"(?:законн|налог|по\s+закону)\w*|\b(?:быстро|бесплатно|за\s+день|за\s+неделю)\s+(?:\w+\s+)?(?:набрать|получить"
-    r"|раскрутить)\s+(?:\w+\s+)?подписчик\w*|\b(?:набрать|получить)\s+(?:\w+\s+)?подписчик\w*\s+(?:\w+\s+)?"
-    r"(?:быстро|бесплатно|за\s+день|за\s+неделю)|\bидеи?\s+(?:для\s+)?(?:постов|контента|сторис|рилс|публикаций)"
-    r"|\bо\s+ч[её]м\s+(?:писать|постить|снимать)|\b(?:други\w*|остальн\w*)\s+агентств\w*\s+(?:\w+\s+)?"
-    r"(?:берут|стоят|просят|цен\w*)|\b(?:цен\w*|стоимост\w*|расценк\w*)\s+(?:\w+\s+)?по\s+рынку\b"
+    r"|раскрутить)\s+(?:\w+\s+){0,3}подписчик\w*|\b(?:набрать|получить)\s+(?:\w+\s+){0,3}подписчик\w*\s+(?:\w+\s+){0,3}"
+    r"(?:быстро|бесплатно|за\s+день|за\s+неделю|без\s+вложений|без\s+бюджета)|\bидеи?\s+(?:для\s+)?(?:постов|контента|сторис|рилс|публикаций)"
+    r"|\bо\s+ч[её]м\s+(?:писать|постить|снимать)|\b(?:други\w*|остальн\w*)\s+агентств\w*\s+(?:\w+\s+){0,3}"
+    r"(?:берут|бер[её]т|сто[ия]т|просят|цен\w*)|\b(?:цен\w*|стоимост\w*|стоит|разниц\w*)\b.*\bна\s+рынке\b|\b(?:цен\w*|стоимост\w*|расценк\w*)\s+(?:\w+\s+)?по\s+рынку\b"
     r"|\bрыночн\w*\s+(?:цен|стоимост)\w*",
     # the date, the time, the weather
     r"\bкакой\s+(?:сегодня\s+|завтра\s+|вчера\s+)?(?:день|праздник)\b|\bкакое\s+(?:сегодня\s+|завтра\s+)?число\b"
@@ -667,8 +671,8 @@ class FaqIndex:
             return (), True
         if len(word) < 2:
             return None
-        if len(word) < 4 and word not in self._surface_term:
-            return None  # "нич"+"его": a short stem is no evidence of a word
+        if len(word) < 5 and word not in self._surface_term:
+            return None  # "нич"+"его", "идио"+"ты": a short stem is no evidence of a word
         slots = analyze(word)
         if not slots or any(sl.terms[0] not in self._idf for sl in slots):
             return None
@@ -679,10 +683,11 @@ class FaqIndex:
         n = len(word)
         if n < MIN_GLUED or not ("а" <= word[0] <= "я"):
             return None
-        for i in range(1 if word[0] in _GLUE_PREFIXES else 2, n - 1):
+        for i in range(1, n - 1):
             left, right = word[:i], word[i:]
-            if left in _NO_GLUE_LEFT:
-                continue
+            if left in _NO_GLUE_LEFT or (len(left) < 3 and left not in _GLUE_PREFIXES and left not in RU_STOPWORDS
+                                         and left not in WEAK_WORDS):
+                continue  # "ид"+"иоты": a two-letter piece must be a preposition or a function word
             if left in _GLUE_PREFIXES and (len(right) < 4 or right not in self._surface_term):
                 continue  # "на"+"сайт" is a glue only if "сайт" is a corpus word ("ни"+"кому" is not)
             a = self._known_word(left)
@@ -725,15 +730,17 @@ class FaqIndex:
                 if cand in idf:
                     found = (cand, 1.0)
                     break
-            if found is None:
+            # a short Latin word ("joke", "hi") read as Russian is too short to guess at
+            loose = not (len(slot.terms) > 1 and len(slot.surface) < MIN_LATIN_LOOSE)
+            if found is None and loose:
                 for cand in slot.terms:
                     sk = self._skeleton.get(skeleton(cand))
                     if sk is not None:
                         found = (sk, SKELETON_QUALITY)
                         break
-            if found is None:
+            if found is None and loose:
                 found = self._prefix_match(slot.terms[0])
-            if found is None and slot.surface:
+            if found is None and slot.surface and loose:
                 glued = self._split_glued(slot.surface)
                 if glued is not None:
                     for t in glued:
@@ -747,7 +754,7 @@ class FaqIndex:
                     if not any(t[0] != "~" for t in glued):
                         strong -= 1
                     continue
-            if found is None and slot.surface:
+            if found is None and slot.surface and loose:
                 fz = self._fuzzy_cached(slot.surface)
                 if fz is not None:
                     found = (fz[0], max(0.4, 1.0 - FUZZY_STEP * fz[1]))

@@ -18,7 +18,8 @@ round was committed (aeefe9c, 92.0% / 95.6%); the seventh round tuned on it.  ``
 after the eighth round was committed (358d7da, 87.7% / 88.0%); the ninth round tuned on it.
 ``holdout7`` is the seventh, run once after the ninth round was committed (4a7e9eb, 96.9% / 88.0%);
 the tenth round tuned on it.  ``holdout8`` is the eighth, run once after the tenth round was
-committed (4a27c0a, 93.8% / 86.0%), then tuned on for its off-topic misses.
+committed (4a27c0a, 93.8% / 86.0%), then tuned on for its off-topic misses; ``holdout9``, the
+ninth, run once after the eleventh round was committed (f378bcb, 92.3% / 82.0%), likewise.
 """
 
 from __future__ import annotations
@@ -110,6 +111,11 @@ HOLDOUT7_FLOOR = (0.96, 0.96)
 # round gets 83.8% / 94.0% on it).  Then tuned on: off-topic fixes (e-mail services, profile changes
 # in English, jobs at the agency, "ладно подумаю"): 124/130, 47/50.
 HOLDOUT8_FLOOR = (0.93, 0.94)
+# Single blind run after the eleventh round was committed (f378bcb), the latest blind figure:
+# answerable 120/130 = 92.3%, unanswerable rejected 41/50 = 82.0% (the code before the seventh
+# round gets 81.5% / 92.0% on it).  Then tuned on: insults, hacked or banned accounts, posting time,
+# job interviews, followers fast, market prices, short Latin words read exactly: 120/130, 50/50.
+HOLDOUT9_FLOOR = (0.91, 0.98)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).
@@ -122,6 +128,7 @@ BLIND_SPLITS = {
     "holdout6": (180, HOLDOUT6_FLOOR),
     "holdout7": (180, HOLDOUT7_FLOOR),
     "holdout8": (180, HOLDOUT8_FLOOR),
+    "holdout9": (180, HOLDOUT9_FLOOR),
 }
 
 
