@@ -166,7 +166,7 @@ _CLAUSE_SPLIT_RE = re.compile(
     r"|\s(?=(?:как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|почему|зачем|где|когда"
     r"|можно\s+ли|есть\s+ли|нужно\s+ли|стоит\s+ли)\b\s*[^\s.!?;:,()…])")
 # Messages of several sentences: the words of sentences that do not ask (no "?", no question
-# word at the start) weigh CONTEXT_WEIGHT in a second scoring of the message.
+# word at the start) weigh CONTEXT_WEIGHT when the message is scored (no clause scoring then).
 CONTEXT_WEIGHT = 0.35
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _QUESTION_START_RE = re.compile(
