@@ -79,6 +79,16 @@ def clear_message_caches(index: FaqIndex) -> None:
         fn.cache_clear()
 
 
+def timed_pass(index: FaqIndex, queries: list[str]) -> list[float]:
+    """Milliseconds of every search of one pass over the queries."""
+    out: list[float] = []
+    for q in queries:
+        t0 = time.perf_counter()
+        index.search(q)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float, ...]:
     """Returns (cold p50, cold p99, scoring p50, scoring p99, warm p50, warm p99) in ms.
 
@@ -88,24 +98,14 @@ def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float
     (stems, transliteration, typo matches) stay warm, as in a running bot that has seen the
     words before; warm: later passes with every cache warm (a repeated question).
     """
-    cold: list[float] = []
-    for q in queries:
-        t0 = time.perf_counter()
-        index.search(q)
-        cold.append((time.perf_counter() - t0) * 1000)
+    cold = timed_pass(index, queries)
     scoring: list[float] = []
     for _ in range(reps):
         clear_message_caches(index)
-        for q in queries:
-            t0 = time.perf_counter()
-            index.search(q)
-            scoring.append((time.perf_counter() - t0) * 1000)
+        scoring += timed_pass(index, queries)
     warm: list[float] = []
     for _ in range(reps):
-        for q in queries:
-            t0 = time.perf_counter()
-            index.search(q)
-            warm.append((time.perf_counter() - t0) * 1000)
+        warm += timed_pass(index, queries)
     return (pct(cold, 50), pct(cold, 99), pct(scoring, 50), pct(scoring, 99),
             pct(warm, 50), pct(warm, 99))
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .corpus import CorpusError, load_corpus
-from .evaluation import SPLITS
+from .evaluation import BLIND_SPLITS, SPLITS
 from .search import FaqIndex
 
 
@@ -106,15 +106,11 @@ def cmd_calibrate(ns: argparse.Namespace) -> int:
 
 
 def _add_blind_split_options(parser: argparse.ArgumentParser) -> None:
-    from .evaluation import BLIND_SPLITS
-
     for name in BLIND_SPLITS:
         parser.add_argument(f"--{name}", help=f"blind split YAML (default: tests/faq_eval/{name}.yaml)")
 
 
 def _blind_paths(ns: argparse.Namespace) -> dict[str, str | None]:
-    from .evaluation import BLIND_SPLITS
-
     return {name: getattr(ns, name) for name in BLIND_SPLITS}
 
 

@@ -159,19 +159,21 @@ MIN_CLAUSE_TERMS = 2  # known content terms a clause needs to be scored on its o
 MAX_CLAUSES = 2  # clauses (distinct term sets) scored per message: bounds the cost of long ones
 CLAUSE_SKIP = 0.8  # a message that already matches this well is not split (speed)
 CLAUSE_DROPPED_KNOWN = 0.25  # share of the mass of known words outside the clause kept in its query mass
+# Words that start a question (clauses of unpunctuated messages, the question sentence of a long one)
+_QUESTION_WORDS = (r"как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|почему|зачем|где|когда"
+                   r"|можно\s+ли|есть\s+ли|нужно\s+ли|стоит\s+ли")
 _CLAUSE_SPLIT_RE = re.compile(
     r"[.!?;:,()\n…]+|\s[-–—]\s|\s(?:а|но|однако|хотя|зато|ведь|причем|если|потому\s+что|так\s+как)(?=\s)"
     # unpunctuated messages: a question word starts a new clause ("... третий год работаем
     # сколько стоит ведение")
-    r"|\s(?=(?:как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|почему|зачем|где|когда"
-    r"|можно\s+ли|есть\s+ли|нужно\s+ли|стоит\s+ли)\b\s*[^\s.!?;:,()…])")
+    r"|\s(?=(?:" + _QUESTION_WORDS + r")\b\s*[^\s.!?;:,()…])")
 # Messages of several sentences: the words of sentences that do not ask (no "?", no question
 # word at the start) weigh CONTEXT_WEIGHT when the message is scored (no clause scoring then).
 CONTEXT_WEIGHT = 0.35
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _QUESTION_START_RE = re.compile(
-    r"(?:а\s+|и\s+|так\s+|но\s+)?(?:как|какой|какая|какое|какие|каким|каких|сколько|скока|кто|что|чем|почему|зачем|где|когда"
-    r"|можно|есть\s+ли|нужно\s+ли|стоит\s+ли|подскажите|скажите|объясните|расскажите|поясните|хочу\s+понять"
+    r"(?:а\s+|и\s+|так\s+|но\s+)?(?:" + _QUESTION_WORDS + r"|что|чем|можно|подскажите|скажите|объясните|расскажите"
+    r"|поясните|хочу\s+понять"
     r"|хочу\s+узнать|интересно|how|what|why|where|when|who|can|do|does|is|are)\b")
 # Glued words ("ктотакой", "какзаказать"): an unknown word split into two known ones.
 GLUED_QUALITY = 0.9
@@ -220,12 +222,14 @@ _DEF_SUBJECT_RES = tuple(re.compile(p) for p in (
 ))
 
 # Named third-party companies (questions about what they do are not about us).
-_THIRD_PARTY = (r"(?:яндекс\w*|yandex|гугл\w*|google|сбер\w*|тинькофф\w*|т-банк\w*|озон\w*|ozon|apple|эппл\w*"
+_SEARCH_ENGINES = r"яндекс\w*|yandex|гугл\w*|google"
+_OTHER_COMPANIES = (r"сбер\w*|тинькофф\w*|т-банк\w*|озон\w*|ozon|apple|эппл\w*"
                 r"|майкрософт\w*|microsoft|мтс|билайн\w*|мегафон\w*|вайлдберриз|wildberries|авито|газпром\w*"
                 r"|роснефт\w*|лукойл\w*|ржд|аэрофлот\w*|самсунг\w*|samsung|макдоналдс\w*|магнит\w*"
-                r"|пятерочк\w*|amazon|амазон\w*|tesla|тесл\w*|альфа[\s\-]?банк\w*|втб|ростелеком\w*|додо\w*)")
+                r"|пятерочк\w*|amazon|амазон\w*|tesla|тесл\w*|альфа[\s\-]?банк\w*|втб|ростелеком\w*|додо\w*")
+_THIRD_PARTY = f"(?:{_SEARCH_ENGINES}|{_OTHER_COMPANIES})"
 # The same without the search engines (a group "in Yandex/Google" is our topic)
-_THIRD_PARTY_NOT_SEARCH = _THIRD_PARTY.replace("яндекс\\w*|yandex|гугл\\w*|google|", "")
+_THIRD_PARTY_NOT_SEARCH = f"(?:{_OTHER_COMPANIES})"
 # Work artifacts a user may ask the bot to produce for free.
 _ARTIFACT = (r"(?:контент[\s\-]*план\w*|пост\w*|текст\w*|стать[июеяй]\w*|слоган\w*|логотип\w*|лого|назван\w*"
              r"|хештег\w*|хэштег\w*|описани\w*|стратеги\w*|сценари\w*|рилс\w*|сторис|баннер\w*|картинк\w*"

@@ -534,9 +534,12 @@ def _load_lexicon(path: Path) -> dict[str, tuple[str, ...]]:
     lex: dict[str, tuple[str, ...]] = {}
     for key, words in data.items():
         key = fold(str(key))
-        target = _ru_terms(key)
-        if not target:
+        if key in RU_STOPWORDS or len(key) < 2:
             continue
+        # the key's own terms through the built-in map only: not through ``_ru_terms``, whose
+        # cache would keep answers computed while the lexicon was still empty
+        kst = stem_ru(key)
+        target = STEM_SYNONYMS.get(kst, (kst,))
         for w in words or ():
             w = fold(str(w))
             st = stem_ru(w)
@@ -546,8 +549,7 @@ def _load_lexicon(path: Path) -> dict[str, tuple[str, ...]]:
     return lex
 
 
-LEXICON: dict[str, tuple[str, ...]] = {}
-LEXICON.update(_load_lexicon(SYNONYMS_PATH))
+LEXICON: dict[str, tuple[str, ...]] = _load_lexicon(SYNONYMS_PATH)
 
 
 # ---------------------------------------------------------------- analysis
