@@ -19,7 +19,7 @@ from bot.session import PinnedAiohttpSession
 from bot.retention import RetentionJob
 from bot.settings import Settings
 from bot.texts import common as texts
-from faq import FaqIndex, get_index, load_corpus
+from faq import FaqIndex, load_index
 from handlers import build_routers
 from handlers.errors import on_error
 from storage.consent import ConsentRepo
@@ -92,7 +92,7 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
         leads=leads,
         outbox=outbox,
         delivery=OutboxWorker(outbox, leads, agency_chat, settings),
-        faq=FaqIndex.build(load_corpus(settings.faq_path)) if settings.faq_path else get_index(),
+        faq=load_index(settings.faq_path, cache_dir=settings.db_path.parent),
         maintenance=Maintenance(db, settings, users, stats),
         rights=RightsRepo(db),
         retention=RetentionJob(),

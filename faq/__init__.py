@@ -14,10 +14,9 @@ lookup by id (callback data): ``get_index().corpus.by_id[entry_id]``.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from .corpus import Corpus, CorpusError, Entry, load_corpus
 from .search import FaqIndex, SearchResult
+from .snapshot import load_index
 
 __all__ = [
     "Corpus",
@@ -27,10 +26,11 @@ __all__ = [
     "SearchResult",
     "get_index",
     "load_corpus",
+    "load_index",
 ]
 
 
-@lru_cache(maxsize=1)
 def get_index() -> FaqIndex:
-    """The index over the packaged ``faq/corpus.yaml`` (built once, then cached)."""
-    return FaqIndex.build(load_corpus())
+    """The index over the packaged ``faq/corpus.yaml`` and ``faq/offtopic.yaml`` (built once
+    per process; see ``load_index`` for a snapshot on disk)."""
+    return load_index()

@@ -69,7 +69,7 @@ def cmd_check(ns: argparse.Namespace) -> int:
             print(e)
         print(f"FAILED: {len(exc.errors)} error(s)", file=sys.stderr)
         return 1
-    print(f"OK: {len(corpus.entries)} entries")
+    print(f"OK: {len(corpus.entries)} entries, {len(corpus.offtopic)} off-topic kinds")
     return 0
 
 

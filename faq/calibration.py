@@ -104,7 +104,7 @@ def phrasing_rows(index: FaqIndex, folds: int = PHRASING_FOLDS) -> list[Row]:
                 else:
                     keep.append(p)
             entries.append(dataclasses.replace(e, phrasings=tuple(keep)))
-        sub = FaqIndex.build(Corpus.from_entries(entries))
+        sub = FaqIndex.build(Corpus.from_entries(entries, corpus.offtopic))
         known = {phrase_key(t) for e in entries for t in (e.title, e.question, *e.phrasings)}
         rows += collect(sub, [it for it in held if phrase_key(it.q) not in known])
     return rows

@@ -95,6 +95,7 @@ def evaluate(index: FaqIndex, items: list[EvalItem], split: str) -> EvalReport:
                 rep.correct += 1
             else:
                 sug = ",".join(e.id for e in r.suggestions)
-                rep.failures.append(
-                    f"[answer] {it.q!r}: want {it.id}, got {got} ({r.score}) sugg=[{sug}]")
+                neg_id, neg = index.offtopic_match(it.q)
+                rep.failures.append(f"[answer] {it.q!r}: want {it.id}, got {got} ({r.score}) sugg=[{sug}]"
+                                    + (f" offtopic={neg_id} ({neg:.3f})" if neg_id else ""))
     return rep

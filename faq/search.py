@@ -68,6 +68,14 @@ several sentences is scored with the non-question sentences weighing ``CONTEXT_W
 "what is X" needs X right after it; intent words about an unknown subject ("сколько стоит
 iphone") and more off-topic patterns; the decision rule is fitted with held-out corpus
 phrasings (``calibration.phrasing_rows``) as well as the eval splits (a=0.43, b=0.30, e=3.5).
+
+Ninth round: off-topic examples (``faq/offtopic.yaml``, kinds of questions the FAQ must not
+answer, each with wordings) are indexed apart, in an index of the same kind
+(``offtopic_match``: the whole message scored once).  A message whose best off-topic kind
+scores at least ``OFFTOPIC_MIN`` and no less than its best FAQ entry minus ``OFFTOPIC_MARGIN``
+is off-topic, provided a word of it is found in at least two examples of that kind and not in
+the entry (``offtopic_novelty``): the patterns above name the kinds seen so far, the examples
+let the ranking itself recognise new wordings of many more.
 """
 
 from __future__ import annotations
@@ -105,6 +113,14 @@ Status = Literal["answer", "unsure", "none"]
 # --- calibrated parameters (see tests/faq_eval, all seen splits) -------------
 ANSWER_THRESHOLD = 0.43
 SUGGEST_THRESHOLD = 0.30
+# Off-topic examples (``faq/offtopic.yaml``) are indexed apart; a message whose best off-topic
+# match scores at least OFFTOPIC_MIN and no less than its best FAQ match minus OFFTOPIC_MARGIN
+# is off-topic.
+OFFTOPIC_MIN = 0.35
+OFFTOPIC_MARGIN = 0.0
+OFFTOPIC_NOVELTY = 0.5  # see FaqIndex.offtopic_novelty
+OFFTOPIC_RESCORE_TOP = 8  # the off-topic index only needs its best kind
+OFFTOPIC_POSTINGS = (60, 20)  # its postings caps (specific, generic words), see MAX_POSTINGS
 # Low band of the decision rule (faq/calibration.py, leave-one-split-out over the eval splits):
 # below ANSWER_THRESHOLD an entry is still answered when its score is at least
 # LOW_ANSWER_THRESHOLD, it leads the runner-up by LOW_ANSWER_MARGIN and the message carries
@@ -453,7 +469,12 @@ class FaqIndex:
     low_threshold: float = LOW_ANSWER_THRESHOLD
     low_margin: float = LOW_ANSWER_MARGIN
     low_evidence: float = LOW_ANSWER_EVIDENCE
+    offtopic_min: float = OFFTOPIC_MIN
+    offtopic_margin: float = OFFTOPIC_MARGIN
+    rescore_top: int = RESCORE_TOP
+    max_postings: tuple[int, int] = (MAX_POSTINGS, MAX_POSTINGS_GENERIC)
     # --- built data
+    _neg: "FaqIndex | None" = field(default=None, repr=False)  # index of the off-topic examples
     _entry_pos: dict[str, int] = field(default_factory=dict, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
     _postings: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
@@ -463,6 +484,7 @@ class FaqIndex:
     _field_const: list[float] = field(default_factory=list, repr=False)  # fweight / norm2^(1-α)
     _answer_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
     _entry_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
+    _core_terms: list[frozenset[str]] = field(default_factory=list, repr=False)  # in >= DF_FULL_FIELDS fields
     _title_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
     _skeleton: dict[str, str] = field(default_factory=dict, repr=False)
     _surface_buckets: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
@@ -476,6 +498,7 @@ class FaqIndex:
     _resolve_cached: object = field(default=None, repr=False)
     _fuzzy_cached: object = field(default=None, repr=False)
     _rank_cached: object = field(default=None, repr=False)
+    _neg_cached: object = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -490,7 +513,16 @@ class FaqIndex:
         self = cls(corpus=corpus, answer_threshold=answer_threshold,
                    suggest_threshold=suggest_threshold, low_threshold=min(low_threshold, answer_threshold),
                    low_margin=low_margin, low_evidence=low_evidence)
+        return self._build()
+
+    def _build(self) -> "FaqIndex":
+        corpus = self.corpus
         self._entry_pos = {e.id: i for i, e in enumerate(corpus.entries)}
+        if corpus.offtopic:
+            neg = FaqIndex(corpus=Corpus.from_entries([
+                Entry(id=t.id, title=t.title, question=t.phrasings[0], phrasings=t.phrasings[1:], answer="")
+                for t in corpus.offtopic]), rescore_top=OFFTOPIC_RESCORE_TOP, max_postings=OFFTOPIC_POSTINGS)
+            self._neg = neg._build()
         n = len(corpus.entries)
         df: dict[str, float] = defaultdict(float)
         fields_total: dict[str, int] = defaultdict(int)  # fields (all entries) a term is in
@@ -546,6 +578,7 @@ class FaqIndex:
                 for t in terms:
                     field_count[t] += 1
             self._entry_terms.append(frozenset(entry_terms))
+            self._core_terms.append(frozenset(t for t, k in field_count.items() if k >= DF_FULL_FIELDS))
             self._title_terms.append(terms_of(fields[0][2]))
             ans = terms_of(ans_slots)
             self._answer_terms.append(ans)
@@ -579,13 +612,10 @@ class FaqIndex:
             for t in terms:
                 postings[t].append(fi)
         norm2 = self._field_norm2
-        self._acc_d = [0.0] * len(norm2)
-        self._acc_b = [0.0] * len(norm2)
-        self._acc_q = [0.0] * len(norm2)
         self._field_const = [w / n ** (1.0 - ALPHA) if n else 0.0 for w, n in zip(self._field_weight, norm2)]
         self._postings = {
             t: tuple(sorted(lst, key=norm2.__getitem__)[
-                :MAX_POSTINGS if idf[t] >= GENERIC_IDF and t[0] != "~" else MAX_POSTINGS_GENERIC])
+                :self.max_postings[0 if idf[t] >= GENERIC_IDF and t[0] != "~" else 1]])
             for t, lst in postings.items()
         }
         for t in idf:
@@ -626,10 +656,31 @@ class FaqIndex:
                 buckets[(w[0], len(w))].append(w)
         self._surface_buckets = dict(buckets)
         self._surface_term = surface_term
+        self._init_caches()
+        return self
+
+    _CACHES = ("_resolve_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached")
+    _BUFFERS = ("_acc_d", "_acc_b", "_acc_q")
+
+    def _init_caches(self) -> None:
+        """Per-message caches and scoring buffers (after a build or a snapshot load)."""
+        self._acc_d = [0.0] * len(self._field_norm2)
+        self._acc_b = [0.0] * len(self._field_norm2)
+        self._acc_q = [0.0] * len(self._field_norm2)
         self._resolve_cached = lru_cache(maxsize=4096)(self._resolve_uncached)
         self._fuzzy_cached = lru_cache(maxsize=16384)(self._fuzzy_uncached)
         self._rank_cached = lru_cache(maxsize=4096)(self._rank_uncached)  # the index never changes
-        return self
+        self._neg_cached = lru_cache(maxsize=4096)(self._neg_uncached)
+
+    def __getstate__(self) -> dict:
+        """Built data only (see ``faq/snapshot.py``): caches and buffers are made anew on load."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__
+                if name not in self._CACHES and name not in self._BUFFERS}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._init_caches()
 
     # ------------------------------------------------------------------ query
     def _fuzzy_uncached(self, word: str) -> tuple[str, int] | None:
@@ -865,8 +916,8 @@ class FaqIndex:
                 acc_b[fi] = 0.0
                 acc_q[fi] = 0.0
         best = {ei: sim for ei, sim in enumerate(top) if sim > 0.0}
-        if len(best) > RESCORE_TOP:  # big corpora: blend only the best field matches
-            best = dict(heapq.nlargest(RESCORE_TOP, best.items(), key=itemgetter(1)))
+        if len(best) > self.rescore_top:  # big corpora: blend only the best field matches
+            best = dict(heapq.nlargest(self.rescore_top, best.items(), key=itemgetter(1)))
         qw = {t: wq2[t] * m / q_mass for t, m in res.terms.items()}
         qset = frozenset(qw)
         ab, eb = ANSWER_BLEND, ENTRY_BLEND
@@ -1011,6 +1062,42 @@ class FaqIndex:
         return (res.oov_mass >= OOV_WEIGHT * OOV_WEIGHT and bool(res.terms)
                 and all(t[0] in "~+" or t in INTENT_STEMS or t not in self._postings for t in res.terms))
 
+    def offtopic_match(self, query: str) -> tuple[str | None, float]:
+        """The off-topic example kind closest to ``query`` and its score (None, 0.0 without any):
+        the whole message scored once (its question sentence first, as in ``rank``), without
+        clauses or definitions (speed: this runs for almost every message)."""
+        if self._neg is None:
+            return None, 0.0
+        return self._neg_cached((query or "")[:MAX_QUERY_CHARS])
+
+    def _neg_uncached(self, q: str) -> tuple[str | None, float]:
+        neg = self._neg
+        res: _Resolved = neg._resolve_cached(q)
+        if not res.terms:
+            return None, 0.0
+        scores = neg._score(neg._focused(q) or res)
+        if not scores:
+            return None, 0.0
+        ei = max(scores, key=scores.__getitem__)
+        return neg.corpus.entries[ei].id, scores[ei]
+
+    def offtopic_novelty(self, query: str, kind: str, entry_index: int) -> float:
+        """Weight of the content words of ``query`` that the off-topic kind ``kind`` has and FAQ
+        entry ``entry_index`` lacks: a message only counts as closer to an off-topic kind when
+        some word of it speaks for that kind and not for the entry ("запрещаю обрабатывать мои
+        данные" is no closer to "как запретить банку обрабатывать мои данные" than to the FAQ's
+        consent entry, "как отписаться от паблика в вк" is).  Only words found in at least
+        ``DF_FULL_FIELDS`` examples of the kind count (a word of one stray example is no mark of
+        it); each weighs its FAQ IDF, or its OOV weight when the FAQ does not know it."""
+        neg = self._neg
+        if neg is None:
+            return 0.0
+        core = neg._core_terms[neg._entry_pos[kind]]
+        known = self._entry_terms[entry_index] | self._answer_terms[entry_index]
+        res: _Resolved = neg._resolve_cached(query[:MAX_QUERY_CHARS])
+        idf = self._idf
+        return sum(idf.get(t, OOV_WEIGHT) for t in res.terms if t[0] not in "~+" and t in core and t not in known)
+
     def evidence(self, query: str, entry_index: int) -> float:
         """IDF mass of the distinct specific content words of ``query`` (quality-weighted) that
         occur in the fields (title, question, phrasings, keywords) of entry ``entry_index``;
@@ -1038,8 +1125,14 @@ class FaqIndex:
         ev = 0.0
         if self.low_threshold <= top < self.answer_threshold:
             ev = self.evidence(query, self._entry_pos[ranked[0][0].id])
+        neg = 0.0
+        if not offtopic and top >= self.suggest_threshold:  # below it nothing is offered anyway
+            kind, neg = self.offtopic_match(query)
+            offtopic = (neg >= self.offtopic_min and neg >= top - self.offtopic_margin
+                        and self.offtopic_novelty(query, kind, self._entry_pos[ranked[0][0].id])
+                        >= OFFTOPIC_NOVELTY)
         return Features(query, tuple(ranked[:MAX_SUGGESTIONS + 1]), offtopic=offtopic,
-                        vague=self.is_vague(query, ranked), evidence=ev)
+                        vague=self.is_vague(query, ranked), evidence=ev, neg=neg)
 
     def confident(self, f: "Features") -> bool:
         """The decision rule: answer the top entry of ``f``?"""
@@ -1058,12 +1151,12 @@ class FaqIndex:
         top_entry, top = f.ranked[0]
         if f.exact:
             return SearchResult(query=query, entry=top_entry, score=1.0)
-        if f.offtopic:
-            top = min(top, self.answer_threshold - 1e-6)
+        if f.offtopic:  # a kind the FAQ does not cover: no answer and no SMM topics to offer
+            return SearchResult(query=query, entry=None, score=round(min(top, self.answer_threshold - 1e-6), 4))
         score = round(top, 4)
         if self.confident(f):
             return SearchResult(query=query, entry=top_entry, score=score)
-        if f.vague and not f.offtopic and top >= self.answer_threshold:
+        if f.vague and top >= self.answer_threshold:
             sugg = tuple(e for e, s in f.ranked[:MAX_SUGGESTIONS] if s >= self.suggest_threshold)
             return SearchResult(query=query, entry=None, score=score, suggestions=sugg)
         if top < self.suggest_threshold:
@@ -1081,6 +1174,7 @@ class Features:
     offtopic: bool = False
     vague: bool = False  # one generic word with a close runner-up
     evidence: float = 0.0  # see FaqIndex.evidence (computed in the low band only)
+    neg: float = 0.0  # best off-topic example score (see FaqIndex.offtopic_match)
 
     @property
     def top(self) -> float:

@@ -636,68 +636,84 @@ def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
     the English stem first with ``for_index`` (the index picks, see ``FaqIndex.build``).
     """
     out: list[Slot] = []
-    norm = _apply_phrases(fold(text))
     group = 0
-    for tok in _TOKEN_RE.findall(norm):
-        for part in _split_hyphen(tok):
+    for tok in _TOKEN_RE.findall(_apply_phrases(fold(text))):
+        for part in _token_parts(tok, for_index):
             group += 1
-            if not _LAT_RE.search(part) or part in AGENCY_NAMES:
-                _expand_ru(part, group, out)
-                continue
-            if part in LATIN_MAP:
-                mapped = LATIN_MAP[part]
-                if mapped and _LAT_RE.search(mapped) and " " not in mapped:
-                    out.append(Slot((mapped,), "", group))
-                elif mapped:
-                    _expand_text_ru(mapped, group, out)
-                continue
-            weak = EN_WEAK_WORDS.get(part)
-            if weak is not None:
-                out.append(Slot((weak,), "", group))
-                continue
-            if part in EN_STOPWORDS:
-                continue
-            en = stem_en(part)
-            mapped = EN_MAP.get(part, EN_MAP.get(en))
-            if mapped is not None:
-                if mapped:
-                    _expand_text_ru(mapped, group, out)
-                continue
-            if not part.isalpha():
-                out.append(Slot((en,), "", group))
-                continue
-            readings = translit_variants(part)
-            # a reading the synonym maps know ("socseti" -> "соцсети") is a Russian word for sure
-            cyr = next((r for r in readings if r in SURFACE_SYNONYMS or stem_ru(r) in STEM_SYNONYMS
-                        or stem_ru(r) in LEXICON), readings[0])
-            weak = next((WEAK_WORDS[r] for r in readings if r in WEAK_WORDS), None)
-            if weak is not None:
-                out.append(Slot((weak,), "", group))
-                continue
-            if len(cyr) < 2 or any(r in RU_STOPWORDS for r in readings):
-                continue
-            rep = SURFACE_SYNONYMS.get(cyr)
-            if rep is not None:
-                sub: list[Slot] = []
-                for w in rep.split():
-                    _expand_ru(w, group, sub)
-                out.extend(sub)
-                continue
-            ru = _ru_terms(cyr)
-            if not ru:
-                continue
-            if len(ru) == 1:
-                cands = [ru[0]]
-                for r in readings:  # other readings as fallback candidates
-                    rt = _ru_terms(r)
-                    if len(rt) == 1 and rt[0] not in cands:
-                        cands.append(rt[0])
-                # index: the English stem first (the index keeps a Russian reading when the
-                # corpus knows it in Cyrillic, see FaqIndex.build); query: readings first
-                out.append(Slot((en, *cands) if for_index else (*cands, en), cyr, group))
-            else:
-                out.extend(Slot((t,), cyr, group) for t in ru)
+            out.extend(Slot(terms, surface, group) for terms, surface in part)
     return tuple(out)
+
+
+@lru_cache(maxsize=32768)
+def _token_parts(tok: str, for_index: bool) -> tuple[tuple[tuple[tuple[str, ...], str], ...], ...]:
+    """Slots (terms, surface) of each part of one token: tokens repeat across texts, so
+    ``analyze`` caches their analysis here and only numbers the groups."""
+    parts = []
+    for part in _split_hyphen(tok):
+        out: list[Slot] = []
+        _analyze_part(part, for_index, out)
+        parts.append(tuple((sl.terms, sl.surface) for sl in out))
+    return tuple(parts)
+
+
+def _analyze_part(part: str, for_index: bool, out: list[Slot]) -> None:
+    group = 0  # numbered by analyze
+    if not _LAT_RE.search(part) or part in AGENCY_NAMES:
+        _expand_ru(part, group, out)
+        return
+    if part in LATIN_MAP:
+        mapped = LATIN_MAP[part]
+        if mapped and _LAT_RE.search(mapped) and " " not in mapped:
+            out.append(Slot((mapped,), "", group))
+        elif mapped:
+            _expand_text_ru(mapped, group, out)
+        return
+    weak = EN_WEAK_WORDS.get(part)
+    if weak is not None:
+        out.append(Slot((weak,), "", group))
+        return
+    if part in EN_STOPWORDS:
+        return
+    en = stem_en(part)
+    mapped = EN_MAP.get(part, EN_MAP.get(en))
+    if mapped is not None:
+        if mapped:
+            _expand_text_ru(mapped, group, out)
+        return
+    if not part.isalpha():
+        out.append(Slot((en,), "", group))
+        return
+    readings = translit_variants(part)
+    # a reading the synonym maps know ("socseti" -> "соцсети") is a Russian word for sure
+    cyr = next((r for r in readings if r in SURFACE_SYNONYMS or stem_ru(r) in STEM_SYNONYMS
+                or stem_ru(r) in LEXICON), readings[0])
+    weak = next((WEAK_WORDS[r] for r in readings if r in WEAK_WORDS), None)
+    if weak is not None:
+        out.append(Slot((weak,), "", group))
+        return
+    if len(cyr) < 2 or any(r in RU_STOPWORDS for r in readings):
+        return
+    rep = SURFACE_SYNONYMS.get(cyr)
+    if rep is not None:
+        sub: list[Slot] = []
+        for w in rep.split():
+            _expand_ru(w, group, sub)
+        out.extend(sub)
+        return
+    ru = _ru_terms(cyr)
+    if not ru:
+        return
+    if len(ru) == 1:
+        cands = [ru[0]]
+        for r in readings:  # other readings as fallback candidates
+            rt = _ru_terms(r)
+            if len(rt) == 1 and rt[0] not in cands:
+                cands.append(rt[0])
+        # index: the English stem first (the index keeps a Russian reading when the
+        # corpus knows it in Cyrillic, see FaqIndex.build); query: readings first
+        out.append(Slot((en, *cands) if for_index else (*cands, en), cyr, group))
+    else:
+        out.extend(Slot((t,), cyr, group) for t in ru)
 
 
 @lru_cache(maxsize=8192)

@@ -86,7 +86,7 @@ def test_check_custom_good_file(tmp_path):
     good.write_text("entries:\n  - id: a\n    title: t\n    question: q\n    phrasings: [x]\n"
                     "    answer: ответ\n", encoding="utf-8")
     p = run("check", "--path", str(good))
-    assert p.returncode == 0 and p.stdout.strip() == "OK: 1 entries"
+    assert p.returncode == 0 and p.stdout.strip() == "OK: 1 entries, 0 off-topic kinds"
 
 
 def test_eval_prints_accuracy():
