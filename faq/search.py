@@ -242,7 +242,8 @@ _SEARCH_ENGINES = r"яндекс\w*|yandex|гугл\w*|google"
 _OTHER_COMPANIES = (r"сбер\w*|тинькофф\w*|т-банк\w*|озон\w*|ozon|apple|эппл\w*"
                 r"|майкрософт\w*|microsoft|мтс|билайн\w*|мегафон\w*|вайлдберриз|wildberries|авито|газпром\w*"
                 r"|роснефт\w*|лукойл\w*|ржд|аэрофлот\w*|самсунг\w*|samsung|макдоналдс\w*|магнит\w*"
-                r"|пятерочк\w*|amazon|амазон\w*|tesla|тесл\w*|альфа[\s\-]?банк\w*|втб|ростелеком\w*|додо\w*")
+                r"|пятерочк\w*|amazon|амазон\w*|tesla|тесл\w*|альфа[\s\-]?банк\w*|втб|ростелеком\w*|додо\w*"
+                r"|госуслуг\w*|gosuslug\w*|мфц|соцфонд\w*|пенсионн\w+\s+фонд\w*")
 _THIRD_PARTY = f"(?:{_SEARCH_ENGINES}|{_OTHER_COMPANIES})"
 # The same without the search engines (a group "in Yandex/Google" is our topic)
 _THIRD_PARTY_NOT_SEARCH = f"(?:{_OTHER_COMPANIES})"

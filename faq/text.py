@@ -110,6 +110,7 @@ then than so how what whats which who whom whose why where when can could would 
 shall may might must please tell hi hello hey ok okay thanks thank s t d ll re ve m there here
 any some just also very really get got guys guy folks dear sir madam kindly exactly actually
 basically generally anyway someone somebody anyone anybody one ones thing things stuff like
+even bother see
 next step steps way ways first day daily everyday exactly usually typically normally right now
 """.split())
 
@@ -272,6 +273,7 @@ STEM_SYNONYMS: dict[str, tuple[str, ...]] = {
     # job titles: whom a business hires ("найти повара через вк")
     "повар": ("сотрудник",), "барист": ("сотрудник",), "официант": ("сотрудник",), "продавц": ("сотрудник",),
     "курьер": ("сотрудник",), "водител": ("сотрудник",), "администратор": ("сотрудник",),
+    "наня": ("найм",), "нанима": ("найм",), "нанят": ("найм",), "наем": ("найм",),
     "уборщиц": ("сотрудник",), "кассир": ("сотрудник",), "шве": ("сотрудник",), "продавщиц": ("сотрудник",),
     "грузчик": ("сотрудник",), "стилист": ("сотрудник",), "парикмахер": ("сотрудник",),
     # data lying somewhere is data kept
@@ -352,7 +354,7 @@ _PHRASE_RULE_SPECS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         (("бер",), r"\b(?:сколько|скока|скоко|почем)\s+(?:вы\s+|у\s+вас\s+)?бер[её]\w*", " сколько стоит "),
         # "what does an smm manager do" ~ "что делает smm менеджер"
         (("what",), r"\bwhat\s+(?:does|do)\s+(?:an?\s+|the\s+|your\s+)?((?:\w+\s+)?(?:manager|specialist|marketer)s?)"
-                    r"\s+do\b", r" что делает \1 "),
+                    r"\s+(?:actually\s+|really\s+|exactly\s+)?do\b", r" что делает \1 "),
         # "hire you" is ordering the service, not hiring staff
         (("hire",), r"\bhire\s+(?:you|your\s+\w+)\b", " заказать "),
         # "what can SMM do for my business" ~ "что даст smm"
@@ -364,6 +366,17 @@ _PHRASE_RULE_SPECS: tuple[tuple[tuple[str, ...], str, str], ...] = (
          " google ads "),
         (("себе", "вашей"), r"\bо\s+себе\b|\bо\s+вашей\s+(?:компании|команде|фирме)\b", " о вас "),
         (("зверь",), r"\bчто\s+(?:это\s+)?за\s+зверь\w*", " что такое "),
+        (("являет",), r"\bкем\s+являет\w*", " кто такой "),
+        (("мщик", "мщиц"), r"\b(?:см|sm)щи[кц]\w*", " smm менеджер "),  # "смщик": one м typed
+        # asides that say nothing of the topic ("что конкретно делает ... изо дня в день")
+        (("конкретн", "изо", "факту", "сути", "konkret", "faktu", "suti"),
+         r"\b(?:конкретно|изо\s+дня\s+в\s+день|по\s+факту|по\s+сути|konkretno|po\s+faktu|po\s+suti)\b", " "),
+        (("вопрос",), r"\bцена\s+вопроса\b", " сколько стоит "),
+        # "ваш телефон", "почта ваша": the agency's contacts, not the data it collects
+        (("ваш",), r"\bваш\w*\s+(?:номер\w*\s+)?(?:телефон\w*|почт\w*|имейл\w*|мейл\w*|емейл\w*)"
+                  r"|\b(?:телефон\w*|почт\w*)\s+(?:или\s+\w+\s+)?ваш\w*", " ваши контакты "),
+        (("reach",), r"\breach\s+(?:you|out|your\s+\w+)\b", " связаться "),
+        (("long",), r"\bhow\s+long\b", " сколько ждать "),
         (("словах", "пальцах", "словами", "прост", "человеч", "помощью"),
          r"\b(?:в\s+двух\s+словах|на\s+пальцах|простыми\s+словами|по[\s\-]?простому|по[\s\-]?человечески"
          r"|простым\s+языком|с\s+помощью)\b", " "),
@@ -467,6 +480,7 @@ _TRANSLIT_ALT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=[аеиоуыэюя])т(?=$|с[яа]$)"), "ть"),
     (re.compile(r"й(?=[аоуе])"), "ж"),
     (re.compile(r"^э"), "е"),
+    (re.compile(r"(?<=[аоуэ])и(?=[бвгджзклмнпрстфхцчшщ]|$)"), "й"),  # prais = прайс
 )
 MAX_TRANSLIT_VARIANTS = 6
 _LATIN_C_RE = re.compile(r"c(?![hkz])")

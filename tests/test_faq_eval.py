@@ -19,7 +19,9 @@ after the eighth round was committed (358d7da, 87.7% / 88.0%); the ninth round t
 ``holdout7`` is the seventh, run once after the ninth round was committed (4a7e9eb, 96.9% / 88.0%);
 the tenth round tuned on it.  ``holdout8`` is the eighth, run once after the tenth round was
 committed (4a27c0a, 93.8% / 86.0%), then tuned on for its off-topic misses; ``holdout9``, the
-ninth, run once after the eleventh round was committed (f378bcb, 92.3% / 82.0%), likewise.
+ninth, run once after the eleventh round was committed (f378bcb, 92.3% / 82.0%), likewise;
+``holdout10``, the tenth, run once after the off-topic examples were committed (ea30ba0,
+94.6% / 94.0%), likewise.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ FLOORS = {
     "test": (0.97, 0.97),
     "fresh": (0.97, 0.97),
     "dev": (0.98, 0.94),
-    "ctx": (0.91, 0.97),
+    "ctx": (0.94, 0.97),
 }
 # Blind run 2876297: 96/111 = 86.5%, 37/39 = 94.9%; after the fourth round: 105/111 = 94.6%, 39/39;
 # after the fifth round (decision rule, distinct entries): 109/111 = 98.2%, 39/39.
@@ -101,7 +103,8 @@ HOLDOUT5_FLOOR = (0.92, 0.98)
 # unanswerable rejected 44/50 = 88.0% (the code before the seventh round gets 78.5% / 96.0% on it).
 # Tuned on in the ninth round (off-topic: platform troubles, taxes, software choice, e-mail services;
 # job titles and business kinds mapped; "это про что"): 120/130 = 92.3%, 49/50.
-HOLDOUT6_FLOOR = (0.91, 0.96)
+# After the off-topic examples round: 122/130, 50/50.
+HOLDOUT6_FLOOR = (0.93, 0.98)
 # Single blind run after the ninth round was committed (4a7e9eb): answerable 126/130 = 96.9%,
 # unanswerable rejected 44/50 = 88.0% (the code before the seventh round gets 83.8% / 96.0% on it).
 # Tuned on in the tenth round (off-topic: website builders, taxes, posting time, e-mail services): 126/130, 49/50.
@@ -110,12 +113,20 @@ HOLDOUT7_FLOOR = (0.96, 0.96)
 # answerable 122/130 = 93.8%, unanswerable rejected 43/50 = 86.0% (the code before the seventh
 # round gets 83.8% / 94.0% on it).  Then tuned on: off-topic fixes (e-mail services, profile changes
 # in English, jobs at the agency, "ладно подумаю"): 124/130, 47/50.
-HOLDOUT8_FLOOR = (0.93, 0.94)
+# After the off-topic examples round: 126/130, 49/50.
+HOLDOUT8_FLOOR = (0.96, 0.96)
 # Single blind run after the eleventh round was committed (f378bcb), the latest blind figure:
 # answerable 120/130 = 92.3%, unanswerable rejected 41/50 = 82.0% (the code before the seventh
 # round gets 81.5% / 92.0% on it).  Then tuned on: insults, hacked or banned accounts, posting time,
 # job interviews, followers fast, market prices, short Latin words read exactly: 120/130, 50/50.
-HOLDOUT9_FLOOR = (0.91, 0.98)
+# After the off-topic examples round (asides, "цена вопроса", "ваш телефон", "reach you"): 124/130, 50/50.
+HOLDOUT9_FLOOR = (0.94, 0.98)
+# Single blind run after the ninth search round (off-topic examples) was committed (ea30ba0), the
+# latest blind figure: answerable 123/130 = 94.6%, unanswerable rejected 47/50 = 94.0% (the code
+# before that round, 640de33, gets 94.6% / 90.0%; the off-topic examples alone, without the
+# patterns, reject 45/50 and the patterns alone 45/50).  Then tuned on: "what does X actually do",
+# нанять/нанимать/найм as one word, "кем является", government portals as third parties: 127/130, 48/50.
+HOLDOUT10_FLOOR = (0.97, 0.94)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).
@@ -129,6 +140,7 @@ BLIND_SPLITS = {
     "holdout7": (180, HOLDOUT7_FLOOR),
     "holdout8": (180, HOLDOUT8_FLOOR),
     "holdout9": (180, HOLDOUT9_FLOOR),
+    "holdout10": (180, HOLDOUT10_FLOOR),
 }
 
 
