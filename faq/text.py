@@ -117,7 +117,7 @@ next step steps way ways first day daily everyday exactly usually typically norm
 # Latin words that are not translated / transliterated (brands, abbreviations).
 LATIN_MAP: dict[str, str] = {
     "smm": "smm", "smmm": "smm", "smmщик": "smm менеджер",
-    "seo": "seo", "kpi": "kpi", "roi": "roi", "crm": "crm", "ads": "реклама",
+    "seo": "seo", "kpi": "kpi", "kpis": "kpi", "roi": "roi", "crm": "crm", "ads": "реклама",
     "vk": "вконтакте", "vkontakte": "вконтакте", "ok": "", "tg": "телеграм",
     "instagram": "инстаграм", "insta": "инстаграм", "inst": "инстаграм",
     "facebook": "фейсбук", "fb": "фейсбук", "telegram": "телеграм",
@@ -373,7 +373,7 @@ _PHRASE_RULE_SPECS: tuple[tuple[tuple[str, ...], str, str], ...] = (
          r"\b(?:конкретно|изо\s+дня\s+в\s+день|по\s+факту|по\s+сути|konkretno|po\s+faktu|po\s+suti)\b", " "),
         (("вопрос",), r"\bцена\s+вопроса\b", " сколько стоит "),
         # "ваш телефон", "почта ваша": the agency's contacts, not the data it collects
-        (("ваш",), r"\bваш\w*\s+(?:номер\w*\s+)?(?:телефон\w*|почт\w*|имейл\w*|мейл\w*|емейл\w*)"
+        (("ваш",), r"\bваш\w*\s+(?:номер\w*\s+)?(?:телефон\w*|почт\w*|имейл\w*|мейл\w*|емейл\w*|контактн\w*\s+данн\w*)"
                   r"|\b(?:телефон\w*|почт\w*)\s+(?:или\s+\w+\s+)?ваш\w*", " ваши контакты "),
         (("reach",), r"\breach\s+(?:you|out|your\s+\w+)\b", " связаться "),
         (("long",), r"\bhow\s+long\b", " сколько ждать "),

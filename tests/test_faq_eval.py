@@ -21,7 +21,8 @@ the tenth round tuned on it.  ``holdout8`` is the eighth, run once after the ten
 committed (4a27c0a, 93.8% / 86.0%), then tuned on for its off-topic misses; ``holdout9``, the
 ninth, run once after the eleventh round was committed (f378bcb, 92.3% / 82.0%), likewise;
 ``holdout10``, the tenth, run once after the off-topic examples were committed (ea30ba0,
-94.6% / 94.0%), likewise.
+94.6% / 94.0%), likewise; ``holdout11``, the eleventh, run once after that tuning was
+committed (17b86c3, 93.8% / 90.0%), likewise.
 """
 
 from __future__ import annotations
@@ -127,6 +128,10 @@ HOLDOUT9_FLOOR = (0.94, 0.98)
 # patterns, reject 45/50 and the patterns alone 45/50).  Then tuned on: "what does X actually do",
 # нанять/нанимать/найм as one word, "кем является", government portals as third parties: 127/130, 48/50.
 HOLDOUT10_FLOOR = (0.97, 0.94)
+# Single blind run after holdout10 was tuned on (17b86c3), the latest blind figure: answerable
+# 122/130 = 93.8%, unanswerable rejected 45/50 = 90.0% (640de33, before the off-topic examples,
+# gets 93.8% / 82.0% on it).  Then tuned on ("соглашение", "ваши контактные данные", "kpis"): 123/130, 45/50.
+HOLDOUT11_FLOOR = (0.93, 0.88)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).
@@ -141,6 +146,7 @@ BLIND_SPLITS = {
     "holdout8": (180, HOLDOUT8_FLOOR),
     "holdout9": (180, HOLDOUT9_FLOOR),
     "holdout10": (180, HOLDOUT10_FLOOR),
+    "holdout11": (180, HOLDOUT11_FLOOR),
 }
 
 
