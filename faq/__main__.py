@@ -2,6 +2,7 @@
 
     python -m faq ask [--json] [--path FILE] [QUESTION ...]   (stdin, one per line, if none)
     python -m faq check [--path FILE]
+    python -m faq snapshot --dir FOLDER [--path FILE]
     python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout8 FILE]
                        [--split tune|test|fresh|dev|ctx|holdout|holdout2|...|holdout8|all] [-v]
     python -m faq calibrate [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout8 FILE]
@@ -104,6 +105,13 @@ def cmd_calibrate(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snapshot(ns: argparse.Namespace) -> int:
+    from .snapshot import save_snapshot
+
+    path = save_snapshot(Path(ns.path) if ns.path else None, Path(ns.dir))
+    print(f"saved {path}")
+    return 0
+
 
 def _add_blind_split_options(parser: argparse.ArgumentParser) -> None:
     for name in BLIND_SPLITS:
@@ -144,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="pooled share of unanswerable questions to decline (default 0.97)")
     k.set_defaults(func=cmd_calibrate)
 
+    n = sub.add_parser("snapshot", help="build the index and save its snapshot (done by the bot at start)")
+    n.add_argument("--path", help="corpus YAML (default: packaged faq/corpus.yaml)")
+    n.add_argument("--dir", required=True, help="folder of the snapshot (the bot uses its database's folder)")
+    n.set_defaults(func=cmd_snapshot)
+
     ns = p.parse_args(argv)
     try:
         return ns.func(ns)
@@ -153,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # e.g. snapshot folder not writable
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -236,3 +236,25 @@ def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch, caplog
         ix = snapshot.load_index(p, cache_dir=blocker / "sub")  # a file where a folder should be
     assert ix.search("цена ведения соцсетей").entry.id == "pricing"
     assert "not saved" in caplog.text
+
+
+def test_first_start_builds_in_a_child_process(tmp_path, monkeypatch):
+    """Without a snapshot the index is built by ``python -m faq snapshot`` in a child process,
+    so the build's intermediate data never stays in the bot's memory."""
+    monkeypatch.setattr(snapshot, "_memo", {})
+    monkeypatch.setattr(FaqIndex, "build", classmethod(lambda cls, c, **kw: pytest.fail("built in process")))
+    ix = snapshot.load_index(write(tmp_path), cache_dir=tmp_path / "data")
+    assert ix.search("цена ведения соцсетей").entry.id == "pricing"
+    assert len(list((tmp_path / "data").glob(f"{snapshot.SNAPSHOT_PREFIX}*.pickle"))) == 1
+
+
+def test_snapshot_command(tmp_path, capsys):
+    from faq.__main__ import main
+
+    p = write(tmp_path)
+    assert main(["snapshot", "--path", str(p), "--dir", str(tmp_path / "snap")]) == 0
+    assert snapshot.snapshot_key(p) in capsys.readouterr().out
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["snapshot", "--path", str(p), "--dir", str(blocker / "sub")]) == 1
+    assert "error:" in capsys.readouterr().err
