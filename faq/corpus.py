@@ -176,6 +176,17 @@ def _root_list(text: str, key: str, err) -> yaml.SequenceNode:
     return seq
 
 
+def _string_items(seq: yaml.SequenceNode, key: str, who: str, err):
+    """(line, stripped text) of each string item of list ``seq`` of field ``key``; an empty or
+    non-string item is reported and skipped."""
+    for item in seq.value:
+        s = _scalar_text(item) if isinstance(item, yaml.ScalarNode) else None
+        if s is None or not s.strip():
+            err(_line(item), who, f"empty or non-string item in '{key}'")
+            continue
+        yield _line(item), s.strip()
+
+
 def parse_corpus(text: str, source: str = "<corpus>") -> Corpus:
     """Validate YAML text and build a :class:`Corpus` (used by :func:`load_corpus`)."""
     errors: list[str] = []
@@ -263,13 +274,7 @@ def parse_corpus(text: str, source: str = "<corpus>") -> Corpus:
                 err(_line(vnode), eid, f"field '{key}' must be a list of strings")
                 lists[key] = ()
                 continue
-            items: list[str] = []
-            for item in vnode.value:
-                s = _scalar_text(item) if isinstance(item, yaml.ScalarNode) else None
-                if s is None or not s.strip():
-                    err(_line(item), eid, f"empty or non-string item in '{key}'")
-                    continue
-                items.append(s.strip())
+            items = [s for _line_no, s in _string_items(vnode, key, eid, err)]
             if required and not items:
                 err(_line(vnode), eid, f"missing or empty field '{key}'")
             lists[key] = tuple(items)
@@ -357,17 +362,13 @@ def parse_offtopic(text: str, source: str = "<offtopic>", corpus: Corpus | None 
             err(_line(pnode or node), who, "missing or empty field 'phrasings' (a list of strings)")
             ok = False
         else:
-            for item in pnode.value:
-                s = _scalar_text(item) if isinstance(item, yaml.ScalarNode) else None
-                if s is None or not s.strip():
-                    err(_line(item), who, "empty or non-string item in 'phrasings'")
-                    ok = False
-                    continue
+            for line, s in _string_items(pnode, "phrasings", who, err):
                 other = faq_phrases.get(_plain(s))
                 if other is not None:
-                    err(_line(item), who, f"phrasing '{s.strip()}' is also a phrasing of FAQ entry '{other}'")
+                    err(line, who, f"phrasing '{s}' is also a phrasing of FAQ entry '{other}'")
                     ok = False
-                items.append(s.strip())
+                items.append(s)
+            ok = ok and len(items) == len(pnode.value)
         if ok:
             topics.append(OffTopic(tid, title, tuple(items)))
     if errors:
