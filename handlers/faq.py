@@ -87,13 +87,15 @@ async def on_question(
         await message.answer(texts.UNSURE, reply_markup=markup(rows))
         return
     nonce = secrets.token_hex(4)
-    await state.update_data({PENDING: {"q": text, "n": nonce}})
     rows = [
         [_button(texts.BTN_ASK_MANAGER, AskCb(a="ask", n=nonce))],
         [_button(texts.BTN_BRIEF, MenuCb(action="brief"))],
         [_button(texts.BTN_TOPICS, FaqPageCb(p=0))],
     ]
     await message.answer(texts.NO_ANSWER, reply_markup=markup(rows))
+    # Stored after the reply, so the reply never waits for the database. The user's press on
+    # "Спросить менеджера" waits for it: their updates run one at a time (event isolation).
+    await state.update_data({PENDING: {"q": text, "n": nonce}})
 
 
 async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, faq: FaqIndex, stats: StatsRepo) -> None:

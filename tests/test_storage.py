@@ -98,6 +98,39 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
     assert await db.fetchone("SELECT * FROM kv WHERE key='x'") is None
 
 
+async def test_single_write_never_joins_an_open_transaction(db: Database) -> None:
+    """execute() skips the lock when no transaction is open, so it must still wait for one
+    that is: a write issued mid-transaction survives that transaction's rollback."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def failing_transaction() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO kv (key, value) VALUES ('tx', '1')")
+            entered.set()
+            await release.wait()
+            raise RuntimeError
+
+    tx = asyncio.create_task(failing_transaction())
+    await entered.wait()
+    single = asyncio.create_task(db.execute("INSERT INTO kv (key, value) VALUES ('single', '1')"))
+    await asyncio.sleep(0.05)
+    assert not single.done()  # waiting for the transaction, not inside it
+    release.set()
+    with pytest.raises(RuntimeError):
+        await tx
+    await single
+    rows = await db.fetchall("SELECT key FROM kv WHERE key IN ('tx', 'single')")
+    assert [r["key"] for r in rows] == ["single"]
+
+
+async def test_single_writes_without_a_transaction_run_in_call_order(db: Database) -> None:
+    writes = [db.execute("INSERT INTO kv (key, value) VALUES ('order', ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(i),))
+              for i in range(50)]
+    await asyncio.gather(*writes)
+    assert (await db.fetchone("SELECT value FROM kv WHERE key = 'order'"))["value"] == "49"
+
+
 async def test_consent_journal_is_append_only(db: Database) -> None:
     await db.execute(
         "INSERT INTO consent_events (user_id, kind, action, text_version, text_sha256, created_at) "
