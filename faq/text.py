@@ -190,6 +190,7 @@ EN_MAP: dict[str, str] = {
     "pay": "оплата", "payment": "оплата", "freelanc": "фрилансер", "tariff": "тариф",
     "packag": "тариф", "servic": "услуги", "worth": "смысл", "sens": "смысл",
     "busi": "бизнес", "business": "бизнес", "help": "помочь", "shop": "бизнес",
+    "account": "аккаунт",
 }
 
 # Stem-level synonyms: Snowball stem → replacement stems.
