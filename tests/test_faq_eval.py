@@ -22,7 +22,8 @@ committed (4a27c0a, 93.8% / 86.0%), then tuned on for its off-topic misses; ``ho
 ninth, run once after the eleventh round was committed (f378bcb, 92.3% / 82.0%), likewise;
 ``holdout10``, the tenth, run once after the off-topic examples were committed (ea30ba0,
 94.6% / 94.0%), likewise; ``holdout11``, the eleventh, run once after that tuning was
-committed (17b86c3, 93.8% / 90.0%), likewise.
+committed (17b86c3, 93.8% / 90.0%), likewise; ``holdout12``, the twelfth, run once after the
+English phrasings were committed (b4b553d, 98.5% / 88.0%), likewise.
 """
 
 from __future__ import annotations
@@ -132,6 +133,10 @@ HOLDOUT10_FLOOR = (0.97, 0.94)
 # 122/130 = 93.8%, unanswerable rejected 45/50 = 90.0% (640de33, before the off-topic examples,
 # gets 93.8% / 82.0% on it).  Then tuned on ("соглашение", "ваши контактные данные", "kpis"): 123/130, 45/50.
 HOLDOUT11_FLOOR = (0.93, 0.88)
+# Single blind run after the English phrasings were committed (b4b553d), the latest blind figure:
+# answerable 128/130 = 98.5%, unanswerable rejected 44/50 = 88.0% (f7f6680, before those phrasings,
+# gets 95.4% / 92.0%: they answer 4 more English questions and let 2 English off-topic ones through).
+HOLDOUT12_FLOOR = (0.98, 0.88)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).
@@ -147,6 +152,7 @@ BLIND_SPLITS = {
     "holdout9": (180, HOLDOUT9_FLOOR),
     "holdout10": (180, HOLDOUT10_FLOOR),
     "holdout11": (180, HOLDOUT11_FLOOR),
+    "holdout12": (180, HOLDOUT12_FLOOR),
 }
 
 
