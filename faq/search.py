@@ -181,8 +181,10 @@ _QUESTION_WORDS = (r"как|какой|какая|какое|какие|каки
 _CLAUSE_SPLIT_RE = re.compile(
     r"[.!?;:,()\n…]+|\s[-–—]\s|\s(?:а|но|однако|хотя|зато|ведь|причем|если|потому\s+что|так\s+как)(?=\s)"
     # unpunctuated messages: a question word starts a new clause ("... третий год работаем
-    # сколько стоит ведение")
-    r"|\s(?=(?:" + _QUESTION_WORDS + r")\b\s*[^\s.!?;:,()…])")
+    # сколько стоит ведение"); not "перед тем как / до того как", whose "как" asks nothing
+    r"|(?<!\bтем)(?<!\bтого)\s(?=(?:" + _QUESTION_WORDS + r")\b\s*[^\s.!?;:,()…])")
+# Clauses that set a time or condition for the question rather than ask it.
+_SUBORDINATE_RE = re.compile(r"(?:перед\s+тем|прежде\s+чем|до\s+того|после\s+того)\b")
 # Messages of several sentences: the words of sentences that do not ask (no "?", no question
 # word at the start) weigh CONTEXT_WEIGHT when the message is scored (no clause scoring then).
 CONTEXT_WEIGHT = 0.35
@@ -312,7 +314,7 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"|\b(?:инстаграм|фейсбук|ютуб|youtube|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter"
     r"|whatsapp|ватсап|вк|вконтакт)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл|забан)|\bvpn\b|\bвпн\w*"),
     # jobs at the agency / salaries (hiring *through* social networks stays answerable)
-    (('ваканс', 'работ', 'получа', 'зарабатыва'), r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет|паблик|сообществ|групп|канал)).*\bваканс"
+    (('ваканс', 'работ', 'получа', 'зарабатыва'), r"^(?!.*(?:соц|сокс|socs|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет|паблик|сообществ|групп|канал)).*\bваканс"
     r"|\b(?:возьм|бер)\w*\s+(?:\w+\s+)?на\s+работу|\bработать\s+(?:у\s+вас|в\s+вашем)"
     r"|\bсколько\s+(?:\w+\s+){0,3}(?:получа|зарабатыва)\w*"),
     # salaries with any verb or noun ("сколько платят смм менеджеру", "оклад сммщика")
@@ -320,7 +322,7 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"|\b(?:плат[яи]т|получа\w*|зарабатыва\w*|доход\w*|заработ\w*)\b(?:\s+\w+){0,3}\s+"
     r"(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)"
     r"|\b(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*)\b(?:\s+\w+){0,3}\s+"
-    r"(?:плат[яи]т|получа(?:ет|ют)|зарабатыва\w*|доход\w*)\b"),
+    r"(?:плат[яи]т|получа(?:ет|ют)(?!\s+доступ)|зарабатыва\w*|доход\w*)\b"),
     # changing one's own profile in a messenger or a network ("как поменять аватарку в телеграме")
     (('поменя', 'смени', 'измени', 'постав', 'удали', 'загрузи', 'привяза', 'отвяза'), r"^(?!.*\bбот)(?:.*)\b(?:поменять|сменить|изменить|поставить|удалить|загрузить|привязать|отвязать)\s+(?:\w+\s+)?"
     r"(?:аватар\w*|аву|фото\w*|ник\w*|юзернейм\w*|пароль|обложк\w*|статус\w*|номер\w*|почт\w*|имя)\b(?:\s+\w+){0,2}\s+"
@@ -329,7 +331,7 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"(?:username|avatar|profile|photo|picture|password|number|name|account)",
     # jobs at the agency, said otherwise ("хочу к вам работать", "набираете смм-щиков на удаленку")
     r"\bк\s+вам\s+(?:на\s+)?работ\w*|\bработ\w*\s+к\s+вам\b|\bнабира\w*\s+(?:\w+\s+)?(?:smm|сотрудник\w*|менеджер\w*"
-    r"|специалист\w*|стажер\w*)|\bна\s+удаленк\w*|\bудаленн\w*\s+работ\w*",
+    r"|специалист\w*|стажер\w*)(?!.*\b(?:через|в|во)\s+(?:\w+\s+)?(?:соц|вк\b|вконтакт|инст|телеграм|паблик|групп|сообществ))|\bна\s+удаленк\w*|\bудаленн\w*\s+работ\w*",
     # taxes, loans, registering a business: not our trade
     r"\bналог\w*|\bусн\b|\bндс\b|\bндфл\b|\bупрощенк\w*|\bпатент\w*|\bипотек\w*|\bкредит(?:ы|а|ов|у|ом|е|ный|ная|ные|ную)?\b|\bбухгалтер\w*|\bфнс\b"
     r"|\b(?:открыть|зарегистрировать|регистрац\w*|оформить|закрыть)\s+(?:\w+\s+)?(?:ип|ооо|самозанят\w*|юрлиц\w*)\b",
@@ -989,6 +991,8 @@ class FaqIndex:
         clauses = (self.clauses(q) if focused is None and max(scores.values(), default=0.0) < CLAUSE_SKIP
                    else ())
         for c in clauses:
+            if _SUBORDINATE_RE.match(c):
+                continue  # "перед тем как заполнить бриф, ...": a condition, not the question
             exact = self._exact.get(phrase_key(c))
             if exact is not None:  # a clause that is an FAQ question word for word
                 scores[exact] = max(scores.get(exact, 0.0), CLAUSE_FACTOR)

@@ -110,7 +110,7 @@ then than so how what whats which who whom whose why where when can could would 
 shall may might must please tell hi hello hey ok okay thanks thank s t d ll re ve m there here
 any some just also very really get got guys guy folks dear sir madam kindly exactly actually
 basically generally anyway someone somebody anyone anybody one ones thing things stuff like
-even bother see
+even bother see all
 next step steps way ways first day daily everyday exactly usually typically normally right now
 """.split())
 
@@ -190,7 +190,7 @@ EN_MAP: dict[str, str] = {
     "pay": "оплата", "payment": "оплата", "freelanc": "фрилансер", "tariff": "тариф",
     "packag": "тариф", "servic": "услуги", "worth": "смысл", "sens": "смысл",
     "busi": "бизнес", "business": "бизнес", "help": "помочь", "shop": "бизнес",
-    "account": "аккаунт",
+    "account": "аккаунт", "enough": "много",
 }
 
 # Stem-level synonyms: Snowball stem → replacement stems.
@@ -366,7 +366,14 @@ _PHRASE_RULE_SPECS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         (("гугл", "adwords", "адворд"), r"\bгугл\s*(?:адс|эдс|эдз|адвордс|ads)\b|\b(?:adwords|адвордс)\b",
          " google ads "),
         (("себе", "вашей"), r"\bо\s+себе\b|\bо\s+вашей\s+(?:компании|команде|фирме)\b", " о вас "),
-        (("зверь",), r"\bчто\s+(?:это\s+)?за\s+зверь\w*", " что такое "),
+        (("зверь", "zver"), r"\bчто\s+(?:это\s+)?за\s+зверь\w*|\bchto\s+(?:eto\s+)?za\s+zver\w*", " что такое "),
+        # "в какую сумму обойдётся": a price
+        (("обойд", "обходит"), r"\b(?:в\s+как\w+\s+сумм\w+|во\s+сколько|во\s+скока|сколько)\s+(?:\w+\s+)?"
+                              r"(?:обойд[её]т\w*|обходит\w*)", " сколько стоит "),
+        # "nobody has heard of us", "get our name out", "get known": awareness
+        (("heard", "name", "known"), r"\b(?:nobody|no\s+one|noone)(?:'s|\s+has|\s+have)?\s+(?:ever\s+)?heard\s+of\b"
+                                     r"|\bget\s+(?:our|my|the|your)\s+name\s+out\b"
+                                     r"|\b(?:get|become|be)\s+(?:better\s+|more\s+|widely\s+)?known\b", " узнаваемость "),
         (("являет",), r"\bкем\s+являет\w*", " кто такой "),
         (("мщик", "мщиц"), r"\b(?:см|sm)щи[кц]\w*", " smm менеджер "),  # "смщик": one м typed
         # asides that say nothing of the topic ("что конкретно делает ... изо дня в день")
@@ -378,8 +385,8 @@ _PHRASE_RULE_SPECS: tuple[tuple[tuple[str, ...], str, str], ...] = (
                   r"|\b(?:телефон\w*|почт\w*)\s+(?:или\s+\w+\s+)?ваш\w*", " ваши контакты "),
         (("reach",), r"\breach\s+(?:you|out|your\s+\w+)\b", " связаться "),
         (("long",), r"\bhow\s+long\b", " сколько ждать "),
-        (("словах", "пальцах", "словами", "прост", "человеч", "помощью"),
-         r"\b(?:в\s+двух\s+словах|на\s+пальцах|простыми\s+словами|по[\s\-]?простому|по[\s\-]?человечески"
+        (("словах", "пальцах", "словами", "прост", "человеч", "помощью", "pal"),
+         r"\b(?:na\s+pal'?(?:ts|c)ah|v\s+dvuh\s+slovah|в\s+двух\s+словах|на\s+пальцах|простыми\s+словами|по[\s\-]?простому|по[\s\-]?человечески"
          r"|простым\s+языком|с\s+помощью)\b", " "),
         (("соц",), r"\bсоц[\s\.\-]+сет\w*", " соцсети "),
         # "стоит ли", "стоит продвигать": worth doing, not a price

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from faq.evaluation import BLIND_SPLITS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -123,8 +125,8 @@ def test_calibrate_small_set(tmp_path):
         "- {q: 'рецепт борща', id: null, split: tune}\n"
         "- {q: 'сколько стоит ведение', id: pricing, split: test}\n"
         "- {q: 'как поменять колесо', id: null, split: test}\n", encoding="utf-8")
-    p = run("calibrate", "--questions", str(qs), "--holdout", str(tmp_path / "none.yaml"),
-            "--holdout2", str(tmp_path / "none.yaml"), "--holdout3", str(tmp_path / "none.yaml"),
+    none = str(tmp_path / "none.yaml")  # no blind split: only the five questions above
+    p = run("calibrate", "--questions", str(qs), *(a for split in BLIND_SPLITS for a in (f"--{split}", none)),
             "--min-rejection", "0.9")
     assert p.returncode == 0, p.stderr
     assert "leave-one-split-out" in p.stdout and "pooled" in p.stdout
