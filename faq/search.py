@@ -185,6 +185,9 @@ _CLAUSE_SPLIT_RE = re.compile(
     r"|(?<!\bтем)(?<!\bтого)\s(?=(?:" + _QUESTION_WORDS + r")\b\s*[^\s.!?;:,()…])")
 # Clauses that set a time or condition for the question rather than ask it.
 _SUBORDINATE_RE = re.compile(r"(?:перед\s+тем|прежде\s+чем|до\s+того|после\s+того)\b")
+# splits such a clause off a sentence: "прежде чем X, Y" -> "прежде чем X," | "Y"; "Y, прежде чем X" -> "Y" | ", прежде чем X"
+_SUBORDINATE_SPLIT_RE = re.compile(r"(?<=^)((?:перед\s+тем\s+как|прежде\s+чем|до\s+того\s+как)\b[^,.:;!?]*[,:])\s*"
+                                   r"|\s*(,\s*(?:перед\s+тем\s+как|прежде\s+чем|до\s+того\s+как)\b[^.!?]*[.!?…]*)$")
 # Messages of several sentences: the words of sentences that do not ask (no "?", no question
 # word at the start) weigh CONTEXT_WEIGHT when the message is scored (no clause scoring then).
 CONTEXT_WEIGHT = 0.35
@@ -956,6 +959,8 @@ class FaqIndex:
         в Краснодаре, рядом открылись ещё два. Как через соцсети быть в курсе их акций?"):
         the words of the other sentences weigh ``CONTEXT_WEIGHT`` (their unknown words too)."""
         sents = [x for x in _SENTENCE_SPLIT_RE.split(q.strip()) if x and not x.isspace()]
+        # "Прежде чем заказывать, хочу узнать ...": the condition is context too
+        sents = [p for x in sents for p in _SUBORDINATE_SPLIT_RE.split(fold(x).strip()) if p and not p.isspace()]
         if len(sents) < 2:
             return None
         focus = [x for x in sents if x.rstrip().endswith("?") or _QUESTION_START_RE.match(fold(x.strip()))]

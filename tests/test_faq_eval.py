@@ -24,7 +24,9 @@ ninth, run once after the eleventh round was committed (f378bcb, 92.3% / 82.0%),
 94.6% / 94.0%), likewise; ``holdout11``, the eleventh, run once after that tuning was
 committed (17b86c3, 93.8% / 90.0%), likewise; ``holdout12``, the twelfth, run once after the
 English phrasings were committed (b4b553d, 98.5% / 88.0%), likewise; ``holdout13``, the
-thirteenth, run once with the same search (4abfa5b, 86.9% / 90.0%), likewise.
+thirteenth, run once with the same search (4abfa5b, 86.9% / 90.0%), likewise; ``holdout14`` and
+``holdout15``, run once after the tuning on those two was committed (20102a0: 94.6% / 94.0% and
+93.8% / 92.0%), likewise.
 """
 
 from __future__ import annotations
@@ -142,8 +144,16 @@ HOLDOUT12_FLOOR = (0.99, 0.88)
 # Single blind run with the same search as holdout12 (4abfa5b), the latest blind figure: answerable
 # 113/130 = 86.9%, unanswerable rejected 45/50 = 90.0%.  Then tuned on ("в какую сумму обойдётся",
 # "на пальцах"/"что за зверь" in Latin letters, market "игроки" as competitors, charity words,
-# hiring through social networks kept out of the job patterns): 121/130, 45/50.
-HOLDOUT13_FLOOR = (0.93, 0.90)
+# hiring through social networks kept out of the job patterns): 121/130, 45/50.  After holdout14/15
+# ("set up" read as настроить, not "сеть"): 121/130, 46/50.
+HOLDOUT13_FLOOR = (0.93, 0.92)
+# Single blind runs after holdout12/13 were tuned on (20102a0), the latest blind figures:
+# holdout14 123/130 = 94.6%, 47/50 = 94.0%; holdout15 122/130 = 93.8%, 46/50 = 92.0%.  Then tuned
+# on ("прежде чем ..." clauses as context, "перестаньте использовать мои данные", "чт такое",
+# "разгромный отзыв", angry/rude/argue/info in English, "set up" read as настроить): 126/130, 48/50
+# and 123/130, 46/50.
+HOLDOUT14_FLOOR = (0.96, 0.96)
+HOLDOUT15_FLOOR = (0.94, 0.92)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).
@@ -161,6 +171,8 @@ BLIND_SPLITS = {
     "holdout11": (180, HOLDOUT11_FLOOR),
     "holdout12": (180, HOLDOUT12_FLOOR),
     "holdout13": (180, HOLDOUT13_FLOOR),
+    "holdout14": (180, HOLDOUT14_FLOOR),
+    "holdout15": (180, HOLDOUT15_FLOOR),
 }
 
 

@@ -460,3 +460,26 @@ def test_offtopic_third_party_and_free_work(index, q):
 ])
 def test_offtopic_rules_leave_own_questions(index, q, want):
     assert top(index, q) == want
+
+
+@pytest.mark.parametrize("q,want", [
+    # a "перед тем как / прежде чем" clause is a condition, not the question
+    ("Перед тем как заполнить бриф, хочу уточнить: какие сведения обо мне вы сохраните и зачем?",
+     "privacy_data_collected"),
+    ("перестаньте использовать мои контакты и данные, как это сделать", "privacy_withdraw"),
+    ("в какую сумму обойдётся продвижение в соцсетях", "pricing"),
+    ("obyasnite na paltsah chto za zver etot smm", "what_is_smm"),
+    ("смм это вообще чт такое", "what_is_smm"),
+    ("We're a new company nobody has heard of. Can social media get our name out there?", "goal_reach"),
+    ("Someone left an angry comment under our post. Should I argue back?", "goal_negative_reviews"),
+    ("mozhno li nayti rabotnikov cherez socseti vmesto saytov vakansiy", "goal_hiring"),
+])
+def test_context_clauses_and_wordings(index, q, want):
+    assert top(index, q) == want
+
+
+def test_set_up_is_not_a_network(index):
+    from faq.text import analyze
+
+    assert "сет" not in {t for s in analyze("How do I set up Ads Manager?") for t in s.terms}
+    assert top(index, "How do I set up Ads Manager for my business account?") is None
