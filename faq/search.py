@@ -481,6 +481,7 @@ class FaqIndex:
     max_postings: tuple[int, int] = (MAX_POSTINGS, MAX_POSTINGS_GENERIC)
     # --- built data
     _neg: "FaqIndex | None" = field(default=None, repr=False)  # index of the off-topic examples
+    _neg_core: frozenset[str] = field(default=frozenset(), repr=False)  # words any kind can be novel on
     _entry_pos: dict[str, int] = field(default_factory=dict, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
     _postings: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
@@ -529,6 +530,7 @@ class FaqIndex:
                 Entry(id=t.id, title=t.title, question=t.phrasings[0], phrasings=t.phrasings[1:], answer="")
                 for t in corpus.offtopic]), rescore_top=OFFTOPIC_RESCORE_TOP, max_postings=OFFTOPIC_POSTINGS)
             self._neg = neg._build()
+            self._neg_core = frozenset().union(*self._neg._core_terms)
         n = len(corpus.entries)
         df: dict[str, float] = defaultdict(float)
         fields_total: dict[str, int] = defaultdict(int)  # fields (all entries) a term is in
@@ -877,17 +879,15 @@ class FaqIndex:
                 if not pl:
                     continue
                 wt = w2[t]
-                if t[0] == BIGRAM_PREFIX:
-                    touched_b.update(pl)
+                acc = acc_b if t[0] == BIGRAM_PREFIX else acc_d
+                (touched_b if acc is acc_b else touched).update(pl)
+                if exact:
                     for fi in pl:
-                        acc_b[fi] += wt
-                else:
-                    touched.update(pl)
-                    for fi in pl:
-                        acc_d[fi] += wt
-                if not exact:
+                        acc[fi] += wt
+                else:  # one pass for both accumulators
                     wq = wq2[t] * m
                     for fi in pl:
+                        acc[fi] += wt
                         acc_q[fi] += wq
             fentry = self._field_entry
             fweight = self._field_weight
@@ -1108,6 +1108,15 @@ class FaqIndex:
         idf = self._idf
         return sum(idf.get(t, OOV_WEIGHT) for t in res.terms if t[0] not in "~+" and t in core and t not in known)
 
+    def _may_be_novel(self, query: str, entry_index: int) -> bool:
+        """Whether ``offtopic_novelty`` can be above zero for some kind (see ``_neg_core``)."""
+        if self._neg is None:
+            return False
+        known = self._entry_terms[entry_index] | self._answer_terms[entry_index]
+        res: _Resolved = self._neg._resolve_cached(query[:MAX_QUERY_CHARS])
+        core = self._neg_core
+        return any(t in core and t not in known and t[0] not in "~+" for t in res.terms)
+
     def evidence(self, query: str, entry_index: int) -> float:
         """IDF mass of the distinct specific content words of ``query`` (quality-weighted) that
         occur in the fields (title, question, phrasings, keywords) of entry ``entry_index``;
@@ -1136,11 +1145,13 @@ class FaqIndex:
         if self.low_threshold <= top < self.answer_threshold:
             ev = self.evidence(query, self._entry_pos[ranked[0][0].id])
         neg = 0.0
-        if not offtopic and top >= self.suggest_threshold:  # below it nothing is offered anyway
+        # below the suggest threshold nothing is offered anyway; without a word that some kind
+        # has and the top entry lacks, no kind can reach OFFTOPIC_NOVELTY (speed: no scoring)
+        ei = self._entry_pos[ranked[0][0].id]
+        if not offtopic and top >= self.suggest_threshold and self._may_be_novel(query, ei):
             kind, neg = self.offtopic_match(query)
             offtopic = (neg >= self.offtopic_min and neg >= top - self.offtopic_margin
-                        and self.offtopic_novelty(query, kind, self._entry_pos[ranked[0][0].id])
-                        >= OFFTOPIC_NOVELTY)
+                        and self.offtopic_novelty(query, kind, ei) >= OFFTOPIC_NOVELTY)
         return Features(query, tuple(ranked[:MAX_SUGGESTIONS + 1]), offtopic=offtopic,
                         vague=self.is_vague(query, ranked), evidence=ev, neg=neg)
 
@@ -1184,7 +1195,7 @@ class Features:
     offtopic: bool = False
     vague: bool = False  # one generic word with a close runner-up
     evidence: float = 0.0  # see FaqIndex.evidence (computed in the low band only)
-    neg: float = 0.0  # best off-topic example score (see FaqIndex.offtopic_match)
+    neg: float = 0.0  # best off-topic example score (see FaqIndex.offtopic_match); 0.0 when not scored
 
     @property
     def top(self) -> float:
