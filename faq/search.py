@@ -183,11 +183,13 @@ _CLAUSE_SPLIT_RE = re.compile(
     # unpunctuated messages: a question word starts a new clause ("... третий год работаем
     # сколько стоит ведение"); not "перед тем как / до того как", whose "как" asks nothing
     r"|(?<!\bтем)(?<!\bтого)\s(?=(?:" + _QUESTION_WORDS + r")\b\s*[^\s.!?;:,()…])")
-# Clauses that set a time or condition for the question rather than ask it.
-_SUBORDINATE_RE = re.compile(r"(?:перед\s+тем|прежде\s+чем|до\s+того|после\s+того)\b")
-# splits such a clause off a sentence: "прежде чем X, Y" -> "прежде чем X," | "Y"; "Y, прежде чем X" -> "Y" | ", прежде чем X"
-_SUBORDINATE_SPLIT_RE = re.compile(r"(?<=^)((?:перед\s+тем\s+как|прежде\s+чем|до\s+того\s+как)\b[^,.:;!?]*[,:])\s*"
-                                   r"|\s*(,\s*(?:перед\s+тем\s+как|прежде\s+чем|до\s+того\s+как)\b[^.!?]*[.!?…]*)$")
+# Clauses that set a time or condition for the question rather than ask it ("прежде чем ...").
+_SUBORDINATE = r"(?:перед\s+тем\s+как|прежде\s+чем|до\s+того\s+как|после\s+того\s+как)\b"
+_SUBORDINATE_RE = re.compile(_SUBORDINATE)
+# splits such a clause off a sentence: "прежде чем X, Y" -> "прежде чем X," | "Y";
+# "Y, прежде чем X" -> "Y" | ", прежде чем X"
+_SUBORDINATE_SPLIT_RE = re.compile(r"^(" + _SUBORDINATE + r"[^,.:;!?]*[,:])\s*"
+                                   r"|\s*(,\s*" + _SUBORDINATE + r"[^.!?]*[.!?…]*)$")
 # Messages of several sentences: the words of sentences that do not ask (no "?", no question
 # word at the start) weigh CONTEXT_WEIGHT when the message is scored (no clause scoring then).
 CONTEXT_WEIGHT = 0.35
