@@ -110,7 +110,7 @@ then than so how what whats which who whom whose why where when can could would 
 shall may might must please tell hi hello hey ok okay thanks thank s t d ll re ve m there here
 any some just also very really get got guys guy folks dear sir madam kindly exactly actually
 basically generally anyway someone somebody anyone anybody one ones thing things stuff like
-even bother see all
+even bother see all sorry dumb stupid silly question questions
 next step steps way ways first day daily everyday exactly usually typically normally right now
 """.split())
 
