@@ -160,13 +160,15 @@ HOLDOUT15_FLOOR = (0.94, 0.92)
 # Single blind runs after holdout14/15 were tuned on (a2fc415), the latest blind figures, not tuned
 # on: holdout16 123/130 = 94.6%, 47/50 = 94.0%; holdout17 125/130 = 96.2%, 48/50 = 96.0%
 # (pooled 248/260 = 95.4%, 95/100 = 95.0%).
-HOLDOUT16_FLOOR = (0.94, 0.94)
+HOLDOUT16_FLOOR = (0.96, 0.94)
 HOLDOUT17_FLOOR = (0.96, 0.96)
 # Single blind runs with the same search (9b4ec32), not tuned on: holdout18 124/130 = 95.4%,
 # 46/50 = 92.0%; holdout19 122/130 = 93.8%, 48/50 = 96.0%.  Then ("sorry", "dumb", "question" as
 # English filler words): holdout19 123/130.
-HOLDOUT18_FLOOR = (0.95, 0.92)
-HOLDOUT19_FLOOR = (0.94, 0.96)
+# Then tuned on holdout16-19 ("по чём", "через скок", hiring an SMM manager is about the manager,
+# job sites as a hiring word, "монетизировать"): holdout16 125/130, holdout18 47/50, holdout19 125/130.
+HOLDOUT18_FLOOR = (0.95, 0.94)
+HOLDOUT19_FLOOR = (0.96, 0.96)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).

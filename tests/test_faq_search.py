@@ -483,3 +483,20 @@ def test_set_up_is_not_a_network(index):
 
     assert "сет" not in {t for s in analyze("How do I set up Ads Manager?") for t in s.terms}
     assert top(index, "How do I set up Ads Manager for my business account?") is None
+
+
+@pytest.mark.parametrize("q,want", [
+    ("po chem u vas smm v mesyac", "pricing"),
+    ("через скок будут продажи если запустим рекламу", "time_to_results"),
+    ("хочу нанять смм менеджера, какие у него будут обязанности", "manager_duties"),
+    ("есть у вас сайт", "contacts"),
+    ("как монетизировать свой телеграм канал", None),
+])
+def test_price_time_and_hiring_wordings(index, q, want):
+    assert top(index, q) == want
+
+
+def test_hiring_an_smm_manager_is_not_hiring_through_social_networks(index):
+    """"hire an SMM manager" asks about the manager (who, what duties), not goal_hiring."""
+    assert top(index, "If I hire an SMM manager, what will their duties be?") in {"manager_duties", "what_is_smm_manager"}
+    assert top(index, "how to hire staff through social networks") == "goal_hiring"
