@@ -3,9 +3,9 @@
     python -m faq ask [--json] [--path FILE] [QUESTION ...]   (stdin, one per line, if none)
     python -m faq check [--path FILE]
     python -m faq snapshot --dir FOLDER [--path FILE]
-    python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout19 FILE]
-                       [--split tune|test|fresh|dev|ctx|holdout|holdout2|...|holdout19|all] [-v]
-    python -m faq calibrate [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout19 FILE]
+    python -m faq eval [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout21 FILE]
+                       [--split tune|test|fresh|dev|ctx|holdout|holdout2|...|holdout21|all] [-v]
+    python -m faq calibrate [--path FILE] [--questions FILE] [--holdout FILE] ... [--holdout21 FILE]
                             [--min-rejection 0.97]
 """
 

@@ -16,7 +16,7 @@ DEFAULT_EVAL_PATH = Path(__file__).resolve().parent.parent / "tests" / "faq_eval
 # Blind splits: bare lists of {q, id} (no split key) in tests/faq_eval/<name>.yaml, each written
 # by someone who never saw the corpus phrasings or the search code, run once, then tuned on.
 BLIND_SPLITS = ("holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9",
-                "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19")
+                "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21")
 SPLITS = ("tune", "test", "fresh", "dev", "ctx", *BLIND_SPLITS)
 
 

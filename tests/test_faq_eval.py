@@ -29,7 +29,9 @@ thirteenth, run once with the same search (4abfa5b, 86.9% / 90.0%), likewise; ``
 93.8% / 92.0%), likewise; ``holdout16`` and ``holdout17``, run once after the tuning on those was
 committed (a2fc415: 94.6% / 94.0% and 96.2% / 96.0%), and ``holdout18`` and ``holdout19``, run once
 with the same search (9b4ec32: 95.4% / 92.0% and 93.8% / 96.0%): the latest blind figures, not
-tuned on (pooled over the four: 494/520 = 95.0%, 189/200 = 94.5%).
+tuned on (pooled over the four: 494/520 = 95.0%, 189/200 = 94.5%); ``holdout20`` and ``holdout21``,
+run once after the tuning on holdout16-19 was committed (2ad0951: 95.4% / 94.0% and 95.4% / 88.0%),
+the latest blind figures.
 """
 
 from __future__ import annotations
@@ -169,6 +171,10 @@ HOLDOUT17_FLOOR = (0.96, 0.96)
 # job sites as a hiring word, "монетизировать"): holdout16 125/130, holdout18 47/50, holdout19 125/130.
 HOLDOUT18_FLOOR = (0.95, 0.94)
 HOLDOUT19_FLOOR = (0.96, 0.96)
+# Single blind runs after holdout16-19 were tuned on (2ad0951), the latest blind figures, not tuned
+# on: holdout20 124/130 = 95.4%, 47/50 = 94.0%; holdout21 124/130 = 95.4%, 44/50 = 88.0%.
+HOLDOUT20_FLOOR = (0.95, 0.94)
+HOLDOUT21_FLOOR = (0.95, 0.88)
 
 
 # Blind splits: (expected size, floors from the single blind run or later tuning).
@@ -192,6 +198,8 @@ BLIND_SPLITS = {
     "holdout17": (180, HOLDOUT17_FLOOR),
     "holdout18": (180, HOLDOUT18_FLOOR),
     "holdout19": (180, HOLDOUT19_FLOOR),
+    "holdout20": (180, HOLDOUT20_FLOOR),
+    "holdout21": (180, HOLDOUT21_FLOOR),
 }
 
 
