@@ -473,6 +473,11 @@ def test_offtopic_rules_leave_own_questions(index, q, want):
     ("We're a new company nobody has heard of. Can social media get our name out there?", "goal_reach"),
     ("Someone left an angry comment under our post. Should I argue back?", "goal_negative_reviews"),
     ("mozhno li nayti rabotnikov cherez socseti vmesto saytov vakansiy", "goal_hiring"),
+    ("po chem u vas smm v mesyac", "pricing"),
+    ("через скок будут продажи если запустим рекламу", "time_to_results"),
+    ("хочу нанять смм менеджера, какие у него будут обязанности", "manager_duties"),
+    ("есть у вас сайт", "contacts"),
+    ("как монетизировать свой телеграм канал", None),
 ])
 def test_context_clauses_and_wordings(index, q, want):
     assert top(index, q) == want
@@ -483,17 +488,6 @@ def test_set_up_is_not_a_network(index):
 
     assert "сет" not in {t for s in analyze("How do I set up Ads Manager?") for t in s.terms}
     assert top(index, "How do I set up Ads Manager for my business account?") is None
-
-
-@pytest.mark.parametrize("q,want", [
-    ("po chem u vas smm v mesyac", "pricing"),
-    ("через скок будут продажи если запустим рекламу", "time_to_results"),
-    ("хочу нанять смм менеджера, какие у него будут обязанности", "manager_duties"),
-    ("есть у вас сайт", "contacts"),
-    ("как монетизировать свой телеграм канал", None),
-])
-def test_price_time_and_hiring_wordings(index, q, want):
-    assert top(index, q) == want
 
 
 def test_hiring_an_smm_manager_is_not_hiring_through_social_networks(index):
