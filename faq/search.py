@@ -84,6 +84,7 @@ import heapq
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -1105,19 +1106,19 @@ class FaqIndex:
         if neg is None:
             return 0.0
         core = neg._core_terms[neg._entry_pos[kind]]
-        known = self._entry_terms[entry_index] | self._answer_terms[entry_index]
-        res: _Resolved = neg._resolve_cached(query[:MAX_QUERY_CHARS])
         idf = self._idf
-        return sum(idf.get(t, OOV_WEIGHT) for t in res.terms if t[0] not in "~+" and t in core and t not in known)
+        return sum(idf.get(t, OOV_WEIGHT) for t in self._novel_terms(query, entry_index, core))
 
     def _may_be_novel(self, query: str, entry_index: int) -> bool:
         """Whether ``offtopic_novelty`` can be above zero for some kind (see ``_neg_core``)."""
-        if self._neg is None:
-            return False
-        known = self._entry_terms[entry_index] | self._answer_terms[entry_index]
+        return self._neg is not None and any(self._novel_terms(query, entry_index, self._neg_core))
+
+    def _novel_terms(self, query: str, entry_index: int, core: frozenset[str]) -> Iterator[str]:
+        """Content words of ``query`` (as the off-topic index reads it) in ``core`` and in neither
+        the fields nor the answer of FAQ entry ``entry_index``."""
+        fields, answer = self._entry_terms[entry_index], self._answer_terms[entry_index]
         res: _Resolved = self._neg._resolve_cached(query[:MAX_QUERY_CHARS])
-        core = self._neg_core
-        return any(t in core and t not in known and t[0] not in "~+" for t in res.terms)
+        return (t for t in res.terms if t[0] not in "~+" and t in core and t not in fields and t not in answer)
 
     def evidence(self, query: str, entry_index: int) -> float:
         """IDF mass of the distinct specific content words of ``query`` (quality-weighted) that
