@@ -14,6 +14,8 @@ lookup by id (callback data): ``get_index().corpus.by_id[entry_id]``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .corpus import Corpus, CorpusError, Entry, load_corpus
 from .search import FaqIndex, SearchResult
 from .snapshot import load_index
@@ -30,7 +32,9 @@ __all__ = [
 ]
 
 
+@lru_cache(maxsize=1)
 def get_index() -> FaqIndex:
     """The index over the packaged ``faq/corpus.yaml`` and ``faq/offtopic.yaml`` (built once
-    per process; see ``load_index`` for a snapshot on disk)."""
+    per process; see ``load_index`` for a snapshot on disk).  Cached here too: ``load_index``
+    hashes every input file before its own lookup, too slow for a call per question."""
     return load_index()
