@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
 
-from .corpus import Corpus
+from .corpus import Corpus, Entry
 from .evaluation import SPLITS, EvalItem
 from .search import FaqIndex, Features
 from .text import phrase_key
@@ -93,9 +94,19 @@ def phrasing_rows(index: FaqIndex, folds: int = PHRASING_FOLDS) -> list[Row]:
     how scores of new wordings fall (split name ``PHRASING_SPLIT``)."""
     corpus = index.corpus
     rows: list[Row] = []
+    for entries, held in phrasing_folds(corpus, folds):
+        sub = FaqIndex.build(Corpus.from_entries(entries, corpus.offtopic))
+        known = {phrase_key(t) for e in entries for t in (e.title, e.question, *e.phrasings)}
+        rows += collect(sub, [it for it in held if phrase_key(it.q) not in known])
+    return rows
+
+
+def phrasing_folds(corpus: Corpus, folds: int = PHRASING_FOLDS) -> Iterator[tuple[list[Entry], list[EvalItem]]]:
+    """Per fold: the entries without that fold's phrasings, and those phrasings as questions
+    (split ``PHRASING_SPLIT``).  A phrasing's fold is a stable hash of its text."""
     for k in range(folds):
         held: list[EvalItem] = []
-        entries = []
+        entries: list[Entry] = []
         for e in corpus.entries:
             keep = []
             for p in e.phrasings:
@@ -104,10 +115,7 @@ def phrasing_rows(index: FaqIndex, folds: int = PHRASING_FOLDS) -> list[Row]:
                 else:
                     keep.append(p)
             entries.append(dataclasses.replace(e, phrasings=tuple(keep)))
-        sub = FaqIndex.build(Corpus.from_entries(entries, corpus.offtopic))
-        known = {phrase_key(t) for e in entries for t in (e.title, e.question, *e.phrasings)}
-        rows += collect(sub, [it for it in held if phrase_key(it.q) not in known])
-    return rows
+        yield entries, held
 
 
 def decide(r: Row, rule: Rule) -> bool:

@@ -3,16 +3,15 @@ and the index snapshot on disk (faq/snapshot.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import pickle
 import textwrap
-import zlib
 from pathlib import Path
 
 import pytest
 
 from faq import snapshot
+from faq.calibration import phrasing_folds
 from faq.corpus import OFFTOPIC_FILE, Corpus, CorpusError, load_corpus
 from faq.evaluation import load_eval
 from faq.search import FaqIndex
@@ -169,19 +168,15 @@ def test_held_out_faq_phrasings_rarely_declined_by_offtopic_kinds():
     decline at most 1% of those the FAQ alone would answer right."""
     full = load_corpus()
     lost = answered = 0
-    for k in range(5):
-        entries = [dataclasses.replace(e, phrasings=tuple(p for p in e.phrasings
-                                                            if zlib.crc32(p.encode()) % 5 != k))
-                   for e in full.entries]
-        held = [(p, e.id) for e in full.entries for p in e.phrasings if zlib.crc32(p.encode()) % 5 == k]
+    for entries, held in phrasing_folds(full, 5):
         plain = FaqIndex.build(Corpus.from_entries(entries))
         neg = FaqIndex.build(Corpus.from_entries(entries, full.offtopic))
-        for q, want in held:
-            a = plain.search(q)
-            if a.entry is not None and a.entry.id == want:
+        for it in held:
+            a = plain.search(it.q)
+            if a.entry is not None and a.entry.id == it.id:
                 answered += 1
-                b = neg.search(q)
-                lost += b.entry is None or b.entry.id != want
+                b = neg.search(it.q)
+                lost += b.entry is None or b.entry.id != it.id
     assert answered > 1000 and lost <= answered // 100, (lost, answered)
 
 
