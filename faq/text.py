@@ -111,7 +111,7 @@ shall may might must please tell hi hello hey ok okay thanks thank s t d ll re v
 any some just also very really get got guys guy folks dear sir madam kindly exactly actually
 basically generally anyway someone somebody anyone anybody one ones thing things stuff like
 even bother see all sorry dumb stupid silly question questions
-next step steps way ways first day daily everyday exactly usually typically normally right now
+next step steps way ways first day daily everyday usually typically normally right now
 """.split())
 
 # Latin words that are not translated / transliterated (brands, abbreviations).
