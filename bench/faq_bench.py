@@ -80,8 +80,8 @@ def clear_message_caches(index: FaqIndex) -> None:
         if ix is not None:
             ix._resolve_cached.cache_clear()
             ix._rank_cached.cache_clear()
-    for fn in (faq_search._offtopic_text, faq_search.is_filler, faq_text.analyze, faq_text.fold,
-               faq_text._apply_phrases, faq_text.surface_text, faq_text.phrase_key):
+    for fn in (faq_search._offtopic_text, faq_search._focus_text, faq_search.is_filler, faq_text.analyze,
+               faq_text.fold, faq_text._apply_phrases, faq_text.surface_text, faq_text.phrase_key):
         fn.cache_clear()
 
 
@@ -101,8 +101,9 @@ def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float
     cold: first pass (normalisation/fuzzy caches empty); scoring: later passes with every
     whole-message cache (normalised text, analysis, off-topic rules, resolved terms, ranking)
     cleared before every pass, so every query is analysed and scored again; word-level caches
-    (stems, transliteration, typo matches) stay warm, as in a running bot that has seen the
-    words before; warm: later passes with every cache warm (a repeated question).
+    (stems, transliteration, typo matches, how each index reads a word) stay warm, as in a
+    running bot that has seen the words before; warm: later passes with every cache warm (a
+    repeated question).
     """
     cold = timed_pass(index, queries)
     scoring: list[float] = []

@@ -87,6 +87,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 from operator import itemgetter
 from typing import Literal
 
@@ -94,6 +95,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .corpus import Corpus, Entry
+from .prefilter import needles
 from .text import (
     LOW_INFO_STEMS,
     RU_STOPWORDS,
@@ -269,29 +271,29 @@ def _not_smm(pattern: str) -> str:
     return r"^(?!.*(?:\bsmm\b|соцсет|социальн|\bвк\b|инст)).*?(?:" + pattern + ")"
 
 
-# An entry is a pattern, or (needles, pattern): the pattern is tried only when the text contains
-# one of the needles (plain substrings, found fast) — the costly patterns scan the whole message.
-_OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p in (
+# Each pattern is tried only when the text contains one of its needles (``prefilter.needles``:
+# plain substrings, found fast), since a regex search tries every position of a long message.
+_OFFTOPIC_SPECS: tuple[str, ...] = (
     r"\bseo\b|\bсео\b|\bсеошник",
     # search engine optimisation in other words ("вывести сайт в топ яндекса по ключевым запросам")
-    (('топ', 'ключев', 'сайт'), _not_smm(r"\bв\s+топ\w*\s+(?:\w+\s+)?(?:гугл|google|яндекс|yandex|поиск|выдач)|\bключев\w+\s+(?:запрос|слов)"
-             r"|\b(?:продвижени\w*|раскрутк\w*|продвинуть|раскрутить)\s+сайт\w*\s+в\s+(?:поиск|топ|гугл|яндекс)")),
-    (('директ',), _not_smm(r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект")),
+    _not_smm(r"\bв\s+топ\w*\s+(?:\w+\s+)?(?:гугл|google|яндекс|yandex|поиск|выдач)|\bключев\w+\s+(?:запрос|слов)"
+             r"|\b(?:продвижени\w*|раскрутк\w*|продвинуть|раскрутить)\s+сайт\w*\s+в\s+(?:поиск|топ|гугл|яндекс)"),
+    _not_smm(r"\bнастр\w*\b.*\bдирект|\bдирект\w*\b.*\bнастр|\bдиректолог|\bзапуст\w*\s.*\bдирект"),
     r"\b(?:стать|стану|become)\b(?:\s+\w+){0,2}\s+(?:smm|менеджер\w*|специалист\w*|manager|"
     r"таргетолог\w*|блогер\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)",
     r"\bкурс(?:ы|ов|ах|ам|ами)?\b|\bcourses?\b",
     r"\bобуч|\bнаучит|\bнаучи|\bвыучит|\bучит\w*ся\b|\bучеб|\bвебинар|\btraining\b",
     r"\bзарплат|\bзарабатыва|\bзаработ\w*\s+в\s+интернет|\bsalary\b",
-    (('резюме', 'стажир', 'трудоустр', 'устроиться', 'ваканси'), r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|паблик|сообществ|групп)).*(?:\bрезюме\b|\bстажир|\bтрудоустр)"
-    r"|\bустроиться\b|\bваканси\w*\s+(?:smm|менеджер)"),
+    r"^(?!.*(?:соц|\bвк\b|вконтакт|инст|телеграм|\bтг\b|паблик|сообществ|групп)).*(?:\bрезюме\b|\bстажир|\bтрудоустр)"
+    r"|\bустроиться\b|\bваканси\w*\s+(?:smm|менеджер)",
     r"\bтаргетолог",
     r"\bкак\s+(?:\w+\s+){0,2}настро|\bhow\s+to\s+(?:set\s*up|configure)\b",
     r"\b(?:найти|ищу|искать|поиск\w*)\s+работ[уыа]\b|\bустроиться\s+на\s+работу",
-    (('настр',), _not_smm(r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
-             r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр")),
+    _not_smm(r"\bнастр\w*\b.*\b(?:директ|гугл|google|аналитик|метрик|роутер|wi-?fi|вайфай)"
+             r"|\b(?:директ|гугл|google|аналитик|метрик|роутер)\w*\b.*\bнастр"),
     # setting up / running search ads (Google Ads, Yandex Direct) is not our service
-    (('директ', 'google ads'), _not_smm(r"\b(?:настр|запуст|запуск|созда|вест|ведени|оптимиз)\w*\b.*\b(?:google\s+ads|директ\w*)\b"
-             r"|\b(?:google\s+ads|директ\w*)\b.*\b(?:настр|запуст|запуск|оптимиз)")),
+    _not_smm(r"\b(?:настр|запуст|запуск|созда|вест|ведени|оптимиз)\w*\b.*\b(?:google\s+ads|директ\w*)\b"
+             r"|\b(?:google\s+ads|директ\w*)\b.*\b(?:настр|запуст|запуск|оптимиз)"),
     # programming, bots, sites development
     r"\b(?:python|питон\w*|javascript|js|php|html|css|sql|java|golang|c\+\+|api)\b"
     r"|\bпрограмм(?:ир\w*|ист\w*|а|у|ы|е)?\b|\bкод(?:а|е|у|ом|ы|ов|ить|инг\w*)?\b"
@@ -302,8 +304,7 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"|одноклассник\w*|фейсбук\w*|ватсап\w*|whatsapp|мтс|билайн\w*|мегафон\w*)"
     r"|\b(?:вк|вконтакт\w*|инстаграм\w*|телеграм\w*|озон\w*|сбер\w*|тинькофф\w*|авито|вайлдберр\w*"
     r"|яндекс\w*|ютуб\w*|одноклассник\w*)\b.*\b(?:тех)?поддержк|\bгоряч\w+\s+лини",
-    (('восстанов', 'взлом', 'заблок', 'разблок', 'забыл', 'пароль', 'удал', 'не ', 'глюч', 'вылета', 'накрут',
-      'накручива'), r"\b(?:восстанов|взлом|заблокир|разблок|забыл|сменить\s+пароль)\w*\b.*"
+    r"\b(?:восстанов|взлом|заблокир|разблок|забыл|сменить\s+пароль)\w*\b.*"
     r"\b(?:аккаунт|страниц|пароль|парол|профил|логин|доступ)"
     r"|\b(?:удалить|удалени\w*|удалят\w*)\s+(?:\w+\s+)?(?:аккаунт|страниц|профил|групп|сообществ|паблик|канал)\w*"
     # technical problems of the platforms themselves ("почему не грузится вк")
@@ -313,26 +314,26 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"|youtube|тикток|tiktok|ватсап|whatsapp|одноклассник|прилож)"
     r"|\b(?:вк|вконтакт\w*|инст\w*|телеграм\w*|телег\w*|тг|ютуб\w*|тикток\w*|ватсап\w*|одноклассник\w*|прилож\w*)\b"
     r".*\bне\s+(?:груз|работа|открыва|загружа|отправля|доставля|обновля|отобража|приход)|\bглюч\w*|\bвылета\w*)"
-    r"|\bнакрут\w*|\bнакручива\w*"),
+    r"|\bнакрут\w*|\bнакручива\w*",
     # news about platforms: blocking, slowdowns, VPN
-    (('блок', 'замедл', 'запрет', 'vpn', 'впн'), r"\b(?:заблокир|блокир|разблокир|блокировк|замедл|запрет\w*\s+ли)\w*\b.*\b(?:инстаграм|фейсбук|ютуб|youtube"
+    r"\b(?:заблокир|блокир|разблокир|блокировк|замедл|запрет\w*\s+ли)\w*\b.*\b(?:инстаграм|фейсбук|ютуб|youtube"
     r"|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter|вк|вконтакт|whatsapp|ватсап|соц\w*)"
     r"|\b(?:инстаграм|фейсбук|ютуб|youtube|instagram|facebook|телеграм|тикток|tiktok|твиттер|twitter"
-    r"|whatsapp|ватсап|вк|вконтакт)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл|забан)|\bvpn\b|\bвпн\w*"),
+    r"|whatsapp|ватсап|вк|вконтакт)\w*\b.*\b(?:заблокир|блокир|разблокир|замедл|забан)|\bvpn\b|\bвпн\w*",
     # jobs at the agency / salaries (hiring *through* social networks stays answerable)
-    (('ваканс', 'работ', 'получа', 'зарабатыва'), r"^(?!.*(?:соц|сокс|socs|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет|паблик|сообществ|групп|канал)).*\bваканс"
+    r"^(?!.*(?:соц|сокс|socs|\bвк\b|вконтакт|инст|телеграм|\bтг\b|\bсет|паблик|сообществ|групп|канал)).*\bваканс"
     r"|\b(?:возьм|бер)\w*\s+(?:\w+\s+)?на\s+работу|\bработать\s+(?:у\s+вас|в\s+вашем)"
-    r"|\bсколько\s+(?:\w+\s+){0,3}(?:получа|зарабатыва)\w*"),
+    r"|\bсколько\s+(?:\w+\s+){0,3}(?:получа|зарабатыва)\w*",
     # salaries with any verb or noun ("сколько платят смм менеджеру", "оклад сммщика")
-    (('оклад', 'зп', 'зарплат', 'получк', 'ставк', 'плат', 'получа', 'зарабатыва', 'доход', 'заработ'), r"\b(?:оклад\w*|зп|зарплат\w*|получк\w*|ставк\w*\s+(?:у\s+)?(?:smm|менеджер|специалист))\b"
+    r"\b(?:оклад\w*|зп|зарплат\w*|получк\w*|ставк\w*\s+(?:у\s+)?(?:smm|менеджер|специалист))\b"
     r"|\b(?:плат[яи]т|получа\w*|зарабатыва\w*|доход\w*|заработ\w*)\b(?:\s+\w+){0,3}\s+"
     r"(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*|копирайтер\w*|дизайнер\w*)"
     r"|\b(?:smm|менеджер\w*|специалист\w*|таргетолог\w*|маркетолог\w*)\b(?:\s+\w+){0,3}\s+"
-    r"(?:плат[яи]т|получа(?:ет|ют)(?!\s+доступ)|зарабатыва\w*|доход\w*)\b"),
+    r"(?:плат[яи]т|получа(?:ет|ют)(?!\s+доступ)|зарабатыва\w*|доход\w*)\b",
     # changing one's own profile in a messenger or a network ("как поменять аватарку в телеграме")
-    (('поменя', 'смени', 'измени', 'постав', 'удали', 'загрузи', 'привяза', 'отвяза'), r"^(?!.*\bбот)(?:.*)\b(?:поменять|сменить|изменить|поставить|удалить|загрузить|привязать|отвязать)\s+(?:\w+\s+)?"
+    r"^(?!.*\bбот)(?:.*)\b(?:поменять|сменить|изменить|поставить|удалить|загрузить|привязать|отвязать)\s+(?:\w+\s+)?"
     r"(?:аватар\w*|аву|фото\w*|ник\w*|юзернейм\w*|пароль|обложк\w*|статус\w*|номер\w*|почт\w*|имя)\b(?:\s+\w+){0,2}\s+"
-    r"(?:в|во)\s+(?:телеграм\w*|тг|вк|вконтакт\w*|инст\w*|ватсап\w*|whatsapp|одноклассник\w*|ютуб\w*|тикток\w*)"),
+    r"(?:в|во)\s+(?:телеграм\w*|тг|вк|вконтакт\w*|инст\w*|ватсап\w*|whatsapp|одноклассник\w*|ютуб\w*|тикток\w*)",
     r"\b(?:change|update|edit|reset|delete|remove)\s+(?:my\s+)?(?:telegram|instagram|vk|whatsapp|facebook|tiktok)\s+"
     r"(?:username|avatar|profile|photo|picture|password|number|name|account)",
     # jobs at the agency, said otherwise ("хочу к вам работать", "набираете смм-щиков на удаленку")
@@ -393,18 +394,18 @@ _OFFTOPIC_SPECS: tuple[str | tuple[tuple[str, ...], str], ...] = tuple(p for p i
     r"(?!(?:ваш|твоя|твой|kosm|косм|котор|эта|это|по|в|на|и|для)\w*\b)[a-zа-я]{3,}",
     # requests to do the work for free ("сделай контент план для цветочного магазина"): an
     # imperative of making/writing with a work artifact as its object
-    (('сдела', 'напиш', 'состав', 'придума', 'созда', 'разработа', 'нарису', 'сгенерир', 'подбер', 'сочин', 'накида', 'распиш', 'проанализ', 'оцени', 'пропиш', 'write', 'make', 'create', 'generate', 'draw', 'design'), r"^(?!.*\b(?:вы|вас|вам|ваш\w*)\b).*?(?:^|[|.!?,])\s*(?:(?:а|ну|пожалуйста|плиз|бот|слушай|быстро|срочно|мне|нам)\s+)*"
+    r"^(?!.*\b(?:вы|вас|вам|ваш\w*)\b).*?(?:^|[|.!?,])\s*(?:(?:а|ну|пожалуйста|плиз|бот|слушай|быстро|срочно|мне|нам)\s+)*"
     r"(?:сделай|сделайте|напиши|напишите|составь|составьте|придумай|придумайте|создай|создайте|разработай"
     r"|разработайте|нарисуй|нарисуйте|сгенерируй|сгенерируйте|подбери|подберите|сочини|сочините|накидай"
     r"|накидайте|распиши|распишите|проанализируй|проанализируйте|оцени|оцените|пропиши|пропишите)\b"
     r"\s+(?:\w+\s+){0,4}?" + _ARTIFACT +
     r"|\b(?:write|make|create|generate|draw|design)\s+(?:me\s+|us\s+)?(?:a\s+|an\s+|some\s+)?"
-    r"(?:content\s+plan|post|text|slogan|logo|caption|hashtag|strateg|plan|name|description|ad\b)"),
-))
-OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p if isinstance(p, str) else p[1]) for p in _OFFTOPIC_SPECS)
-_OFFTOPIC_GATES: tuple[re.Pattern[str] | None, ...] = tuple(
-    None if isinstance(p, str) else re.compile("|".join(map(re.escape, p[0]))) for p in _OFFTOPIC_SPECS)
+    r"(?:content\s+plan|post|text|slogan|logo|caption|hashtag|strateg|plan|name|description|ad\b)",
+)
+OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in _OFFTOPIC_SPECS)
+# (needles or None, pattern) of each rule
+_OFFTOPIC_RULES: tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...] = tuple(
+    (needles(p.pattern), p) for p in OFFTOPIC_PATTERNS)
 
 
 # Acknowledgements and filler: a message made only of these is never answered ("ок понял",
@@ -442,10 +443,33 @@ def _bigrams(seq: list[tuple[str, int]]) -> list[str]:
 
 @lru_cache(maxsize=8192)
 def _offtopic_text(s: str) -> bool:
-    for gate, rx in zip(_OFFTOPIC_GATES, OFFTOPIC_PATTERNS):
-        if (gate is None or gate.search(s)) and rx.search(s):
+    for gate, rx in _OFFTOPIC_RULES:
+        if gate is not None:
+            for n in gate:
+                if n in s:
+                    break
+            else:
+                continue
+        if rx.search(s):
             return True
     return False
+
+
+@lru_cache(maxsize=4096)
+def _focus_text(q: str) -> str | None:
+    """The sentences of a message that ask (end with "?" or start with a question word; else
+    the last one), when some others do not; None otherwise (see ``FaqIndex._focused``)."""
+    sents = [x for x in _SENTENCE_SPLIT_RE.split(q.strip()) if x and not x.isspace()]
+    # "Прежде чем заказывать, хочу узнать ...": the condition is context too
+    sents = [p.strip() for x in sents for p in _SUBORDINATE_SPLIT_RE.split(fold(x).strip()) if p and not p.isspace()]
+    if len(sents) < 2:
+        return None
+    focus = [x for x in sents if x.endswith("?") or _QUESTION_START_RE.match(x)]
+    if not focus:
+        focus = sents[-1:]
+    if len(focus) == len(sents):
+        return None
+    return " ".join(focus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,6 +484,10 @@ class SearchResult:
         if self.entry is not None:
             return "answer"
         return "unsure" if self.suggestions else "none"
+
+
+# kinds of word readings (FaqIndex._word_uncached)
+_TERM, _GLUED, _GAP, _OOV = range(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +524,9 @@ class FaqIndex:
     _entry_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
     _core_terms: list[frozenset[str]] = field(default_factory=list, repr=False)  # in >= DF_FULL_FIELDS fields
     _title_terms: list[frozenset[str]] = field(default_factory=list, repr=False)
+    # term -> entries that have it in their fields, in their answer (see _coverage)
+    _term_entries: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _term_answers: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _skeleton: dict[str, str] = field(default_factory=dict, repr=False)
     _surface_buckets: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
     _surface_term: dict[str, str] = field(default_factory=dict, repr=False)
@@ -507,6 +538,7 @@ class FaqIndex:
     _acc_q: list[float] = field(default_factory=list, repr=False)
     _resolve_cached: object = field(default=None, repr=False)
     _fuzzy_cached: object = field(default=None, repr=False)
+    _word_cached: object = field(default=None, repr=False)
     _rank_cached: object = field(default=None, repr=False)
     _neg_cached: object = field(default=None, repr=False)
 
@@ -622,6 +654,12 @@ class FaqIndex:
             self._field_norm2.append(sum(idf[t] ** 2 for t in terms if t[0] != BIGRAM_PREFIX))
             for t in terms:
                 postings[t].append(fi)
+        for terms_of, name in ((self._entry_terms, "_term_entries"), (self._answer_terms, "_term_answers")):
+            entries_of: dict[str, list[int]] = defaultdict(list)
+            for ei, terms in enumerate(terms_of):
+                for t in terms:
+                    entries_of[t].append(ei)
+            setattr(self, name, {t: tuple(es) for t, es in entries_of.items()})
         norm2 = self._field_norm2
         self._field_const = [w / n ** (1.0 - ALPHA) if n else 0.0 for w, n in zip(self._field_weight, norm2)]
         self._postings = {
@@ -670,7 +708,7 @@ class FaqIndex:
         self._init_caches()
         return self
 
-    _CACHES = ("_resolve_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached")
+    _CACHES = ("_resolve_cached", "_word_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached")
     _BUFFERS = ("_acc_d", "_acc_b", "_acc_q")
 
     def _init_caches(self) -> None:
@@ -680,6 +718,7 @@ class FaqIndex:
         self._acc_q = [0.0] * len(self._field_norm2)
         self._resolve_cached = lru_cache(maxsize=4096)(self._resolve_uncached)
         self._fuzzy_cached = lru_cache(maxsize=16384)(self._fuzzy_uncached)
+        self._word_cached = lru_cache(maxsize=32768)(self._word_uncached)  # per word, like the stems
         self._rank_cached = lru_cache(maxsize=4096)(self._rank_uncached)  # the index never changes
         self._neg_cached = lru_cache(maxsize=4096)(self._neg_uncached)
 
@@ -767,11 +806,49 @@ class FaqIndex:
             return a[0] + b[0]
         return None
 
+    def _word_uncached(self, terms: tuple[str, ...], surface: str) -> tuple:
+        """How the index reads one content word (slot ``terms``, ``surface``), as one of
+        ``(_TERM, term, quality)``, ``(_GLUED, terms)``, ``(_GAP,)`` (in-domain, no topic),
+        ``(_OOV, key, weight)`` (unknown: ``key`` counts once per message)."""
+        idf = self._idf
+        if any(t in PLATFORM_TERMS for t in terms) and not any(t in idf for t in terms):
+            return (_GAP,)  # a social network the FAQ never names: in-domain, not a topic
+        if terms[0] in LOW_INFO_STEMS and terms[0] not in idf:
+            return (_OOV, terms[0], LOW_INFO_OOV_WEIGHT)
+        for cand in terms:
+            if cand in idf:
+                return (_TERM, cand, 1.0)
+        # a short Latin word ("joke", "hi") read as Russian is too short to guess at
+        if not (len(terms) > 1 and len(surface) < MIN_LATIN_LOOSE):
+            for cand in terms:
+                sk = self._skeleton.get(skeleton(cand))
+                if sk is not None:
+                    return (_TERM, sk, SKELETON_QUALITY)
+            found = self._prefix_match(terms[0])
+            if found is not None:
+                return (_TERM, *found)
+            if surface:
+                glued = self._split_glued(surface)
+                if glued is not None:
+                    return (_GLUED, glued)
+                fz = self._fuzzy_cached(surface)
+                if fz is not None:
+                    return (_TERM, fz[0], max(0.4, 1.0 - FUZZY_STEP * fz[1]))
+        key = terms[0]
+        if key.isdigit():
+            w = NUM_OOV_WEIGHT
+        elif surface and _VERB_RE.search(surface) and surface not in _VERB_NOUN_EXCEPTIONS:
+            w = OOV_VERB_WEIGHT
+        else:
+            w = OOV_WEIGHT
+        return (_OOV, key, w)
+
     def _resolve_uncached(self, query: str) -> _Resolved:
         terms: dict[str, float] = {}
         oov = 0.0
         oov_seen: set[str] = set()
         idf = self._idf
+        word = self._word_cached
         strong = weak = 0
         seq: list[tuple[str, int] | None] = []  # resolved content terms in order (None: a gap)
         for slot in analyze(query):
@@ -782,66 +859,32 @@ class FaqIndex:
                     weak += 1
                 continue
             strong += 1
-            if any(t in PLATFORM_TERMS for t in slot.terms) and not any(t in idf for t in slot.terms):
-                seq.append(None)  # a social network the FAQ never names: in-domain, not a topic
-                continue
-            if slot.terms[0] in LOW_INFO_STEMS and slot.terms[0] not in idf:
+            r = word(slot.terms, slot.surface)
+            kind = r[0]
+            if kind == _TERM:
+                t, m = r[1], r[2]
+                seq.append((t, slot.group))
+                if m > terms.get(t, 0.0):
+                    terms[t] = m
+            elif kind == _OOV:
                 seq.append(None)
-                if slot.terms[0] not in oov_seen:
-                    oov_seen.add(slot.terms[0])
-                    oov += LOW_INFO_OOV_WEIGHT * LOW_INFO_OOV_WEIGHT
-                continue
-            found: tuple[str, float] | None = None
-            for cand in slot.terms:
-                if cand in idf:
-                    found = (cand, 1.0)
-                    break
-            # a short Latin word ("joke", "hi") read as Russian is too short to guess at
-            loose = not (len(slot.terms) > 1 and len(slot.surface) < MIN_LATIN_LOOSE)
-            if found is None and loose:
-                for cand in slot.terms:
-                    sk = self._skeleton.get(skeleton(cand))
-                    if sk is not None:
-                        found = (sk, SKELETON_QUALITY)
-                        break
-            if found is None and loose:
-                found = self._prefix_match(slot.terms[0])
-            if found is None and slot.surface and loose:
-                glued = self._split_glued(slot.surface)
-                if glued is not None:
-                    for t in glued:
-                        if t[0] == "~":
-                            terms[t] = 1.0
-                            weak += 1
-                            continue
-                        seq.append((t, -1))
-                        if GLUED_QUALITY > terms.get(t, 0.0):
-                            terms[t] = GLUED_QUALITY
-                    if not any(t[0] != "~" for t in glued):
-                        strong -= 1
-                    continue
-            if found is None and slot.surface and loose:
-                fz = self._fuzzy_cached(slot.surface)
-                if fz is not None:
-                    found = (fz[0], max(0.4, 1.0 - FUZZY_STEP * fz[1]))
-            if found is None:
+                if r[1] not in oov_seen:
+                    oov_seen.add(r[1])
+                    oov += r[2] * r[2]
+            elif kind == _GAP:
                 seq.append(None)
-                key = slot.terms[0]
-                if key not in oov_seen:
-                    oov_seen.add(key)
-                    surf = slot.surface
-                    if key.isdigit():
-                        w = NUM_OOV_WEIGHT
-                    elif surf and _VERB_RE.search(surf) and surf not in _VERB_NOUN_EXCEPTIONS:
-                        w = OOV_VERB_WEIGHT
-                    else:
-                        w = OOV_WEIGHT
-                    oov += w * w
-                continue
-            t, m = found
-            seq.append((t, slot.group))
-            if m > terms.get(t, 0.0):
-                terms[t] = m
+            else:  # two known words typed without a space
+                glued = r[1]
+                for t in glued:
+                    if t[0] == "~":
+                        terms[t] = 1.0
+                        weak += 1
+                        continue
+                    seq.append((t, -1))
+                    if GLUED_QUALITY > terms.get(t, 0.0):
+                        terms[t] = GLUED_QUALITY
+                if not any(t[0] != "~" for t in glued):
+                    strong -= 1
         if strong == 0 and weak < MIN_WEAK_ONLY:
             terms = {}
         else:
@@ -870,8 +913,8 @@ class FaqIndex:
         a = ALPHA
         exact = cw is None and all(m == 1.0 for m in res.terms.values())
         # per-field accumulators: persistent zeroed lists indexed by field (cheaper than dicts),
-        # reset after use; word terms, phrase (bigram) terms and, unless every match is exact
-        # and unweighted, the query-side numerator
+        # zeroed again as they are read; word terms, phrase (bigram) terms and, unless every
+        # match is exact and unweighted, the query-side numerator
         acc_d, acc_b, acc_q = self._acc_d, self._acc_b, self._acc_q
         touched: set[int] = set()
         touched_b: set[int] = set()
@@ -895,50 +938,78 @@ class FaqIndex:
             fentry = self._field_entry
             fweight = self._field_weight
             norm2 = self._field_norm2
-            if exact:
-                # qcov and dcov share the numerator: sim = acc · fweight / (norm2^(1-α) · q_mass^α),
-                # the field part precomputed for fields without a shared phrase
-                fconst = self._field_const
-                inv = 1.0 / q_mass ** a
+            # the best field of each entry, before the factor 1 / q_mass^α that all fields share
+            fconst = self._field_const  # fweight / norm2^(1-α), for fields without a shared phrase
+            if exact and not touched_b:
+                # qcov and dcov share the numerator: sim = acc · fweight / (norm2^(1-α) · q_mass^α)
                 for fi in touched:
+                    sim = acc_d[fi] * fconst[fi]
+                    acc_d[fi] = 0.0
+                    ei = fentry[fi]
+                    if sim > top[ei]:
+                        top[ei] = sim
+            elif exact:
+                for fi in touched:
+                    d = acc_d[fi]
+                    acc_d[fi] = 0.0
                     nb = acc_b[fi]
                     if nb:  # a shared phrase: the field norm includes it
-                        sim = (acc_d[fi] + nb) * fweight[fi] / (norm2[fi] + nb) ** (1.0 - a) * inv
+                        sim = (d + nb) * fweight[fi] / (norm2[fi] + nb) ** (1.0 - a)
                     else:
-                        sim = acc_d[fi] * fconst[fi] * inv
+                        sim = d * fconst[fi]
                     ei = fentry[fi]
                     if sim > top[ei]:
                         top[ei] = sim
             else:
+                # sim = acc_q^α · (acc_d / norm2)^(1-α) · fweight / q_mass^α, with one power per field
+                # when no phrase is shared: acc_d · (acc_q / acc_d)^α · fconst / q_mass^α
                 for fi in touched:
+                    d = acc_d[fi]
+                    q = acc_q[fi]
+                    acc_d[fi] = acc_q[fi] = 0.0
                     nb = acc_b[fi]
-                    sim = ((acc_q[fi] / q_mass) ** a * ((acc_d[fi] + nb) / (norm2[fi] + nb)) ** (1.0 - a)
-                           * fweight[fi])
+                    if nb:
+                        sim = q ** a * ((d + nb) / (norm2[fi] + nb)) ** (1.0 - a) * fweight[fi]
+                    else:
+                        sim = d * (q / d) ** a * fconst[fi]
                     ei = fentry[fi]
                     if sim > top[ei]:
                         top[ei] = sim
-        finally:
-            for fi in touched:
-                acc_d[fi] = 0.0
-                acc_q[fi] = 0.0
-            for fi in touched_b:
-                acc_b[fi] = 0.0
-                acc_q[fi] = 0.0
-        best = {ei: sim for ei, sim in enumerate(top) if sim > 0.0}
+            for fi in touched_b:  # (with the fields that share a phrase only)
+                acc_b[fi] = acc_q[fi] = 0.0
+        except BaseException:
+            for fi in touched | touched_b:
+                acc_d[fi] = acc_b[fi] = acc_q[fi] = 0.0
+            raise
+        inv = 1.0 / q_mass ** a
+        best = {ei: top[ei] * inv for ei in compress(range(len(top)), top)}
         if len(best) > self.rescore_top:  # big corpora: blend only the best field matches
             best = dict(heapq.nlargest(self.rescore_top, best.items(), key=itemgetter(1)))
         qw = {t: wq2[t] * m / q_mass for t, m in res.terms.items()}
-        qset = frozenset(qw)
         ab, eb = ANSWER_BLEND, ENTRY_BLEND
         sb = 1.0 - ab - eb
-        answer_terms, entry_terms = self._answer_terms, self._entry_terms
-        out: dict[int, float] = {}
-        for ei, sim in best.items():
-            # set intersections run in C; only the shared terms are summed
-            acov = sum([qw[t] for t in qset & answer_terms[ei]])
-            ecov = sum([qw[t] for t in qset & entry_terms[ei]])
-            out[ei] = sb * sim + eb * ecov + ab * acov
-        return out
+        ecov = self._coverage(qw, best, self._entry_terms, self._term_entries)
+        acov = self._coverage(qw, best, self._answer_terms, self._term_answers)
+        return {ei: sb * sim + eb * ecov[ei] + ab * acov[ei] for ei, sim in best.items()}
+
+    @staticmethod
+    def _coverage(qw: dict[str, float], entries: dict[int, float], terms_of: list[frozenset[str]],
+                  entries_of: dict[str, tuple[int, ...]]) -> dict[int, float]:
+        """Entry -> sum of the weights ``qw`` of the query terms it has, for ``entries``: term
+        by term over the entries that have each term, or entry by entry (set intersections),
+        whichever visits fewer items."""
+        if not entries_of:
+            return dict.fromkeys(entries, 0.0)  # (off-topic kinds have no answer text)
+        per_term = [(w, entries_of.get(t, ())) for t, w in qw.items()]
+        if sum(len(es) for _w, es in per_term) <= 2 * len(entries) * len(qw):
+            cov = dict.fromkeys(entries, 0.0)
+            for w, es in per_term:
+                for ei in es:
+                    if ei in cov:
+                        cov[ei] += w
+            return cov
+        w, qs = qw.__getitem__, frozenset(qw)
+        return {ei: sum(map(w, qs & terms_of[ei])) for ei in entries}
 
     @staticmethod
     def clauses(query: str) -> list[str]:
@@ -961,17 +1032,10 @@ class FaqIndex:
         """A message of several sentences with the question in some of them ("У нас фитнес-клуб
         в Краснодаре, рядом открылись ещё два. Как через соцсети быть в курсе их акций?"):
         the words of the other sentences weigh ``CONTEXT_WEIGHT`` (their unknown words too)."""
-        sents = [x for x in _SENTENCE_SPLIT_RE.split(q.strip()) if x and not x.isspace()]
-        # "Прежде чем заказывать, хочу узнать ...": the condition is context too
-        sents = [p for x in sents for p in _SUBORDINATE_SPLIT_RE.split(fold(x).strip()) if p and not p.isspace()]
-        if len(sents) < 2:
+        focus = _focus_text(q)
+        if focus is None:
             return None
-        focus = [x for x in sents if x.rstrip().endswith("?") or _QUESTION_START_RE.match(fold(x.strip()))]
-        if not focus:
-            focus = sents[-1:]
-        if len(focus) == len(sents):
-            return None
-        fres: _Resolved = self._resolve_cached(" ".join(focus))
+        fres: _Resolved = self._resolve_cached(focus)
         if not any(t[0] not in "~+" for t in fres.terms):
             return None
         # the statements' words are those of the whole message (resolved anyway) beyond the question's
@@ -1005,11 +1069,13 @@ class FaqIndex:
             if exact is not None:  # a clause that is an FAQ question word for word
                 scores[exact] = max(scores.get(exact, 0.0), CLAUSE_FACTOR)
                 continue
+            if len(seen) >= MAX_CLAUSES:
+                continue  # (exact clauses above still count)
             cres: _Resolved = self._resolve_cached(c)
             if cres.strong >= res.strong or sum(1 for t in cres.terms if t[0] not in "~+") < MIN_CLAUSE_TERMS:
                 continue  # a clause must leave some content out and keep some
             key = frozenset(cres.terms)
-            if key in seen or len(seen) >= MAX_CLAUSES:
+            if key in seen:
                 continue
             seen.add(key)
             # known content words left out still count against the clause (they may be the

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import snowballstemmer
 import yaml
@@ -407,11 +407,8 @@ _PHRASE_RULE_SPECS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 )
 _PHRASE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), r) for _needles, p, r in _PHRASE_RULE_SPECS)
-_NEEDLES = sorted({n for needles, _p, _r in _PHRASE_RULE_SPECS for n in needles}, key=lambda n: (-len(n), n))
-_NEEDLE_RE = re.compile("(?=(" + "|".join(map(re.escape, _NEEDLES)) + "))")
-_NEEDLE_RULES: dict[str, frozenset[int]] = {
-    n: frozenset(i for i, (needles, _p, _r) in enumerate(_PHRASE_RULE_SPECS) if any(x in n for x in needles))
-    for n in _NEEDLES}
+_NEEDLES: tuple[tuple[str, int], ...] = tuple(  # (needle, index of its rule)
+    (n, i) for i, (needles, _p, _r) in enumerate(_PHRASE_RULE_SPECS) for n in needles)
 
 _LAT2CYR_HOMO = str.maketrans({
     "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
@@ -589,9 +586,8 @@ LEXICON: dict[str, tuple[str, ...]] = _load_lexicon(SYNONYMS_PATH)
 
 # ---------------------------------------------------------------- analysis
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One content word of a text.
+class Slot(NamedTuple):
+    """One content word of a text (a named tuple: texts have many, made per analysis).
 
     ``terms``: candidate index terms, the preferred first (several only for
     Latin words of a query: transliterated Russian stem, then English stem).
@@ -606,13 +602,9 @@ class Slot:
 
 @lru_cache(maxsize=8192)
 def _apply_phrases(folded: str) -> str:
-    # one scan finds the needles present (at every position, so overlapping ones too); a
-    # needle found also stands for the needles it contains ("mail" for "m")
-    fired: set[int] = set()
-    for m in _NEEDLE_RE.finditer(folded):
-        fired |= _NEEDLE_RULES[m.group(1)]
+    # a rule runs only when one of its needles is in the text (substring tests are fast)
     t = folded
-    for i in sorted(fired):
+    for i in sorted({i for n, i in _NEEDLES if n in folded}):
         rx, rep = _PHRASE_RULES[i]
         t = rx.sub(rep, t)
     return t

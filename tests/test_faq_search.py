@@ -184,6 +184,34 @@ def test_small_custom_corpus():
     assert idx.search("погода").entry is None
 
 
+def test_scoring_buffers_are_left_zeroed(index):
+    """_score sums per field in persistent lists and zeroes each entry as it reads it: words,
+    phrases (bigrams), weighted context words and typo matches leave nothing behind."""
+    for q in ("сколько стоит продвижение в соцсетях", "chto takoe smm",
+              "у нас кафе в сочи, хотим больше гостей. как увеличить охват?",
+              "как бороться с негативными отзывами", "skolko zhdat rezultata", "прадвижение группы вк"):
+        index.search(q)
+    for ix in (index, index._neg):
+        assert not any(ix._acc_d) and not any(ix._acc_b) and not any(ix._acc_q)
+
+
+def test_scoring_buffers_are_zeroed_after_an_error():
+    entries = [
+        Entry("cats", "Кошки", "Как ухаживать за кошкой?", ("уход за котом",), "Кормить."),
+        Entry("dogs", "Собаки", "Как выгуливать собаку?", ("прогулка с псом",), "Гулять."),
+    ]
+    idx = FaqIndex.build(Corpus.from_entries(entries))
+    expected = FaqIndex.build(Corpus.from_entries(entries)).search("как ухаживать за котом")
+    const = idx._field_const
+    idx._field_const = []  # fails after the sums are made
+    with pytest.raises(IndexError):
+        idx.search("как ухаживать за котом")
+    assert not any(idx._acc_d) and not any(idx._acc_b) and not any(idx._acc_q)
+    idx._field_const = const
+    assert idx.search("как ухаживать за котом") == expected
+    assert expected.entry.id == "cats"
+
+
 # --- generalisation mechanisms (third round) ---------------------------------
 
 def test_weak_intent_words():
