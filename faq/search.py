@@ -902,16 +902,39 @@ class FaqIndex:
                 run = []
         return _Resolved(terms, oov, strong)
 
-    def _score(self, res: _Resolved) -> dict[int, float]:
-        """Entry index -> score for resolved query terms."""
+    def _query_weights(self, res: _Resolved) -> tuple[dict[str, float], dict[str, float], float]:
+        """Squared IDF of the query terms, the same on the query side (context words weigh
+        less) and the query mass (with the unknown words')."""
         idf = self._idf
         cw = res.weight
         w2 = {t: idf[t] ** 2 for t in res.terms}
-        wq2 = w2 if cw is None else {t: w * cw.get(t, 1.0) for t, w in w2.items()}  # query side
-        q_mass = sum(wq2.values()) + res.oov_mass
+        wq2 = w2 if cw is None else {t: w * cw.get(t, 1.0) for t, w in w2.items()}
+        return w2, wq2, sum(wq2.values()) + res.oov_mass
+
+    def _score_bound(self, res: _Resolved) -> float:
+        """At least the best score ``_score(res)`` can give, found without the fields: an entry's
+        fields hold at most the query terms the entry has (their share of the query mass is its
+        entry coverage c), so its best field similarity is at most c^α (field coverage and field
+        weight are at most 1), and its score at most (1-ab-eb)·c^α + eb·c + ab·(answer coverage)."""
+        _w2, wq2, q_mass = self._query_weights(res)
+        ecov: dict[int, float] = {}
+        acov: dict[int, float] = {}
+        for t, m in res.terms.items():
+            w = wq2[t] * m / q_mass
+            for ei in self._term_entries.get(t, ()):
+                ecov[ei] = ecov.get(ei, 0.0) + w
+            for ei in self._term_answers.get(t, ()):
+                acov[ei] = acov.get(ei, 0.0) + w
+        ab, eb = ANSWER_BLEND, ENTRY_BLEND
+        return max(((1.0 - ab - eb) * c ** ALPHA + eb * c + ab * acov.get(ei, 0.0) for ei, c in ecov.items()),
+                   default=0.0)
+
+    def _score(self, res: _Resolved) -> dict[int, float]:
+        """Entry index -> score for resolved query terms."""
+        w2, wq2, q_mass = self._query_weights(res)
         postings = self._postings
         a = ALPHA
-        exact = cw is None and all(m == 1.0 for m in res.terms.values())
+        exact = res.weight is None and all(m == 1.0 for m in res.terms.values())
         # per-field accumulators: persistent zeroed lists indexed by field (cheaper than dicts),
         # zeroed again as they are read; word terms, phrase (bigram) terms and, unless every
         # match is exact and unweighted, the query-side numerator
@@ -1149,6 +1172,17 @@ class FaqIndex:
             return None, 0.0
         return self._neg_cached((query or "")[:MAX_QUERY_CHARS])
 
+    def offtopic_bound(self, query: str) -> float:
+        """At least the score ``offtopic_match`` gives ``query``, found without scoring the
+        examples (see ``_score_bound``): a message that no kind can match well enough to decide
+        anything is not scored against them."""
+        if self._neg is None:
+            return 0.0
+        q = (query or "")[:MAX_QUERY_CHARS]
+        neg = self._neg
+        res: _Resolved = neg._resolve_cached(q)
+        return neg._score_bound(neg._focused(q) or res) if res.terms else 0.0
+
     def _neg_uncached(self, q: str) -> tuple[str | None, float]:
         neg = self._neg
         res: _Resolved = neg._resolve_cached(q)
@@ -1215,9 +1249,12 @@ class FaqIndex:
             ev = self.evidence(query, self._entry_pos[ranked[0][0].id])
         neg = 0.0
         # below the suggest threshold nothing is offered anyway; without a word that some kind
-        # has and the top entry lacks, no kind can reach OFFTOPIC_NOVELTY (speed: no scoring)
+        # has and the top entry lacks, no kind can reach OFFTOPIC_NOVELTY; and a message no kind
+        # can match as well as the rule needs is not scored against the examples (speed)
         ei = self._entry_pos[ranked[0][0].id]
-        if not offtopic and top >= self.suggest_threshold and self._may_be_novel(query, ei):
+        need = max(self.offtopic_min, top - self.offtopic_margin)
+        if (not offtopic and top >= self.suggest_threshold and self._may_be_novel(query, ei)
+                and self.offtopic_bound(query) >= need - 1e-9):
             kind, neg = self.offtopic_match(query)
             offtopic = (neg >= self.offtopic_min and neg >= top - self.offtopic_margin
                         and self.offtopic_novelty(query, kind, ei) >= OFFTOPIC_NOVELTY)

@@ -14,7 +14,7 @@ from faq import snapshot
 from faq.calibration import phrasing_folds
 from faq.corpus import OFFTOPIC_FILE, Corpus, CorpusError, load_corpus
 from faq.evaluation import load_eval
-from faq.search import FaqIndex
+from faq.search import OFFTOPIC_MIN, FaqIndex
 
 CORPUS = """\
 entries:
@@ -253,3 +253,18 @@ def test_snapshot_command(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["snapshot", "--path", str(p), "--dir", str(blocker / "sub")]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_score_bounds_hold_and_prune(index):
+    """offtopic_bound is never below the score offtopic_match gives (so skipping the examples
+    when the bound is too low changes no decision), and it is low enough to skip some."""
+    questions = [it.q for it in load_eval()]
+    low = 0
+    for q in questions:
+        bound = index.offtopic_bound(q)
+        assert bound + 1e-9 >= index.offtopic_match(q)[1], q
+        low += bound < max(OFFTOPIC_MIN, index.features(q).top)  # what the rule needs
+        res = index._resolve_cached(q)  # the FAQ index's own bound, same reasoning
+        if res.terms:
+            assert index._score_bound(res) + 1e-9 >= max(index._score(res).values(), default=0.0), q
+    assert low > len(questions) // 2
