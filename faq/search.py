@@ -424,10 +424,13 @@ got it sure yes no ok-ok хм хмм ммм эх ох ой ах ух вау wow 
 """.split())
 
 
+_WORD_RE = re.compile(r"[a-zа-я0-9]+")
+
+
 @lru_cache(maxsize=4096)
 def is_filler(query: str) -> bool:
     """A message made of acknowledgement/filler words only ("ок понял", "спасибо, ясно")."""
-    words = re.findall(r"[a-zа-я0-9]+", fold(query or ""))
+    words = _WORD_RE.findall(fold(query or ""))
     return bool(words) and all(w in FILLER_WORDS for w in words)
 
 

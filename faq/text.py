@@ -423,12 +423,16 @@ _FOLD_TABLE = str.maketrans({
     "ё": "е", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2212": "-", "\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "ъ": "ъ",
 })
+# the characters _FOLD_TABLE changes: most texts have none, and a search is cheaper than translate
+_FOLD_CHARS_RE = re.compile("[" + re.escape("".join(chr(c) for c, v in _FOLD_TABLE.items() if chr(c) != v)) + "]")
 
 
 @lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """NFKC, lower case, ё→е, unified dashes/apostrophes; repairs mixed-script words."""
-    t = unicodedata.normalize("NFKC", text).lower().translate(_FOLD_TABLE)
+    t = unicodedata.normalize("NFKC", text).lower()
+    if _FOLD_CHARS_RE.search(t):
+        t = t.translate(_FOLD_TABLE)
     if _CYR_RE.search(t) and _LAT_RE.search(t):
         t = _MIXED_WORD_RE.sub(_fix_mixed_word, t)
     return t
