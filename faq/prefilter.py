@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from re import _constants as C  # noqa: PLC2701 - the parser's opcodes, stable since 3.11
 from re import _parser
+from typing import Iterable
 
 __all__ = ["needles"]
 
@@ -22,9 +23,14 @@ MIN_NEEDLE = 2  # shorter needles are found in almost every message: no use as a
 _REPEATS = tuple(op for op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)) if op)
 
 
-def needles(pattern: str) -> tuple[str, ...] | None:
-    """Strings one of which every match of ``pattern`` contains (case as written), or None."""
-    found = _sequence(_parser.parse(pattern))
+def needles(pattern: str, common: Iterable[str] = ()) -> tuple[str, ...] | None:
+    """Strings one of which every match of ``pattern`` contains (case as written), or None.
+
+    Where a pattern offers several such sets, the one with the longest shortest needle is taken,
+    passing over sets with a needle that is part of one of the ``common`` words or has one in it
+    (words most messages have, so a poor filter); an alternation whose branches all require one same string is
+    filtered by that string alone."""
+    found = _Needles(tuple(common)).sequence(_parser.parse(pattern))
     if not found or min(map(len, found)) < MIN_NEEDLE:
         return None
     # a needle containing another is redundant: the shorter one is found whenever it is
@@ -52,33 +58,51 @@ def _literals(items) -> set[str] | None:
     return out
 
 
-def _sequence(items) -> set[str] | None:
-    """Needles of a concatenation: the most selective set among its items and its literal runs."""
-    candidates: list[set[str]] = []
-    run: list = []
-    for item in [*items, None]:
-        if item is not None and _literals([item]) is not None:
-            run.append(item)
-            continue
-        if run:
-            lit = _literals(run)
-            if lit is not None and "" not in lit:
-                candidates.append(lit)
-            run = []
-        if item is not None:
-            s = _item(*item)
-            if s:
-                candidates.append(s)
-    return max(candidates, key=lambda s: (min(map(len, s)), -len(s)), default=None)
+class _Needles:
+    def __init__(self, common: tuple[str, ...]) -> None:
+        self.common = common
 
+    def _rank(self, s: set[str]) -> tuple:
+        is_common = any(n in w or w in n for n in s for w in self.common)
+        return (not is_common, min(map(len, s)), -len(s))
 
-def _item(op, av) -> set[str] | None:  # noqa: ANN001 - parser opcodes and arguments
-    if op is C.SUBPATTERN:
-        return _sequence(av[3])
-    if op is C.BRANCH:
-        parts = [_sequence(b) for b in av[1]]
-        return None if any(not p for p in parts) else set().union(*parts)
-    if op in _REPEATS:
-        lo, _hi, sub = av
-        return _sequence(sub) if lo >= 1 else None
-    return None
+    def candidates(self, items) -> list[set[str]]:  # noqa: ANN001 - a parsed pattern
+        """Needle sets each of which every match of the concatenation ``items`` needs."""
+        out: list[set[str]] = []
+        run: list = []
+        for item in [*items, None]:
+            if item is not None and _literals([item]) is not None:
+                run.append(item)
+                continue
+            if run:
+                lit = _literals(run)
+                if lit is not None and "" not in lit:
+                    out.append(lit)
+                run = []
+            if item is not None:
+                s = self.item(*item)
+                if s:
+                    out.append(s)
+        return out
+
+    def sequence(self, items) -> set[str] | None:  # noqa: ANN001 - a parsed pattern
+        return max(self.candidates(items), key=self._rank, default=None)
+
+    def item(self, op, av) -> set[str] | None:  # noqa: ANN001 - parser opcodes and arguments
+        if op is C.SUBPATTERN:
+            return self.sequence(av[3])
+        if op is C.BRANCH:
+            branches = [self.candidates(b) for b in av[1]]
+            if any(not b for b in branches):
+                return None
+            # one string that some needed set of every branch has in all its needles
+            pool = sorted({n for b in branches for s in b for n in s if len(n) >= MIN_NEEDLE},
+                          key=lambda n: self._rank({n}), reverse=True)
+            for n in pool:
+                if all(any(all(n in m for m in s) for s in b) for b in branches):
+                    return {n}
+            return set().union(*(max(b, key=self._rank) for b in branches))
+        if op in _REPEATS:
+            lo, _hi, sub = av
+            return self.sequence(sub) if lo >= 1 else None
+        return None

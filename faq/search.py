@@ -156,6 +156,7 @@ MIN_PREFIX = 5
 KEYWORD_FIELD_WEIGHT = 0.9
 SINGLE_TERM_FIELD_WEIGHT = 0.85  # a field reduced to one stem is weak evidence
 MAX_SUGGESTIONS = 3
+BOUND_SPAN = 8  # see FaqIndex._score_bound
 MAX_POSTINGS = 150  # per-term postings used for candidate generation (impact-ordered)
 MAX_POSTINGS_GENERIC = 40  # the same for generic words (IDF below GENERIC_IDF) and weak pseudo terms
 RESCORE_TOP = 64  # entries re-scored with entry/answer coverage
@@ -404,8 +405,9 @@ _OFFTOPIC_SPECS: tuple[str, ...] = (
 )
 OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in _OFFTOPIC_SPECS)
 # (needles or None, pattern) of each rule
+_COMMON_WORDS = ("как", "что", "сколько", "можно", "нужно", "это", "для")  # poor needles: most questions have them
 _OFFTOPIC_RULES: tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...] = tuple(
-    (needles(p.pattern), p) for p in OFFTOPIC_PATTERNS)
+    (needles(p.pattern, _COMMON_WORDS), p) for p in OFFTOPIC_PATTERNS)
 
 
 # Acknowledgements and filler: a message made only of these is never answered ("ок понял",
@@ -918,19 +920,35 @@ class FaqIndex:
         """At least the best score ``_score(res)`` can give, found without the fields: an entry's
         fields hold at most the query terms the entry has (their share of the query mass is its
         entry coverage c), so its best field similarity is at most c^α (field coverage and field
-        weight are at most 1), and its score at most (1-ab-eb)·c^α + eb·c + ab·(answer coverage)."""
+        weight are at most 1), and its score at most (1-ab-eb)·c^α + eb·c + ab·(answer coverage).
+        Terms found in more than ``BOUND_SPAN`` entries count as found in all of them (a looser
+        bound, found faster)."""
         _w2, wq2, q_mass = self._query_weights(res)
         ecov: dict[int, float] = {}
         acov: dict[int, float] = {}
+        e_all = a_all = 0.0  # shares of the terms counted in every entry
         for t, m in res.terms.items():
             w = wq2[t] * m / q_mass
-            for ei in self._term_entries.get(t, ()):
-                ecov[ei] = ecov.get(ei, 0.0) + w
-            for ei in self._term_answers.get(t, ()):
-                acov[ei] = acov.get(ei, 0.0) + w
+            es = self._term_entries.get(t, ())
+            if len(es) > BOUND_SPAN:
+                e_all += w
+            else:
+                for ei in es:
+                    ecov[ei] = ecov.get(ei, 0.0) + w
+            es = self._term_answers.get(t, ())
+            if len(es) > BOUND_SPAN:
+                a_all += w
+            else:
+                for ei in es:
+                    acov[ei] = acov.get(ei, 0.0) + w
         ab, eb = ANSWER_BLEND, ENTRY_BLEND
-        return max(((1.0 - ab - eb) * c ** ALPHA + eb * c + ab * acov.get(ei, 0.0) for ei, c in ecov.items()),
-                   default=0.0)
+        sb = 1.0 - ab - eb
+        a_max = a_all + max(acov.values(), default=0.0)  # (for entries without a term of their own)
+        best = sb * e_all ** ALPHA + eb * e_all + ab * a_max if e_all else 0.0
+        for ei, c in ecov.items():
+            c += e_all
+            best = max(best, sb * c ** ALPHA + eb * c + ab * (a_all + acov.get(ei, 0.0)))
+        return best
 
     def _score(self, res: _Resolved) -> dict[int, float]:
         """Entry index -> score for resolved query terms."""
