@@ -1014,6 +1014,8 @@ class FaqIndex:
                     nb = acc_b[fi]
                     if nb:
                         sim = q ** a * ((d + nb) / (norm2[fi] + nb)) ** (1.0 - a) * fweight[fi]
+                    elif q == d:  # only full-weight exact matches in this field
+                        sim = d * fconst[fi]
                     else:
                         sim = d * (q / d) ** a * fconst[fi]
                     ei = fentry[fi]

@@ -668,10 +668,11 @@ def analyze(text: str, for_index: bool = False) -> tuple[Slot, ...]:
     """
     out: list[Slot] = []
     group = 0
+    new = tuple.__new__  # Slot(...) without its Python-level __new__: analysis makes many
     for tok in _TOKEN_RE.findall(_apply_phrases(fold(text))):
         for part in _token_parts(tok, for_index):
             group += 1
-            out.extend(Slot(terms, surface, group) for terms, surface in part)
+            out.extend([new(Slot, (terms, surface, group)) for terms, surface in part])
     return tuple(out)
 
 
