@@ -76,6 +76,13 @@ scores at least ``OFFTOPIC_MIN`` and no less than its best FAQ entry minus ``OFF
 is off-topic, provided a word of it is found in at least two examples of that kind and not in
 the entry (``offtopic_novelty``): the patterns above name the kinds seen so far, the examples
 let the ranking itself recognise new wordings of many more.
+
+Speed (tenth round; every decision unchanged): each off-topic pattern is searched only when
+the message has one of its needles (``faq/prefilter.py``); each index caches how it reads a
+word (``_word_cached``); the off-topic examples are scored only when an upper bound of their
+score (``_score_bound``: the share of the query an example kind has) reaches what the rule
+needs; ``_score`` zeroes its per-field sums as it reads them and needs a power only for fields
+matched by weighted or typo words.
 """
 
 from __future__ import annotations
@@ -404,8 +411,8 @@ _OFFTOPIC_SPECS: tuple[str, ...] = (
     r"(?:content\s+plan|post|text|slogan|logo|caption|hashtag|strateg|plan|name|description|ad\b)",
 )
 OFFTOPIC_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in _OFFTOPIC_SPECS)
-# (needles or None, pattern) of each rule
 _COMMON_WORDS = ("как", "что", "сколько", "можно", "нужно", "это", "для")  # poor needles: most questions have them
+# (needles or None, pattern) of each rule
 _OFFTOPIC_RULES: tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...] = tuple(
     (needles(p.pattern, _COMMON_WORDS), p) for p in OFFTOPIC_PATTERNS)
 
@@ -540,7 +547,7 @@ class FaqIndex:
     _def_subjects: tuple[tuple[frozenset[str], int, float], ...] = field(default=(), repr=False)
     _acc_d: list[float] = field(default_factory=list, repr=False)  # scoring buffers, see _score
     _acc_b: list[float] = field(default_factory=list, repr=False)
-    _acc_q: list[float] = field(default_factory=list, repr=False)
+    _acc_x: list[float] = field(default_factory=list, repr=False)
     _resolve_cached: object = field(default=None, repr=False)
     _fuzzy_cached: object = field(default=None, repr=False)
     _word_cached: object = field(default=None, repr=False)
@@ -714,13 +721,13 @@ class FaqIndex:
         return self
 
     _CACHES = ("_resolve_cached", "_word_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached")
-    _BUFFERS = ("_acc_d", "_acc_b", "_acc_q")
+    _BUFFERS = ("_acc_d", "_acc_b", "_acc_x")
 
     def _init_caches(self) -> None:
         """Per-message caches and scoring buffers (after a build or a snapshot load)."""
         self._acc_d = [0.0] * len(self._field_norm2)
         self._acc_b = [0.0] * len(self._field_norm2)
-        self._acc_q = [0.0] * len(self._field_norm2)
+        self._acc_x = [0.0] * len(self._field_norm2)
         self._resolve_cached = lru_cache(maxsize=4096)(self._resolve_uncached)
         self._fuzzy_cached = lru_cache(maxsize=16384)(self._fuzzy_uncached)
         self._word_cached = lru_cache(maxsize=32768)(self._word_uncached)  # per word, like the stems
@@ -955,14 +962,14 @@ class FaqIndex:
         w2, wq2, q_mass = self._query_weights(res)
         postings = self._postings
         a = ALPHA
-        exact = res.weight is None and all(m == 1.0 for m in res.terms.values())
         # per-field accumulators: persistent zeroed lists indexed by field (cheaper than dicts),
-        # zeroed again as they are read; word terms, phrase (bigram) terms and, unless every
-        # match is exact and unweighted, the query-side numerator
-        acc_d, acc_b, acc_q = self._acc_d, self._acc_b, self._acc_q
+        # zeroed again as they are read: word terms, phrase (bigram) terms, and how much lower
+        # the query side is than the field side (context words, typo matches; mostly nothing)
+        acc_d, acc_b, acc_x = self._acc_d, self._acc_b, self._acc_x
         touched: set[int] = set()
         touched_b: set[int] = set()
         top = [0.0] * len(self._answer_terms)  # best field similarity per entry
+        short_any = False
         try:
             for t, m in res.terms.items():
                 pl = postings.get(t)
@@ -971,61 +978,56 @@ class FaqIndex:
                 wt = w2[t]
                 acc = acc_b if t[0] == BIGRAM_PREFIX else acc_d
                 (touched_b if acc is acc_b else touched).update(pl)
-                if exact:
+                short = wt - wq2[t] * m
+                if short:
+                    short_any = True
                     for fi in pl:
                         acc[fi] += wt
-                else:  # one pass for both accumulators
-                    wq = wq2[t] * m
+                        acc_x[fi] += short
+                else:
                     for fi in pl:
                         acc[fi] += wt
-                        acc_q[fi] += wq
             fentry = self._field_entry
             fweight = self._field_weight
             norm2 = self._field_norm2
-            # the best field of each entry, before the factor 1 / q_mass^α that all fields share
-            fconst = self._field_const  # fweight / norm2^(1-α), for fields without a shared phrase
-            if exact and not touched_b:
-                # qcov and dcov share the numerator: sim = acc · fweight / (norm2^(1-α) · q_mass^α)
+            # the best field of each entry, before the factor 1 / q_mass^α that all fields share:
+            # sim = q^α · ((d + nb) / (norm2 + nb))^(1-α) · fweight / q_mass^α with d, nb the field
+            # side of the shared words and phrases and q = d + nb - x the query side; when q = d
+            # + nb that is (d + nb) · fweight / (norm2 + nb)^(1-α), and without a shared phrase
+            # d · fconst (fconst = fweight / norm2^(1-α), precomputed)
+            fconst = self._field_const
+            if not touched_b and not short_any:
                 for fi in touched:
                     sim = acc_d[fi] * fconst[fi]
                     acc_d[fi] = 0.0
                     ei = fentry[fi]
                     if sim > top[ei]:
                         top[ei] = sim
-            elif exact:
+            else:
                 for fi in touched:
                     d = acc_d[fi]
                     acc_d[fi] = 0.0
                     nb = acc_b[fi]
-                    if nb:  # a shared phrase: the field norm includes it
-                        sim = (d + nb) * fweight[fi] / (norm2[fi] + nb) ** (1.0 - a)
-                    else:
-                        sim = d * fconst[fi]
-                    ei = fentry[fi]
-                    if sim > top[ei]:
-                        top[ei] = sim
-            else:
-                # sim = acc_q^α · (acc_d / norm2)^(1-α) · fweight / q_mass^α, with one power per field
-                # when no phrase is shared: acc_d · (acc_q / acc_d)^α · fconst / q_mass^α
-                for fi in touched:
-                    d = acc_d[fi]
-                    q = acc_q[fi]
-                    acc_d[fi] = acc_q[fi] = 0.0
-                    nb = acc_b[fi]
+                    x = acc_x[fi]
                     if nb:
-                        sim = q ** a * ((d + nb) / (norm2[fi] + nb)) ** (1.0 - a) * fweight[fi]
-                    elif q == d:  # only full-weight exact matches in this field
-                        sim = d * fconst[fi]
+                        if x:
+                            acc_x[fi] = 0.0
+                            sim = (d + nb - x) ** a * ((d + nb) / (norm2[fi] + nb)) ** (1.0 - a) * fweight[fi]
+                        else:
+                            sim = (d + nb) * fweight[fi] / (norm2[fi] + nb) ** (1.0 - a)
+                    elif x:
+                        acc_x[fi] = 0.0
+                        sim = d * ((d - x) / d) ** a * fconst[fi]
                     else:
-                        sim = d * (q / d) ** a * fconst[fi]
+                        sim = d * fconst[fi]
                     ei = fentry[fi]
                     if sim > top[ei]:
                         top[ei] = sim
-            for fi in touched_b:  # (with the fields that share a phrase only)
-                acc_b[fi] = acc_q[fi] = 0.0
+                for fi in touched_b:  # (with the fields that share a phrase only)
+                    acc_b[fi] = acc_x[fi] = 0.0
         except BaseException:
             for fi in touched | touched_b:
-                acc_d[fi] = acc_b[fi] = acc_q[fi] = 0.0
+                acc_d[fi] = acc_b[fi] = acc_x[fi] = 0.0
             raise
         inv = 1.0 / q_mass ** a
         best = {ei: top[ei] * inv for ei in compress(range(len(top)), top)}

@@ -192,7 +192,7 @@ def test_scoring_buffers_are_left_zeroed(index):
               "как бороться с негативными отзывами", "skolko zhdat rezultata", "прадвижение группы вк"):
         index.search(q)
     for ix in (index, index._neg):
-        assert not any(ix._acc_d) and not any(ix._acc_b) and not any(ix._acc_q)
+        assert not any(ix._acc_d) and not any(ix._acc_b) and not any(ix._acc_x)
 
 
 def test_scoring_buffers_are_zeroed_after_an_error():
@@ -206,7 +206,7 @@ def test_scoring_buffers_are_zeroed_after_an_error():
     idx._field_const = []  # fails after the sums are made
     with pytest.raises(IndexError):
         idx.search("как ухаживать за котом")
-    assert not any(idx._acc_d) and not any(idx._acc_b) and not any(idx._acc_q)
+    assert not any(idx._acc_d) and not any(idx._acc_b) and not any(idx._acc_x)
     idx._field_const = const
     assert idx.search("как ухаживать за котом") == expected
     assert expected.entry.id == "cats"
