@@ -606,12 +606,23 @@ class Slot(NamedTuple):
 
 @lru_cache(maxsize=8192)
 def _apply_phrases(folded: str) -> str:
-    # a rule runs only when one of its needles is in the text (substring tests are fast)
+    # a rule runs only when one of its needles is in the text (substring tests are fast); a part
+    # of the text checked last (a clause or a sentence of the same message) can only have the
+    # needles found there
+    last_text, last_rules = _last_checked
+    if folded in last_text:
+        rules = [i for i in last_rules if any(n in folded for n in _PHRASE_RULE_SPECS[i][0])]
+    else:
+        rules = sorted({i for n, i in _NEEDLES if n in folded})
+        _last_checked[:] = [folded, rules]
     t = folded
-    for i in sorted({i for n, i in _NEEDLES if n in folded}):
+    for i in rules:
         rx, rep = _PHRASE_RULES[i]
         t = rx.sub(rep, t)
     return t
+
+
+_last_checked: list = ["", []]  # the last text whose needles were all checked, and its rules
 
 
 def _expand_ru(word: str, group: int, out: list[Slot]) -> None:

@@ -522,3 +522,24 @@ def test_hiring_an_smm_manager_is_not_hiring_through_social_networks(index):
     """"hire an SMM manager" asks about the manager (who, what duties), not goal_hiring."""
     assert top(index, "If I hire an SMM manager, what will their duties be?") in {"manager_duties", "what_is_smm_manager"}
     assert top(index, "how to hire staff through social networks") == "goal_hiring"
+
+
+def test_phrase_rules_do_not_depend_on_the_text_checked_before():
+    """_apply_phrases checks only the needles of the last message for a part of it (a clause,
+    a sentence); the result is the same as for the part alone."""
+    from faq import text as faq_text
+    from faq.evaluation import load_eval
+
+    apply = faq_text._apply_phrases.__wrapped__
+    messages = [fold(it.q) for it in load_eval()]
+    parts = {m: [c for c in FaqIndex.clauses(m)] + [m[: len(m) // 2], m[len(m) // 3:]] for m in messages}
+    alone = {}
+    for m, ps in parts.items():
+        for p in ps:
+            faq_text._last_checked[:] = ["", []]
+            alone[p] = apply(p)
+    for m, ps in parts.items():
+        apply(m)
+        for p in ps:
+            assert apply(p) == alone[p], (m, p)
+    assert any(alone[p] != p for ps in parts.values() for p in ps)  # some parts have phrases
