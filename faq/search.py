@@ -553,6 +553,7 @@ class FaqIndex:
     _word_cached: object = field(default=None, repr=False)
     _rank_cached: object = field(default=None, repr=False)
     _neg_cached: object = field(default=None, repr=False)
+    _bound_cached: object = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -720,7 +721,7 @@ class FaqIndex:
         self._init_caches()
         return self
 
-    _CACHES = ("_resolve_cached", "_word_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached")
+    _CACHES = ("_resolve_cached", "_word_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached", "_bound_cached")
     _BUFFERS = ("_acc_d", "_acc_b", "_acc_x")
 
     def _init_caches(self) -> None:
@@ -733,6 +734,7 @@ class FaqIndex:
         self._word_cached = lru_cache(maxsize=32768)(self._word_uncached)  # per word, like the stems
         self._rank_cached = lru_cache(maxsize=4096)(self._rank_uncached)  # the index never changes
         self._neg_cached = lru_cache(maxsize=4096)(self._neg_uncached)
+        self._bound_cached = lru_cache(maxsize=4096)(self._bound_uncached)
 
     def __getstate__(self) -> dict:
         """Built data only (see ``faq/snapshot.py``): caches and buffers are made anew on load."""
@@ -1203,7 +1205,9 @@ class FaqIndex:
         anything is not scored against them."""
         if self._neg is None:
             return 0.0
-        q = (query or "")[:MAX_QUERY_CHARS]
+        return self._bound_cached((query or "")[:MAX_QUERY_CHARS])
+
+    def _bound_uncached(self, q: str) -> float:
         neg = self._neg
         res: _Resolved = neg._resolve_cached(q)
         return neg._score_bound(neg._focused(q) or res) if res.terms else 0.0
