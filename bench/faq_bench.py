@@ -78,7 +78,7 @@ def synthetic_corpus(base: Corpus, n: int, seed: int = 7) -> Corpus:
 def clear_message_caches(index: FaqIndex) -> None:
     """Forget everything cached per whole message (not per word)."""
     index._neg_cached.cache_clear()
-    index._bound_cached.cache_clear()
+    index._reach_cached.cache_clear()
     for ix in (index, index._neg):  # the FAQ index and the off-topic examples' index
         if ix is not None:
             ix._resolve_cached.cache_clear()

@@ -80,7 +80,7 @@ let the ranking itself recognise new wordings of many more.
 Speed (tenth round; every decision unchanged): each off-topic pattern is searched only when
 the message has one of its needles (``faq/prefilter.py``); each index caches how it reads a
 word (``_word_cached``); the off-topic examples are scored only when an upper bound of their
-score (``_score_bound``: the share of the query an example kind has) reaches what the rule
+score (``_may_reach``: from the share of the query an example kind has) reaches what the rule
 needs; ``_score`` zeroes its per-field sums as it reads them and needs a power only for fields
 matched by weighted or typo words.
 """
@@ -163,7 +163,7 @@ MIN_PREFIX = 5
 KEYWORD_FIELD_WEIGHT = 0.9
 SINGLE_TERM_FIELD_WEIGHT = 0.85  # a field reduced to one stem is weak evidence
 MAX_SUGGESTIONS = 3
-BOUND_SPAN = 8  # see FaqIndex._score_bound
+BOUND_SPAN = 8  # see FaqIndex._may_reach
 MAX_POSTINGS = 150  # per-term postings used for candidate generation (impact-ordered)
 MAX_POSTINGS_GENERIC = 40  # the same for generic words (IDF below GENERIC_IDF) and weak pseudo terms
 RESCORE_TOP = 64  # entries re-scored with entry/answer coverage
@@ -539,6 +539,7 @@ class FaqIndex:
     # term -> entries that have it in their fields, in their answer (see _coverage)
     _term_entries: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _term_answers: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _wide_terms: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # in > BOUND_SPAN entries
     _skeleton: dict[str, str] = field(default_factory=dict, repr=False)
     _surface_buckets: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
     _surface_term: dict[str, str] = field(default_factory=dict, repr=False)
@@ -553,7 +554,7 @@ class FaqIndex:
     _word_cached: object = field(default=None, repr=False)
     _rank_cached: object = field(default=None, repr=False)
     _neg_cached: object = field(default=None, repr=False)
-    _bound_cached: object = field(default=None, repr=False)
+    _reach_cached: object = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -673,6 +674,7 @@ class FaqIndex:
                 for t in terms:
                     entries_of[t].append(ei)
             setattr(self, name, {t: tuple(es) for t, es in entries_of.items()})
+        self._wide_terms = {t: frozenset(es) for t, es in self._term_entries.items() if len(es) > BOUND_SPAN}
         norm2 = self._field_norm2
         self._field_const = [w / n ** (1.0 - ALPHA) if n else 0.0 for w, n in zip(self._field_weight, norm2)]
         self._postings = {
@@ -721,7 +723,7 @@ class FaqIndex:
         self._init_caches()
         return self
 
-    _CACHES = ("_resolve_cached", "_word_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached", "_bound_cached")
+    _CACHES = ("_resolve_cached", "_word_cached", "_fuzzy_cached", "_rank_cached", "_neg_cached", "_reach_cached")
     _BUFFERS = ("_acc_d", "_acc_b", "_acc_x")
 
     def _init_caches(self) -> None:
@@ -734,7 +736,7 @@ class FaqIndex:
         self._word_cached = lru_cache(maxsize=32768)(self._word_uncached)  # per word, like the stems
         self._rank_cached = lru_cache(maxsize=4096)(self._rank_uncached)  # the index never changes
         self._neg_cached = lru_cache(maxsize=4096)(self._neg_uncached)
-        self._bound_cached = lru_cache(maxsize=4096)(self._bound_uncached)
+        self._reach_cached = lru_cache(maxsize=4096)(self._reach_uncached)
 
     def __getstate__(self) -> dict:
         """Built data only (see ``faq/snapshot.py``): caches and buffers are made anew on load."""
@@ -925,22 +927,25 @@ class FaqIndex:
         wq2 = w2 if cw is None else {t: w * cw.get(t, 1.0) for t, w in w2.items()}
         return w2, wq2, sum(wq2.values()) + res.oov_mass
 
-    def _score_bound(self, res: _Resolved) -> float:
-        """At least the best score ``_score(res)`` can give, found without the fields: an entry's
-        fields hold at most the query terms the entry has (their share of the query mass is its
-        entry coverage c), so its best field similarity is at most c^α (field coverage and field
-        weight are at most 1), and its score at most (1-ab-eb)·c^α + eb·c + ab·(answer coverage).
-        Terms found in more than ``BOUND_SPAN`` entries count as found in all of them (a looser
-        bound, found faster)."""
+    def _may_reach(self, res: _Resolved, need: float) -> bool:
+        """Whether some entry's score ``_score(res)`` can reach ``need``, found without the
+        fields.  An entry's fields hold at most the query terms the entry has (their share of the
+        query mass is its entry coverage c), so its best field similarity is at most c^α (field
+        coverage and field weight are at most 1) and its score at most (1-ab-eb)·c^α + eb·c +
+        ab·(answer coverage).  Terms found in more than ``BOUND_SPAN`` entries are first counted
+        as found in all of them (a looser bound, fast); the entries that pass it are then
+        checked exactly, best first."""
         _w2, wq2, q_mass = self._query_weights(res)
         ecov: dict[int, float] = {}
         acov: dict[int, float] = {}
-        e_all = a_all = 0.0  # shares of the terms counted in every entry
+        wide: list[tuple[float, frozenset[int]]] = []
+        e_all = a_all = 0.0
         for t, m in res.terms.items():
             w = wq2[t] * m / q_mass
             es = self._term_entries.get(t, ())
             if len(es) > BOUND_SPAN:
                 e_all += w
+                wide.append((w, self._wide_terms[t]))
             else:
                 for ei in es:
                     ecov[ei] = ecov.get(ei, 0.0) + w
@@ -952,12 +957,23 @@ class FaqIndex:
                     acov[ei] = acov.get(ei, 0.0) + w
         ab, eb = ANSWER_BLEND, ENTRY_BLEND
         sb = 1.0 - ab - eb
-        a_max = a_all + max(acov.values(), default=0.0)  # (for entries without a term of their own)
-        best = sb * e_all ** ALPHA + eb * e_all + ab * a_max if e_all else 0.0
-        for ei, c in ecov.items():
-            c += e_all
-            best = max(best, sb * c ** ALPHA + eb * c + ab * (a_all + acov.get(ei, 0.0)))
-        return best
+
+        def bound(c: float, ac: float) -> float:
+            return sb * c ** ALPHA + eb * c + ab * ac
+
+        if e_all and bound(e_all, a_all + max(acov.values(), default=0.0)) >= need:
+            # entries with wide terms only might reach it: each of them, exactly
+            own = set(ecov)
+            for ei in frozenset().union(*(es for _w, es in wide)) - own:
+                if bound(sum(w for w, es in wide if ei in es), a_all + acov.get(ei, 0.0)) >= need:
+                    return True
+        for ei, c in sorted(ecov.items(), key=itemgetter(1), reverse=True):
+            ac = a_all + acov.get(ei, 0.0)
+            if bound(c + e_all, a_all + max(acov.values(), default=0.0)) < need:
+                break  # (sorted: no later entry passes the loose form either)
+            if bound(c + sum(w for w, es in wide if ei in es), ac) >= need:
+                return True
+        return False
 
     def _score(self, res: _Resolved) -> dict[int, float]:
         """Entry index -> score for resolved query terms."""
@@ -1199,18 +1215,17 @@ class FaqIndex:
             return None, 0.0
         return self._neg_cached((query or "")[:MAX_QUERY_CHARS])
 
-    def offtopic_bound(self, query: str) -> float:
-        """At least the score ``offtopic_match`` gives ``query``, found without scoring the
-        examples (see ``_score_bound``): a message that no kind can match well enough to decide
-        anything is not scored against them."""
+    def offtopic_may_reach(self, query: str, need: float) -> bool:
+        """Whether ``offtopic_match`` can give ``query`` a score of at least ``need`` (see
+        ``_may_reach``), found without scoring the examples."""
         if self._neg is None:
-            return 0.0
-        return self._bound_cached((query or "")[:MAX_QUERY_CHARS])
+            return False
+        return self._reach_cached((query or "")[:MAX_QUERY_CHARS], need)
 
-    def _bound_uncached(self, q: str) -> float:
+    def _reach_uncached(self, q: str, need: float) -> bool:
         neg = self._neg
         res: _Resolved = neg._resolve_cached(q)
-        return neg._score_bound(neg._focused(q) or res) if res.terms else 0.0
+        return bool(res.terms) and neg._may_reach(neg._focused(q) or res, need)
 
     def _neg_uncached(self, q: str) -> tuple[str | None, float]:
         neg = self._neg
@@ -1283,7 +1298,7 @@ class FaqIndex:
         ei = self._entry_pos[ranked[0][0].id]
         need = max(self.offtopic_min, top - self.offtopic_margin)
         if (not offtopic and top >= self.suggest_threshold and self._may_be_novel(query, ei)
-                and self.offtopic_bound(query) >= need - 1e-9):
+                and self.offtopic_may_reach(query, need - 1e-9)):
             kind, neg = self.offtopic_match(query)
             offtopic = (neg >= self.offtopic_min and neg >= top - self.offtopic_margin
                         and self.offtopic_novelty(query, kind, ei) >= OFFTOPIC_NOVELTY)
