@@ -12,15 +12,20 @@ other item (classes, ``\\w``, anchors, look-arounds) breaks the run.
 
 from __future__ import annotations
 
-from re import _constants as C  # noqa: PLC2701 - the parser's opcodes, stable since 3.11
-from re import _parser
-from typing import Iterable
+from collections.abc import Iterable
+
+try:  # the standard library's own regex parser and its opcodes (these names since Python 3.11)
+    from re import _constants as C  # noqa: PLC2701
+    from re import _parser  # noqa: PLC2701
+except ImportError:  # pragma: no cover - a Python that moved them: no prefilter, same results
+    _parser = None
 
 __all__ = ["needles"]
 
 MAX_ALTERNATIVES = 64  # strings a literal run may stand for (alternations multiply them)
 MIN_NEEDLE = 2  # shorter needles are found in almost every message: no use as a filter
-_REPEATS = tuple(op for op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)) if op)
+_REPEATS = () if _parser is None else tuple(
+    op for op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)) if op)
 
 
 def needles(pattern: str, common: Iterable[str] = ()) -> tuple[str, ...] | None:
@@ -28,8 +33,10 @@ def needles(pattern: str, common: Iterable[str] = ()) -> tuple[str, ...] | None:
 
     Where a pattern offers several such sets, the one with the longest shortest needle is taken,
     passing over sets with a needle that is part of one of the ``common`` words or has one in it
-    (words most messages have, so a poor filter); an alternation whose branches all require one same string is
-    filtered by that string alone."""
+    (words most messages have, so a poor filter); an alternation whose branches all require one
+    same string is filtered by that string alone."""
+    if _parser is None:
+        return None
     found = _Needles(tuple(common)).sequence(_parser.parse(pattern))
     if not found or min(map(len, found)) < MIN_NEEDLE:
         return None

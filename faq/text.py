@@ -604,6 +604,9 @@ class Slot(NamedTuple):
     group: int
 
 
+_last_checked: list = ["", []]  # the last text whose needles were all checked, and its rules
+
+
 @lru_cache(maxsize=8192)
 def _apply_phrases(folded: str) -> str:
     # a rule runs only when one of its needles is in the text (substring tests are fast); a part
@@ -620,9 +623,6 @@ def _apply_phrases(folded: str) -> str:
         rx, rep = _PHRASE_RULES[i]
         t = rx.sub(rep, t)
     return t
-
-
-_last_checked: list = ["", []]  # the last text whose needles were all checked, and its rules
 
 
 def _expand_ru(word: str, group: int, out: list[Slot]) -> None:
