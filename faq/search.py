@@ -961,17 +961,16 @@ class FaqIndex:
         def bound(c: float, ac: float) -> float:
             return sb * c ** ALPHA + eb * c + ab * ac
 
-        if e_all and bound(e_all, a_all + max(acov.values(), default=0.0)) >= need:
+        a_max = a_all + max(acov.values(), default=0.0)
+        if e_all and bound(e_all, a_max) >= need:
             # entries with wide terms only might reach it: each of them, exactly
-            own = set(ecov)
-            for ei in frozenset().union(*(es for _w, es in wide)) - own:
+            for ei in frozenset().union(*(es for _w, es in wide)) - ecov.keys():
                 if bound(sum(w for w, es in wide if ei in es), a_all + acov.get(ei, 0.0)) >= need:
                     return True
         for ei, c in sorted(ecov.items(), key=itemgetter(1), reverse=True):
-            ac = a_all + acov.get(ei, 0.0)
-            if bound(c + e_all, a_all + max(acov.values(), default=0.0)) < need:
+            if bound(c + e_all, a_max) < need:
                 break  # (sorted: no later entry passes the loose form either)
-            if bound(c + sum(w for w, es in wide if ei in es), ac) >= need:
+            if bound(c + sum(w for w, es in wide if ei in es), a_all + acov.get(ei, 0.0)) >= need:
                 return True
         return False
 
