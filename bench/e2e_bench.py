@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python bench/e2e_bench.py [--rounds 3] [--burst 5000] [--rate 300]
           [--duration 10] [--users 1000] [--backlog 20000] [--concurrency 64] [--json FILE]
+          [--baseline DIR]
 
 Three processes besides this driver (the load generator): the bench Bot API stand-in
 (bench/api_server.py, its own process and event loop), and one bot at a time, started fresh
@@ -20,6 +21,10 @@ Then the backlog test: --backlog updates wait in the stand-in before the process
 VmRSS is sampled while it drains; the peak must stay near the idle RSS (aiogram reads 100
 updates per getUpdates and, with tasks_concurrency_limit, waits on a semaphore before
 creating more tasks, so memory must not grow with the backlog).
+
+With --baseline DIR (another checkout of this repository, e.g. `git worktree add DIR REV`),
+each round also runs that checkout's `python -m bot` (kind "base", PYTHONPATH=DIR), so a change
+is compared with the code before it under the same machine load.
 
 Everything stays on 127.0.0.1; every wait is bounded; child processes are stopped at exit.
 Figures are informative (machine-dependent), never test assertions.
@@ -140,18 +145,22 @@ def bot_env(api_url: str, db_path: Path, concurrency: int) -> dict[str, str]:
 
 
 class BotProcess:
-    def __init__(self, kind: str, api_url: str, workdir: Path, concurrency: int) -> None:
+    def __init__(self, kind: str, api_url: str, workdir: Path, concurrency: int,
+                 baseline: str | None = None) -> None:
         self.kind = kind
+        self.baseline = baseline  # another checkout, for kind "base"
         self.api_url, self.workdir, self.concurrency = api_url, workdir, concurrency
         self.proc: asyncio.subprocess.Process | None = None
         self.log = workdir / f"{kind}.log"
 
     async def start(self) -> None:
-        args = ["-m", "bot"] if self.kind == "bot" else [str(ROOT / "bench" / "echo_bot.py")]
+        args = ["-m", "bot"] if self.kind in ("bot", "base") else [str(ROOT / "bench" / "echo_bot.py")]
+        env = bot_env(self.api_url, self.workdir / "bot.sqlite3", self.concurrency)
+        if self.kind == "base":
+            env["PYTHONPATH"] = str(self.baseline)
         with open(self.log, "wb") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, *args, cwd=self.workdir,
-                env=bot_env(self.api_url, self.workdir / "bot.sqlite3", self.concurrency),
+                sys.executable, *args, cwd=self.workdir, env=env,
                 stdout=log, stderr=log,
             )
 
@@ -293,7 +302,7 @@ class Bench:
     async def round(self, kind: str, workdir: Path) -> dict:
         a = self.args
         await self.api.reset()
-        bp = BotProcess(kind, self.api.url, workdir, a.concurrency)
+        bp = BotProcess(kind, self.api.url, workdir, a.concurrency, a.baseline)
         await bp.start()
         try:
             await self.wait_ready(bp)
@@ -400,6 +409,14 @@ def report(rounds: list[dict], backlogs: list[dict], args: argparse.Namespace) -
         b, e = med(bot, key), med(echo, key)
         summary["median"][key] = {"bot": b, "echo": e, "ratio": b / e if e else float("nan")}
         print(f"  {label:34} {fmt.format(b):>9} {fmt.format(e):>9} {b / e:9.2f}")
+    base = [r for r in rounds if r["kind"] == "base"]
+    if base:  # --baseline: the other checkout's bot, same rounds
+        print(f"  baseline {args.baseline} ({len(base)} rounds):")
+        print(f"  {'metric':34} {'base':>9} {'base/echo':>9} {'bot/base':>9}")
+        for label, key, fmt in rows:
+            v, e, b = med(base, key), med(echo, key), med(bot, key)
+            summary["median"][key]["base"] = v
+            print(f"  {label:34} {fmt.format(v):>9} {v / e:9.2f} {b / v:9.2f}")
     for bl in backlogs:
         at = " ".join(f"{k}:{v:.0f}" for k, v in bl["rss_mb_at"].items())
         print(f"  backlog {bl['updates']} ({bl['kind']}): drained {bl['replied']} in {bl['seconds']:.1f} s"
@@ -442,7 +459,7 @@ async def amain(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="e2e-bench-") as tmp:
             for i in range(args.rounds):
-                for kind in ("bot", "echo"):
+                for kind in ("bot", "echo", "base") if args.baseline else ("bot", "echo"):
                     workdir = Path(tmp) / f"{kind}-{i}"
                     workdir.mkdir()
                     print(f"round {i + 1}/{args.rounds}: {kind} ...", flush=True)
@@ -473,6 +490,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=64, help="TASKS_CONCURRENCY_LIMIT for both bots")
     p.add_argument("--split", default="tune", help="questions.yaml split used as messages")
     p.add_argument("--json", help="also write all figures to this file")
+    p.add_argument("--baseline", help="another checkout of this repository, also run each round")
     args = p.parse_args()
     if args.rounds < 1 or args.burst < 1 or args.rate <= 0 or args.duration <= 0 or args.users < 1:
         p.error("rounds, burst, rate, duration and users must be positive")
