@@ -5,8 +5,9 @@ next to its database, see faq/snapshot.py), per-query latency (p50/p99) on the r
 corpus with the eval questions (scored anew; repeated; first pass), the same on a
 synthetic 10,000-entry corpus generated from the real one by varying words (up to
 SYNTHETIC_PHRASINGS phrasings per entry), and the
-peak RSS.  A fixed pure-Python loop is timed at the start and the end: this VM runs at about
-half speed in its busy phases, and the loop says which phase the figures come from.
+peak RSS.  A fixed pure-Python loop is timed at the start and the end, a rough check of the
+machine's speed: this VM's speed varies over minutes, and the loop shows only some of its slow
+phases (the search, heavier on memory, slows down in phases where the loop does not).
 Timings are informative only (never asserted in tests).
 """
 
@@ -132,8 +133,8 @@ def report(n_queries: int, reps: int, r: tuple[float, ...]) -> str:
 
 
 def machine_check() -> float:
-    """Seconds a fixed pure-Python loop takes: this VM's speed varies about twofold over time,
-    so timings are read against it."""
+    """Seconds a fixed pure-Python loop takes (a rough check of the machine's speed, see the
+    module docstring)."""
     t0 = time.perf_counter()
     total = 0
     for i in range(10_000_000):
