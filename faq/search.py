@@ -1221,17 +1221,23 @@ class FaqIndex:
             return False
         return self._reach_cached((query or "")[:MAX_QUERY_CHARS], need)
 
-    def _reach_uncached(self, q: str, need: float) -> bool:
+    def _neg_query(self, q: str) -> _Resolved | None:
+        """``q`` as the off-topic index reads it (its question sentence first, as in ``rank``),
+        or None without a known word."""
         neg = self._neg
         res: _Resolved = neg._resolve_cached(q)
-        return bool(res.terms) and neg._may_reach(neg._focused(q) or res, need)
+        return (neg._focused(q) or res) if res.terms else None
+
+    def _reach_uncached(self, q: str, need: float) -> bool:
+        res = self._neg_query(q)
+        return res is not None and self._neg._may_reach(res, need)
 
     def _neg_uncached(self, q: str) -> tuple[str | None, float]:
         neg = self._neg
-        res: _Resolved = neg._resolve_cached(q)
-        if not res.terms:
+        res = self._neg_query(q)
+        if res is None:
             return None, 0.0
-        scores = neg._score(neg._focused(q) or res)
+        scores = neg._score(res)
         if not scores:
             return None, 0.0
         ei = max(scores, key=scores.__getitem__)
@@ -1299,8 +1305,7 @@ class FaqIndex:
         if (not offtopic and top >= self.suggest_threshold and self._may_be_novel(query, ei)
                 and self.offtopic_may_reach(query, need - 1e-9)):
             kind, neg = self.offtopic_match(query)
-            offtopic = (neg >= self.offtopic_min and neg >= top - self.offtopic_margin
-                        and self.offtopic_novelty(query, kind, ei) >= OFFTOPIC_NOVELTY)
+            offtopic = neg >= need and self.offtopic_novelty(query, kind, ei) >= OFFTOPIC_NOVELTY
         return Features(query, tuple(ranked[:MAX_SUGGESTIONS + 1]), offtopic=offtopic,
                         vague=self.is_vague(query, ranked), evidence=ev, neg=neg)
 
