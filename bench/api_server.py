@@ -48,7 +48,7 @@ class State:
         self.replies: list[tuple[int, float]] = []
         self.polls = 0
         self.first_poll: float | None = None
-        self.waiters: list[tuple["Conn", asyncio.TimerHandle, int, int]] = []
+        self.waiters: list[tuple[Conn, asyncio.TimerHandle, int, int]] = []
         self.quit = asyncio.Event()
         self.me = _dumps({"ok": True, "result": BOT_USER})
         self.true = _dumps({"ok": True, "result": True})
@@ -82,7 +82,7 @@ class State:
         parts = [q[i][1] for i in range(n)]
         return b'{"ok":true,"result":[' + b",".join(parts) + b"]}"
 
-    def get_updates(self, conn: "Conn", body: bytes) -> None:
+    def get_updates(self, conn: Conn, body: bytes) -> None:
         params = json.loads(body) if body.startswith(b"{") else dict(parse_qsl(body.decode()))
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
@@ -100,7 +100,7 @@ class State:
         timer = loop.call_later(timeout, self._expire, conn)
         self.waiters.append((conn, timer, offset, limit))
 
-    def _expire(self, conn: "Conn") -> None:
+    def _expire(self, conn: Conn) -> None:
         for i, (c, _timer, _offset, _limit) in enumerate(self.waiters):
             if c is conn:
                 del self.waiters[i]
@@ -114,7 +114,7 @@ class State:
             conn.respond(self._ready(offset, limit))
 
     # --- Bot API -----------------------------------------------------------------------------
-    def api(self, conn: "Conn", method: str, body: bytes) -> None:
+    def api(self, conn: Conn, method: str, body: bytes) -> None:
         m = method.lower()
         if m == "getupdates":
             self.get_updates(conn, body)
@@ -139,7 +139,7 @@ class State:
         conn.respond(self.true)
 
     # --- control -----------------------------------------------------------------------------
-    def control(self, conn: "Conn", path: str, body: bytes) -> None:
+    def control(self, conn: Conn, path: str, body: bytes) -> None:
         if path == "/ctl/push":
             conn.respond(_dumps({"queued": self.push(json.loads(body))}))
         elif path == "/ctl/reset":

@@ -90,7 +90,7 @@ async def main() -> None:
             queue = list(range(1000, 1000 + args.briefs))
             base = 100_000 if mode == "concurrent" else 0
 
-            async def worker() -> None:
+            async def worker(queue: list[int] = queue, base: int = base) -> None:
                 while queue:
                     uid = queue.pop()
                     await one_brief(dp, bot, session, base + uid)
@@ -101,7 +101,9 @@ async def main() -> None:
             await asyncio.gather(*(worker() for _ in range(conc)))
             elapsed = time.perf_counter() - t0
             lat = sorted(STEP_LATENCIES)
-            p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
+            def p(q: float, lat: list[float] = lat) -> float:
+                return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+
             print(f"{mode:>10} (concurrency {conc:>2}): {args.briefs} briefs in {elapsed:.2f} s = "
                   f"{args.briefs / elapsed:.1f} briefs/s; step latency p50 {p(0.5):.2f} ms, "
                   f"p99 {p(0.99):.2f} ms, mean {statistics.mean(lat) * 1000:.2f} ms "

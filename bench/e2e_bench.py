@@ -246,7 +246,7 @@ def match(results: dict) -> tuple[list[float], float, float, int]:
     lat = []
     last = 0.0
     for chat, ts in by_chat.items():
-        for a, r in zip(ts, replies.get(chat, [])):
+        for a, r in zip(ts, replies.get(chat, []), strict=False):
             lat.append(r - a)
             last = max(last, r)
     first = min(t for _u, _c, t in results["avail"]) if results["avail"] else 0.0

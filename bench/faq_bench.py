@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import faq.search as faq_search  # noqa: E402
+import faq.text as faq_text  # noqa: E402
+from faq import snapshot as faq_snapshot  # noqa: E402
 from faq.corpus import Corpus, Entry, load_corpus  # noqa: E402
 from faq.evaluation import load_eval  # noqa: E402
 from faq.search import FaqIndex  # noqa: E402
-from faq import snapshot as faq_snapshot  # noqa: E402
-import faq.search as faq_search  # noqa: E402
-import faq.text as faq_text  # noqa: E402
 
 # Phrasings per synthetic entry: the real entries have 60-100 each (most FAQs far fewer); ten
 # thousand entries with that many would be an 850,000-field index taking minutes and gigabytes
@@ -116,7 +116,7 @@ def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float
         clear_message_caches(index)
         passes.append(timed_pass(index, queries))
     scoring = [t for p in passes for t in p]
-    medians = [statistics.median(ts) for ts in zip(*passes)]  # each question's typical time
+    medians = [statistics.median(ts) for ts in zip(*passes, strict=True)]  # each question's typical time
     warm: list[float] = []
     for _ in range(reps):
         warm += timed_pass(index, queries)

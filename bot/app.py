@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -15,8 +16,8 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from bot.delivery import OutboxWorker
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
-from bot.session import PinnedAiohttpSession
 from bot.retention import RetentionJob
+from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
 from bot.texts import common as texts
 from faq import FaqIndex, load_index
@@ -68,7 +69,7 @@ class Services:
     in_flight: InFlight
     run_workers: bool = True
 
-    def as_kwargs(self) -> dict[str, object]:
+    def as_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "run_workers"}
 
 

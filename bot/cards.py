@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,6 +165,7 @@ def local_time(created_at: str, tz_name: str) -> str:
         return quote(str(created_at))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
+    tz: tzinfo
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -256,7 +256,7 @@ class Renderer:
             method, p = call.method, call.params
             if method in SILENT_METHODS:
                 continue
-            chat = p.get("chat_id")
+            chat = int(p.get("chat_id") or 0)
             label = self._chat_label(chat)
             markup = p.get("reply_markup")
             if method in ("sendMessage", "sendDocument"):
@@ -268,12 +268,12 @@ class Renderer:
                 lines = self._block(f"{label}бот #{mid}: " if not label else f"{label}#{mid}: ", body)
                 rows = inline_rows(markup, chat, mid)
                 if mid is not None:
-                    self._inline[(chat, mid)] = rows
+                    self._inline[(chat, int(mid))] = rows
                 lines += self._button_lines(rows, shown)
                 out += [self._paint(chat, line) for line in lines]
                 reply_changed |= self._reply_markup(markup, chat, out, shown)
             elif method == "editMessageText":
-                mid = p.get("message_id")
+                mid = int(p.get("message_id") or 0)
                 body = self._text(p.get("text"), p.get("parse_mode"))
                 lines = self._block(f"{label}✎ изменено сообщение {mid}: ", body)
                 rows = inline_rows(markup, chat, mid)
@@ -281,7 +281,7 @@ class Renderer:
                 lines += self._button_lines(rows, shown)
                 out += [self._paint(chat, line, "event") for line in lines]
             elif method == "editMessageReplyMarkup":
-                mid = p.get("message_id")
+                mid = int(p.get("message_id") or 0)
                 rows = inline_rows(markup, chat, mid)
                 self._inline[(chat, mid)] = rows
                 if rows:
@@ -290,7 +290,7 @@ class Renderer:
                     lines = [f"{label}✎ кнопки сообщения {mid} убраны"]
                 out += [self._paint(chat, line, "event") for line in lines]
             elif method == "deleteMessage":
-                mid = p.get("message_id")
+                mid = int(p.get("message_id") or 0)
                 self._inline.pop((chat, mid), None)
                 out.append(self._paint(chat, f"{label}✖ удалено сообщение {mid}", "event"))
             elif method == "answerCallbackQuery":
@@ -479,9 +479,9 @@ class Sandbox:
             text = line[1:] if line.startswith("\\") else line
             self.press_chat = USER_ID
             update_id = self.api.push_text(USER_ID, text, first_name=USER_NAME, username=USER_USERNAME)
-        await self._after(update_id)
+        await self.after_input(update_id)
 
-    async def _after(self, update_id: int | None) -> None:
+    async def after_input(self, update_id: int | None) -> None:
         if update_id is not None:
             self._last_update = update_id
         if not await self.settle():
@@ -545,7 +545,7 @@ async def play(lines: Iterable[str], db_path: Path, out: TextIO, *, ansi: bool =
     sandbox = Sandbox(db_path, out, ansi=ansi, hide_times=hide_times)
     await sandbox.start()
     try:
-        await sandbox._after(None)  # whatever the bot does by itself at start (e.g. reminders)
+        await sandbox.after_input(None)  # whatever the bot does by itself at start (e.g. reminders)
         for line in lines:
             sandbox.write([sandbox.style.input(sandbox.describe(line))])
             await sandbox.handle(line)
@@ -601,7 +601,7 @@ async def interactive(db_path: Path, out: TextIO, *, ansi: bool) -> int:
     threading.Thread(target=reader, name="sandbox-input", daemon=True).start()
     watcher = asyncio.create_task(background())
     try:
-        await sandbox._after(None)
+        await sandbox.after_input(None)
         sandbox.write(["Начните с /start"])
         while True:
             want_line.set()

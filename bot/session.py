@@ -13,14 +13,16 @@ about a tenth of what the bot spends on an update, and a body three times larger
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods.base import Response
-from aiohttp import ClientError
+from aiogram.methods.base import Response, TelegramMethod
+from aiohttp import ClientError, ClientTimeout
+
+T = TypeVar("T")
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -29,15 +31,17 @@ _PINNED: dict[Any, type] = {}
 
 def pin_response_type(returning: Any) -> None:
     if returning not in _PINNED:
-        _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
+        _PINNED[returning] = Response[returning]
 
 
 class PinnedAiohttpSession(AiohttpSession):
-    def check_response(self, bot, method, status_code, content):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
+    ) -> Response[Any]:
         pin_response_type(method.__returning__)
         return super().check_response(bot, method, status_code, content)
 
-    def build_json_body(self, bot, method) -> bytes | None:  # type: ignore[no-untyped-def]  # noqa: ANN001
+    def build_json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         """The same fields as aiogram's form (None and "" left out), or None if files go up.
 
         prepare_value() drops None at every level anyway; leaving it out of the dump spares
@@ -53,7 +57,7 @@ class PinnedAiohttpSession(AiohttpSession):
             return None
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
-    async def make_request(self, bot, method, timeout=None):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+    async def make_request(self, bot: Bot, method: TelegramMethod[T], timeout: int | None = None) -> T:
         body = self.build_json_body(bot, method)
         if body is None:
             return await super().make_request(bot, method, timeout)
@@ -62,10 +66,10 @@ class PinnedAiohttpSession(AiohttpSession):
         try:
             async with session.post(
                 url, data=body, headers=JSON_HEADERS,
-                timeout=self.timeout if timeout is None else timeout,
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw_result = await resp.text()
-        except asyncio.TimeoutError as e:
+        except TimeoutError as e:
             raise TelegramNetworkError(method=method, message="Request timeout error") from e
         except ClientError as e:
             raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e

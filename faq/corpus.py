@@ -66,8 +66,8 @@ class Corpus:
     offtopic: tuple[OffTopic, ...] = ()
 
     @classmethod
-    def from_entries(cls, entries: "list[Entry] | tuple[Entry, ...]",
-                     offtopic: "list[OffTopic] | tuple[OffTopic, ...]" = ()) -> "Corpus":
+    def from_entries(cls, entries: list[Entry] | tuple[Entry, ...],
+                     offtopic: list[OffTopic] | tuple[OffTopic, ...] = ()) -> Corpus:
         entries = tuple(entries)
         return cls(entries=entries, by_id={e.id: e for e in entries}, offtopic=tuple(offtopic))
 

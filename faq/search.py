@@ -523,7 +523,7 @@ class FaqIndex:
     rescore_top: int = RESCORE_TOP
     max_postings: tuple[int, int] = (MAX_POSTINGS, MAX_POSTINGS_GENERIC)
     # --- built data
-    _neg: "FaqIndex | None" = field(default=None, repr=False)  # index of the off-topic examples
+    _neg: FaqIndex | None = field(default=None, repr=False)  # index of the off-topic examples
     _neg_core: frozenset[str] = field(default=frozenset(), repr=False)  # words any kind can be novel on
     _entry_pos: dict[str, int] = field(default_factory=dict, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
@@ -561,7 +561,7 @@ class FaqIndex:
     def build(cls, corpus: Corpus, *, answer_threshold: float = ANSWER_THRESHOLD,
               suggest_threshold: float = SUGGEST_THRESHOLD, low_threshold: float | None = None,
               low_margin: float = LOW_ANSWER_MARGIN,
-              low_evidence: float = LOW_ANSWER_EVIDENCE) -> "FaqIndex":
+              low_evidence: float = LOW_ANSWER_EVIDENCE) -> FaqIndex:
         """``low_threshold`` defaults to ``LOW_ANSWER_THRESHOLD`` with the default answer
         threshold and to ``answer_threshold`` (no low band) with a custom one."""
         if low_threshold is None:
@@ -571,7 +571,7 @@ class FaqIndex:
                    low_margin=low_margin, low_evidence=low_evidence)
         return self._build()
 
-    def _build(self) -> "FaqIndex":
+    def _build(self) -> FaqIndex:
         corpus = self.corpus
         self._entry_pos = {e.id: i for i, e in enumerate(corpus.entries)}
         if corpus.offtopic:
@@ -1279,7 +1279,7 @@ class FaqIndex:
         return sum(idf[t] * m for t, m in res.terms.items()
                    if t[0] not in "~+" and t in ent and idf[t] >= GENERIC_IDF)
 
-    def features(self, query: str) -> "Features":
+    def features(self, query: str) -> Features:
         """Everything the decision rule looks at (threshold-free; see ``faq/calibration.py``)."""
         query = query if isinstance(query, str) else str(query or "")
         if not query.strip() or is_filler(query):
@@ -1309,7 +1309,7 @@ class FaqIndex:
         return Features(query, tuple(ranked[:MAX_SUGGESTIONS + 1]), offtopic=offtopic,
                         vague=self.is_vague(query, ranked), evidence=ev, neg=neg)
 
-    def confident(self, f: "Features") -> bool:
+    def confident(self, f: Features) -> bool:
         """The decision rule: answer the top entry of ``f``?"""
         if not f.ranked or f.offtopic or f.vague:
             return f.exact

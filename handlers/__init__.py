@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import agency, brief, chat_member, common, fallback, rights, faq
+from handlers import agency, brief, chat_member, common, fallback, faq, rights
 
 
 def build_routers() -> list[Router]:

@@ -34,11 +34,17 @@ from bot.texts import brief as texts
 from bot.texts import common as common_texts
 from bot.texts import consent as consent_texts
 from bot.validation import (
-    MAX_LINKS, Invalid, normalize_contact_phone, normalize_email, normalize_links, normalize_name, normalize_phone,
+    MAX_LINKS,
+    Invalid,
+    normalize_contact_phone,
+    normalize_email,
+    normalize_links,
+    normalize_name,
+    normalize_phone,
 )
 from handlers.callbacks import ConsentCb, MarketingCb, MenuCb, StepCb, SummaryCb
-from handlers.keyboards import button, grid, markup
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
+from handlers.keyboards import button, grid, markup
 from storage.consent import ConsentRepo
 from storage.leads import LeadsRepo
 
@@ -76,7 +82,7 @@ BUTTON_STEPS = [*MULTI, *PICK]
 # --- rendering ---------------------------------------------------------------------
 
 
-def _field_value(step: str, value: Any) -> str:
+def field_text(step: str, value: Any) -> str:
     if value in (None, "", []):
         return texts.EMPTY_VALUE
     if step in MULTI:
@@ -92,12 +98,12 @@ def step_prompt(step: str, data: dict[str, Any]) -> tuple[str, InlineKeyboardMar
     n = STEPS.index(step) + 1
     text = texts.STEP_HEADER.format(n=n, total=len(STEPS)) + texts.PROMPTS[step]
     if data.get("editing") and data.get(step) not in (None, "", []):
-        text += f"\n\nСейчас: {hd.quote(_field_value(step, data.get(step)))}"
+        text += f"\n\nСейчас: {hd.quote(field_text(step, data.get(step)))}"
     d = data["d"]
     if step == "phone":
-        rows = [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)],
-                [KeyboardButton(text=texts.BTN_BACK)]]
-        return text, ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=False,
+        reply_rows = [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)],
+                      [KeyboardButton(text=texts.BTN_BACK)]]
+        return text, ReplyKeyboardMarkup(keyboard=reply_rows, resize_keyboard=True, one_time_keyboard=False,
                                          input_field_placeholder="+7 999 123-45-67")
     rows: list[list[InlineKeyboardButton]] = []
     if step in MULTI:
@@ -123,7 +129,7 @@ def step_prompt(step: str, data: dict[str, Any]) -> tuple[str, InlineKeyboardMar
 def summary_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     lines = [texts.SUMMARY_TITLE]
     for step in STEPS:
-        value = hd.quote(_field_value(step, data.get(step)))
+        value = hd.quote(field_text(step, data.get(step)))
         lines.append(f"<b>{texts.FIELD_LABELS[step]}:</b> {value}")
     lines.append(texts.SUMMARY_FOOTER)
     d = data["d"]
@@ -378,7 +384,7 @@ async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, 
         await state.update_data({step: chosen})
         await query.answer()
         _, keyboard = step_prompt(step, {**data, step: chosen})
-        if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+        if isinstance(keyboard, InlineKeyboardMarkup) and isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=keyboard)
     elif action == "done" and step in MULTI:
         if not data.get(step):

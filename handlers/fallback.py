@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.texts import common as texts
 from handlers.filters import PRIVATE, ChatType, HasText, IsCommand
 
+
 async def unknown_command(message: Message) -> None:
     await message.answer(texts.HINT_UNKNOWN_COMMAND)
 

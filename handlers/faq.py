@@ -17,9 +17,9 @@ from bot.texts import faq as texts
 from faq import Entry, FaqIndex
 from faq.text import fold
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
+from handlers.filters import PRIVATE, ChatType, HasText, IsCommand, MaybeCommand
 from handlers.keyboards import button as _button
 from handlers.keyboards import markup
-from handlers.filters import PRIVATE, ChatType, HasText, IsCommand, MaybeCommand
 from storage.outbox import OutboxRepo
 from storage.stats import StatsRepo
 

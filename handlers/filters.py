@@ -23,7 +23,7 @@ class ChatType(Filter):
 class ChatId(Filter):
     """Matches events from the agency chat (whose id may change on migration)."""
 
-    async def __call__(self, event: TelegramObject, agency_chat: "object") -> bool:
+    async def __call__(self, event: TelegramObject, agency_chat: object) -> bool:
         chat = getattr(event, "chat", None)
         if isinstance(event, CallbackQuery) and event.message is not None:
             chat = event.message.chat
@@ -39,7 +39,7 @@ class IsCommand(Filter):
     """Any /command (used by fallbacks once specific commands had their chance)."""
 
     async def __call__(self, message: Message) -> bool:
-        return bool(message.text) and message.text.startswith("/")
+        return message.text is not None and message.text.startswith("/")
 
 
 class MaybeCommand(Filter):
@@ -47,7 +47,7 @@ class MaybeCommand(Filter):
     (they split off leading whitespace, unlike IsCommand)."""
 
     async def __call__(self, message: Message) -> bool:
-        return bool(message.text) and message.text.lstrip().startswith("/")
+        return message.text is not None and message.text.lstrip().startswith("/")
 
 
 class HasContact(Filter):

@@ -124,7 +124,7 @@ async def on_withdraw(
 
 def _value(key: str, value: Any) -> str:
     if key in brief_handlers.STEPS:
-        return brief_handlers._field_value(key, value)  # noqa: SLF001 - the brief's own rendering
+        return brief_handlers.field_text(key, value)
     return texts.EMPTY if value in (None, "", []) else str(value)
 
 
@@ -137,7 +137,8 @@ def _lead_lines(lead: Lead, erased_at: str | None) -> list[str]:
     lines.append(texts.MYDATA_FIELD.format(label=texts.MYDATA_TG_NAME, value=q(_value("", f.get("tg_name")))))
     lines.append(texts.MYDATA_FIELD.format(label=texts.MYDATA_USERNAME, value=q(_value("", f.get("username")))))
     for step in brief_handlers.STEPS:
-        lines.append(texts.MYDATA_FIELD.format(label=brief_texts.FIELD_LABELS[step], value=q(_value(step, f.get(step)))))
+        value = q(_value(step, f.get(step)))
+        lines.append(texts.MYDATA_FIELD.format(label=brief_texts.FIELD_LABELS[step], value=value))
     if lead.source:
         lines.append(texts.MYDATA_SOURCE.format(source=q(lead.source)))
     if lead.delivered_at:

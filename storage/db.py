@@ -81,7 +81,8 @@ class Database:
             await conn.close()
 
     async def schema_version(self) -> int:
-        return (await self.fetchone("PRAGMA user_version"))[0]
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row is not None else 0
 
     async def _migrate(self) -> None:
         migrations = load_migrations()

@@ -107,7 +107,7 @@ class LeadsRepo:
                 return False
             cur = await conn.execute("SELECT card_message_id FROM leads WHERE id = ?", (lead_id,))
             row = await cur.fetchone()
-            if row["card_message_id"] is not None:
+            if row is not None and row["card_message_id"] is not None:
                 await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id, user_id=user_id)
                 await OutboxRepo.enqueue(conn, "notice", lead_id=lead_id, payload={"notice": "updated"})
             return True

@@ -223,7 +223,7 @@ class RightsRepo:
             "           ORDER BY id DESC LIMIT 1), 0)",
             (user_id,),
         )
-        return bool(row[0])
+        return row is not None and bool(row[0])
 
     # --- erasure ---------------------------------------------------------------------
     async def withdraw(self, user_id: int, pd_text: ConsentText, marketing_text: ConsentText) -> Erasure:
@@ -262,7 +262,8 @@ class RightsRepo:
                 "SELECT EXISTS (SELECT 1 FROM outbox WHERE user_id = ? AND kind = 'question' AND status = 'sent')",
                 (user_id,),
             )
-            questions_delivered = bool((await cur.fetchone())[0])
+            row = await cur.fetchone()
+            questions_delivered = row is not None and bool(row[0])
             cur = await conn.execute("DELETE FROM inactive_users WHERE user_id = ?", (user_id,))
             inactive = cur.rowcount > 0
             cur = await conn.execute(

@@ -43,7 +43,9 @@ class Harness:
         await self.dp.feed_update(self.bot, fakes.update(event, **kw))
         return self.session.calls[start:]
 
-    async def send(self, text: str | None = None, *, from_user: User | None = None, **kw: Any) -> list[TelegramMethod[Any]]:
+    async def send(
+        self, text: str | None = None, *, from_user: User | None = None, **kw: Any
+    ) -> list[TelegramMethod[Any]]:
         return await self.feed(fakes.message(text, from_user=from_user or self.user, **kw))
 
     async def press(self, data: str, *, from_user: User | None = None, **kw: Any) -> list[TelegramMethod[Any]]:

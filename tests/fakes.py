@@ -17,7 +17,6 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response
-from bot.session import pin_response_type
 from aiogram.types import (
     CallbackQuery,
     Chat,
@@ -33,6 +32,8 @@ from aiogram.types import (
     User,
     Voice,
 )
+
+from bot.session import pin_response_type
 
 BOT_ID = 42
 BOT_TOKEN = f"{BOT_ID}:TEST-token-for-tests-only"
@@ -77,7 +78,8 @@ class FakeSession(BaseSession):
         return self.fail(method, error_code=400, description="Bad Request: chat not found", **kw)
 
     def migrated(self, method: str, new_chat_id: int, **kw: Any) -> Injected:
-        return self.fail(method, error_code=400, description="Bad Request: group chat was upgraded to a supergroup chat",
+        return self.fail(method, error_code=400,
+                         description="Bad Request: group chat was upgraded to a supergroup chat",
                          migrate_to_chat_id=new_chat_id, **kw)
 
     def network_error(self, method: str, **kw: Any) -> Injected:
@@ -238,7 +240,8 @@ def callback(data: str, *, from_user: User | None = None, message_obj: Message |
 
 def my_chat_member(chat: Chat, from_user: User, new_status: str) -> ChatMemberUpdated:
     old = ChatMemberMember(user=BOT_USER)
-    new: Any = ChatMemberBanned(user=BOT_USER, until_date=0) if new_status == "kicked" else ChatMemberMember(user=BOT_USER)
+    new: Any = (ChatMemberBanned(user=BOT_USER, until_date=0) if new_status == "kicked"
+                else ChatMemberMember(user=BOT_USER))
     if new_status == "member":
         old = ChatMemberBanned(user=BOT_USER, until_date=0)
     return ChatMemberUpdated(chat=chat, from_user=from_user, date=dt.datetime.now(dt.UTC),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-PHONE = "+7" + "9991234567"  # built at run time: tracebacks print source lines, not values
-
 from tests import fakes
 from tests.conftest import Harness
+
+PHONE = "+7" + "9991234567"  # built at run time: tracebacks print source lines, not values
 
 
 async def test_start_greets_with_menu(harness: Harness) -> None:
@@ -120,8 +120,9 @@ def _key(harness: Harness, user_id: int):  # noqa: ANN202
 
 
 async def test_bot_back_in_agency_chat_resumes_delivery(harness: Harness) -> None:
-    from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated
     import datetime as dt
+
+    from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated
 
     from tests.conftest import AGENCY_CHAT_ID
 

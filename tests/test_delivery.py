@@ -76,7 +76,8 @@ async def erase(services: Services, lead_id: int) -> None:
     """What a withdrawal does to the lead row (the rights flow owns the real code)."""
     async with services.db.transaction() as conn:
         await conn.execute(
-            f"UPDATE leads SET status = 'erased', erased_at = 'now', {', '.join(f'{k} = NULL' for k in PERSONAL_FIELDS)} "
+            "UPDATE leads SET status = 'erased', erased_at = 'now', "
+            f"{', '.join(f'{k} = NULL' for k in PERSONAL_FIELDS)} "
             "WHERE id = ?", (lead_id,),
         )
 

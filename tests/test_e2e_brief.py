@@ -94,7 +94,8 @@ async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:
         if proc.returncode is None:
             await stop_bot(proc)
         await api.stop()
-    cards = [c for c in api.of("sendMessage") if c.params.get("chat_id") == AGENCY and "Новая заявка" in c.params["text"]]
+    cards = [c for c in api.of("sendMessage")
+             if c.params.get("chat_id") == AGENCY and "Новая заявка" in c.params["text"]]
     assert len(cards) == 1  # delivered exactly once, across the restart
     with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
         dump = "\n".join(conn.iterdump())

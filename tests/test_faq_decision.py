@@ -9,7 +9,7 @@ import pytest
 from faq import FaqIndex, load_corpus
 from faq.calibration import GRID, Rule, collect, cross_validate, decide, fit, score
 from faq.evaluation import EvalItem, load_eval
-from faq.search import (ANSWER_THRESHOLD, LOW_ANSWER_EVIDENCE, LOW_ANSWER_THRESHOLD, is_filler)
+from faq.search import ANSWER_THRESHOLD, LOW_ANSWER_EVIDENCE, LOW_ANSWER_THRESHOLD, is_filler
 
 
 @pytest.fixture(scope="module")

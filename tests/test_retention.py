@@ -94,9 +94,11 @@ async def test_zero_keeps_forever_and_the_period_is_a_setting(harness: Harness) 
     h = harness
     lead_id = await submitted(h)
     await age(h, lead_id, 5000)
-    forever = SimpleNamespace(**{**h.services.__dict__, "settings": h.settings.model_copy(update={"lead_retention_days": 0})})
+    forever = SimpleNamespace(
+        **{**h.services.__dict__, "settings": h.settings.model_copy(update={"lead_retention_days": 0})})
     assert await purge_expired(forever) == 0
-    short = SimpleNamespace(**{**h.services.__dict__, "settings": h.settings.model_copy(update={"lead_retention_days": 30})})
+    short = SimpleNamespace(
+        **{**h.services.__dict__, "settings": h.settings.model_copy(update={"lead_retention_days": 30})})
     assert await purge_expired(short, now=time.time() + 29 * DAY - 5000 * DAY) == 0
     assert (await h.services.leads.get(lead_id)).status == "active"
     assert await purge_expired(short) == 1

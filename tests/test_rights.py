@@ -15,7 +15,7 @@ from storage.consent import ConsentText
 from tests import fakes
 from tests.brief_flow import ANSWERS, consent, last_text
 from tests.conftest import AGENCY_CHAT_ID, Harness, make_settings
-from tests.test_withdraw import OTHER, deliver, dump, db_file, journal, key, submitted
+from tests.test_withdraw import OTHER, db_file, deliver, dump, journal, key, submitted
 
 FIELDS: dict[str, Any] = dict(
     username="ivan", tg_name="Иван", business="Кофейня", links=["https://coffee.example/"],

@@ -186,7 +186,8 @@ async def test_withdraw_leaves_no_personal_data_in_any_table(harness: Harness) -
                 "marketing_subscription"} <= set(cats)
         question = con.execute("SELECT * FROM outbox WHERE kind = 'question'").fetchone()
         assert question["status"] == "cancelled" and question["payload"] is None
-        pending = con.execute("SELECT kind, lead_id, payload FROM outbox WHERE status = 'pending' ORDER BY id").fetchall()
+        pending = con.execute(
+            "SELECT kind, lead_id, payload FROM outbox WHERE status = 'pending' ORDER BY id").fetchall()
         assert [(r["kind"], r["lead_id"]) for r in pending] == [("card_edit", lead_id), ("notice", None)]
         assert json.loads(pending[1]["payload"]) == {"notice": "withdrawn", "lead_ids": [lead_id]}
     finally:
