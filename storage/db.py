@@ -65,6 +65,8 @@ class Database:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted and overwritten content is zeroed in the file, not left in free space.
+            await conn.execute("PRAGMA secure_delete = ON")
             self._conn = conn
             await self._migrate()
         except BaseException:
@@ -79,6 +81,18 @@ class Database:
         async with self._tx_lock:
             await conn.execute("PRAGMA optimize")
             await conn.close()
+
+    async def checkpoint(self) -> bool:
+        """Copies the WAL into the database file and truncates it to zero bytes, so nothing
+        written before (e.g. values just erased) survives in the -wal file. Returns False
+        when a reader kept the checkpoint from completing (the WAL then still holds pages)."""
+        async with self._tx_lock:
+            rows = await self.conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = next(iter(rows), None)
+        done = row is not None and row[0] == 0
+        if not done:
+            log.warning("WAL checkpoint did not complete (database busy); it is retried after the next erasure")
+        return done
 
     async def schema_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")
