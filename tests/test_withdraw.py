@@ -29,7 +29,7 @@ NEEDLES = (
     "Нового года",
 )
 QUESTION = "Сколько стоит ведение Instagram для кондитерской?"
-FORGED_CONFIRM = WithdrawCb(ok=1, n="00000000").pack()
+FORGED_CONFIRM = "wd:1:00000000"  # a confirmation no prompt showed
 
 
 @pytest.fixture
