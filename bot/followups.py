@@ -282,16 +282,21 @@ class FollowUps:
             except TelegramBadRequest as exc:
                 if NOT_MODIFIED not in exc.message.lower():
                     continue  # not the bot's message, a service message, or no message at all
+                ours = True  # shows exactly the lost attempt's text: this entry's copy
             except Stopping:
                 return
             except TelegramAPIError as exc:  # flood control, network, chat gone: stop here
                 log.info("outbox %d: probe for a copy stopped (%s)", item["id"], type(exc).__name__)
                 return
-            found += 1
+            else:
+                ours = False  # the bot's and unaccounted for: a lost copy of another entry
+            self.sent_log.record(lost.chat_id, candidate)  # accounted for: later probes skip it
             if await self.outbox.add_duplicate_cleanup(item, lost.chat_id, candidate) is not None:
                 self.notify()
-            if found >= lost.count:
-                break
+            if ours:
+                found += 1
+                if found >= lost.count:
+                    break
         log.info("outbox %d: %d uncertain send(s), %d copies found among %d ids",
                  item["id"], lost.count, found, min(len(candidates), PROBE_MAX))
 

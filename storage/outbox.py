@@ -169,11 +169,12 @@ class OutboxRepo:
         )
 
     async def add_duplicate_cleanup(self, card: aiosqlite.Row, chat_id: int, message_id: int) -> int | None:
-        """Queues the removal of a second copy of `card` at (chat_id, message_id), once."""
+        """Queues the removal of a second copy of `card` at (chat_id, message_id), unless its
+        removal is already queued."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "SELECT 1 FROM outbox WHERE kind = 'dup_cleanup' AND ref_id = ? AND payload = ?",
-                (card["id"], json.dumps({"chat_id": chat_id, "message_id": message_id})),
+                "SELECT 1 FROM outbox WHERE kind = 'dup_cleanup' AND status = 'pending' AND payload = ?",
+                (json.dumps({"chat_id": chat_id, "message_id": message_id}),),
             )
             if await cur.fetchone() is not None:
                 return None
