@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,7 @@ class Prospect:
     async def run(self, script: list[tuple[str, str]]) -> None:
         for action, arg in script:
             if action == "say":
-                await self._step(lambda: self.api.push_text(self.user_id, arg))
+                await self._step(lambda text=arg: self.api.push_text(self.user_id, text))
             elif action == "contact":
                 await self._step(lambda: self.api.push_contact(self.user_id, "79161234567", self.user_id))
             else:
@@ -75,7 +76,12 @@ class Prospect:
                             if arg in b["text"])
                 mid = (self.last.result or {}).get("message_id") if isinstance(self.last.result, dict) else None
                 mid = mid or int(self.last.params.get("message_id") or 1)
-                await self._step(lambda: self.api.push_callback(self.user_id, data, message_id=mid))
+                await self._step(lambda d=data, m=mid: self.api.push_callback(self.user_id, d, message_id=m))
+
+
+def pending(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0])
 
 
 def tag_of(text: str) -> str | None:
@@ -91,10 +97,11 @@ def tag_of(text: str) -> str | None:
 
 
 async def drill(tmp_path: Path, *, items: int, kind: str, drop: Callable[[int], bool],
-                settle: float = 2.0, users: int = 5, env: dict[str, str] | None = None) -> Result:
+                settle: float = 0.5, users: int = 5, env: dict[str, str] | None = None) -> Result:
     """`drop(n)`: drop the answer to the first attempt of the n-th card (1-based, in the order
     the agency chat receives them)."""
-    api = BotAPIStandIn(BOT_TOKEN, strict_messages=True)
+    # message ids numbered per chat, as in a supergroup
+    api = BotAPIStandIn(BOT_TOKEN, strict_messages=True, per_chat_message_ids=True)
     seen_tags: list[str] = []
     dropped = 0
 
@@ -123,13 +130,12 @@ async def drill(tmp_path: Path, *, items: int, kind: str, drop: Callable[[int], 
                 await Prospect(api, 8000 + n).run(script)
 
         await asyncio.gather(*(one(n) for n in range(items)))
-        # wait until the chat is quiet (resends after the 1-2 s backoff, probes, deletions)
-        quiet_since = asyncio.get_running_loop().time()
-        count = len(api.calls)
-        while asyncio.get_running_loop().time() - quiet_since < settle:
+        # wait until the outbox is empty (resends after the backoff, probes, deletions)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while pending(tmp_path / "bot.sqlite3") and loop.time() < deadline:
             await asyncio.sleep(0.2)
-            if len(api.calls) != count:
-                count, quiet_since = len(api.calls), asyncio.get_running_loop().time()
+        await asyncio.sleep(settle)
         code, err = await stop_bot(proc)
         assert code == 0, err
     finally:

@@ -88,7 +88,7 @@ async def test_lost_answer_copy_is_found_by_the_probe_and_deleted(harness: Harne
     assert not [c for c in session.of("deleteMessage") if c.message_id != cards_shown(session, second)[0]
                 and session.messages.get((A, c.message_id), {}).get("bot") is False]
     # no other message was changed: only copies of this card were probed into their own text
-    for mid, text in session.shows(A):
+    for _mid, text in session.shows(A):
         assert text.startswith(("#lead_1\n", "#lead_2\n")), text
 
 

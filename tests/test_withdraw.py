@@ -14,7 +14,6 @@ from aiogram.types import User
 
 from bot.settings import Settings
 from handlers.brief import STEPS
-from handlers.callbacks import WithdrawCb
 from storage.leads import PERSONAL_FIELDS
 from tests import fakes
 from tests.brief_flow import ANSWERS, button, consent, fill_to_summary, last_text, submit_brief
