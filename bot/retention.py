@@ -40,6 +40,8 @@ async def purge_expired(services: Any, now: datetime | float | None = None) -> i
     LEAD_RETENTION_DAYS ago; returns how many leads."""
     rights = getattr(services, "rights", None) or RightsRepo(services.db)
     await rights.drop_stale_prompts(PROMPT_MAX_AGE)
+    if services.db.wal_unclean:  # an erasure's checkpoint was blocked (e.g. by a backup)
+        await services.db.checkpoint()
     days = services.settings.lead_retention_days
     if not days:
         return 0

@@ -15,6 +15,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_BUSY_MS = 200
 
 
 class StorageError(RuntimeError):
@@ -42,6 +43,7 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._tx_lock = asyncio.Lock()
+        self.wal_unclean = False  # a checkpoint after an erasure did not complete; retried later
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -87,11 +89,18 @@ class Database:
         written before (e.g. values just erased) survives in the -wal file. Returns False
         when a reader kept the checkpoint from completing (the WAL then still holds pages)."""
         async with self._tx_lock:
-            rows = await self.conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            # A reader (a backup) would make TRUNCATE wait the whole busy timeout, every update
+            # queued behind it: wait briefly and retry later instead.
+            await self.conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
+            try:
+                rows = await self.conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         row = next(iter(rows), None)
         done = row is not None and row[0] == 0
+        self.wal_unclean = not done
         if not done:
-            log.warning("WAL checkpoint did not complete (database busy); it is retried after the next erasure")
+            log.warning("WAL checkpoint did not complete (a reader, e.g. a backup, is busy); retried hourly")
         return done
 
     async def schema_version(self) -> int:

@@ -153,3 +153,20 @@ async def test_withdraw_drops_the_unanswered_texts_the_user_tied_to_their_name(h
     stats = last_text(await h.send("/stats", chat=fakes.group_chat(AGENCY_CHAT_ID)))
     assert QUESTION not in stats
     assert "Рецепт пирога" in stats and "щенка таксы" in stats  # not linked to anyone: kept
+
+
+async def test_checkpoint_blocked_by_a_reader_is_retried_by_the_hourly_job(harness: Harness) -> None:
+    import sqlite3
+
+    h = harness
+    await submitted(h, EVA)
+    reader = sqlite3.connect(db_path(h))  # e.g. `sqlite3 .backup` running during /withdraw
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM leads").fetchone()
+        await withdraw(h, EVA)
+        assert "bot.sqlite3-wal" in found_in_files(db_path(h), ["Анна"]).get("Анна", [])
+    finally:
+        reader.close()
+    await purge_expired(h.services)  # the hourly job
+    assert found_in_files(db_path(h), VALUES) == {}
