@@ -2,6 +2,13 @@
 
 It speaks the subset of the Bot API this bot uses: it queues updates for getUpdates (long
 polling honoured), records every call, and answers sends with realistic Message objects.
+
+Fault modes for drills: `drop_after_accept(call) -> bool` posts the message, then drops the
+connection before answering (the client sees a disconnect after the request went out, the
+message stays in the chat). `strict_messages=True` keeps every chat's messages and answers
+edits and deletes as Telegram does: unknown id -> "message to edit/delete not found", someone
+else's message -> "message can't be edited/deleted", the same text -> "message is not modified".
+`chat_messages(chat_id)` lists what a chat shows.
 """
 
 from __future__ import annotations
@@ -25,6 +32,13 @@ class Call:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     result: Any = None  # what the stand-in answered (e.g. the sent Message, with its message_id)
+    dropped: bool = False  # carried out, but the connection was dropped before the answer
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code, self.description = code, description
 
 
 class BotAPIStandIn:
@@ -34,8 +48,11 @@ class BotAPIStandIn:
     relies on that for a deterministic transcript)."""
 
     def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0, *,
-                 per_chat_message_ids: bool = False) -> None:
+                 per_chat_message_ids: bool = False, strict_messages: bool = False) -> None:
         self.token = token
+        self.strict_messages = strict_messages
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, id) -> {"bot", "text"}
+        self.drop_after_accept: Callable[[Call], bool] | None = None
         self.host, self.port = host, port
         self.per_chat_message_ids = per_chat_message_ids
         self._chat_message_ids: dict[int, itertools.count[int]] = {}
@@ -92,6 +109,7 @@ class BotAPIStandIn:
             "message_id": self.next_message_id(chat["id"]), "date": int(time.time()),
             "chat": chat, "from": user, "text": text,
         }
+        self.messages[(int(chat["id"]), msg["message_id"])] = {"bot": False, "text": text}
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self.push_update(message=msg)
@@ -120,6 +138,10 @@ class BotAPIStandIn:
         msg = {"message_id": self.next_message_id(user_id), "date": int(time.time()), "from": user,
                "chat": {"id": user_id, "type": "private", "first_name": first_name}, "contact": contact}
         return self.push_update(message=msg)
+
+    def chat_messages(self, chat_id: int) -> list[tuple[int, str]]:
+        """(message id, text) of the bot's messages the chat shows now, oldest first."""
+        return sorted((mid, m["text"]) for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -164,10 +186,20 @@ class BotAPIStandIn:
         if method.lower() == "getupdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         call = Call(method, params)
-        call.result = self._result(method, params)
+        try:
+            call.result = self._result(method, params)
+        except ApiError as exc:
+            call.result = {"error_code": exc.code, "description": exc.description}
+            self.calls.append(call)
+            return web.json_response({"ok": False, "error_code": exc.code, "description": exc.description},
+                                     status=exc.code)
         self.calls.append(call)
         for listener in self.listeners:
             listener(call)
+        if self.drop_after_accept is not None and self.drop_after_accept(call):
+            call.dropped = True
+            if request.transport is not None:
+                request.transport.abort()  # the client sees the connection drop, not the answer
         return web.json_response({"ok": True, "result": call.result})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,10 +220,29 @@ class BotAPIStandIn:
             ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
         return ready
 
+    def _strict(self, m: str, params: dict[str, Any]) -> None:
+        """Telegram's answers to edits and deletes of messages that are not the bot's own."""
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        stored = self.messages.get(key)
+        verb = "edit" if m == "editmessagetext" else "delete"
+        if stored is None:
+            raise ApiError(400, f"Bad Request: message to {verb} not found")
+        if not stored["bot"]:
+            raise ApiError(400, f"Bad Request: message can't be {verb}d")
+        if m == "editmessagetext" and stored["text"] == params.get("text"):
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
+                                "reply markup are exactly the same as a current content and reply markup "
+                                "of the message")
+
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         m = method.lower()
         if m == "getme":
             return BOT_USER
+        if self.strict_messages and m in ("editmessagetext", "deletemessage"):
+            self._strict(m, params)
+        if m == "deletemessage":
+            self.messages.pop((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)), None)
+            return True
         if m in ("sendmessage", "senddocument", "editmessagetext"):
             chat_id = params.get("chat_id", 0)
             chat_type = "private" if int(chat_id) > 0 else "supergroup"
@@ -209,6 +260,7 @@ class BotAPIStandIn:
                                        "file_name": document.get("filename"), "file_size": len(content)}
                 if params.get("caption"):
                     message["caption"] = params["caption"]
+            self.messages[(int(chat_id), int(message_id))] = {"bot": True, "text": params.get("text", "")}
             return message
         return True
 
