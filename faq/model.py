@@ -1,0 +1,108 @@
+"""Training (scikit-learn; only ever imported by ``python -m faq``, never by the bot).
+
+TF-IDF over :func:`faq.text.features` (character n-grams and Snowball stems) and a linear
+classifier over the FAQ entries, one off-topic class and one class per intent. The decision
+margins are chosen on the labelled question splits (see :mod:`faq.evaluation`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from .corpus import OFFTOPIC, Corpus
+from .index import FORMAT, MODEL_PREFIX, FaqIndex
+from .text import feature_hash, features
+
+SETTINGS_PATH = Path(__file__).with_name("model.yaml")
+
+
+def settings(path: Path = SETTINGS_PATH) -> dict[str, Any]:
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def fit(examples: list[tuple[str, str]], cfg: dict[str, Any]) -> tuple[TfidfVectorizer, Any]:
+    """The vectorizer and classifier fitted on (text, label) pairs, their weights rounded to the
+    float32 values the bot keeps (so the two score alike)."""
+    vec = TfidfVectorizer(analyzer=partial(features, ngrams=tuple(cfg["ngrams"])), sublinear_tf=True,
+                          min_df=cfg["min_df"])
+    X = vec.fit_transform([t for t, _ in examples])
+    y = [label for _, label in examples]
+    if cfg["classifier"] == "logreg":
+        clf: Any = LogisticRegression(C=cfg["C"], max_iter=3000)
+    else:
+        clf = LinearSVC(C=cfg["C"])
+    clf.fit(X, y)
+    vec.idf_ = vec.idf_.astype(np.float32).astype(np.float64)
+    clf.coef_ = clf.coef_.astype(np.float32).astype(np.float64)
+    return vec, clf
+
+
+def arrays(vec: TfidfVectorizer, clf: Any, corpus: Corpus, cfg: dict[str, Any], margins: tuple[float, float],
+           related: bool = True) -> dict:
+    """The model file's arrays: features ordered by hash, coefficients as (feature, class)."""
+    vocab = sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])
+    hashes = np.array([feature_hash(f) for f, _ in vocab], dtype=np.uint64)
+    order = np.argsort(hashes)
+    if len(np.unique(hashes)) != len(hashes):
+        raise ValueError("two features share a hash")
+    coef = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_, clf.coef_])
+    intercept = clf.intercept_ if len(clf.classes_) > 2 else np.hstack([-clf.intercept_, clf.intercept_])
+    meta = {
+        "format": FORMAT, "classes": [str(c) for c in clf.classes_], "settings": cfg,
+        "answer_margin": margins[0], "unsure_margin": margins[1], "related": {},
+        "entries": [{"id": e.id, "title": e.title, "question": e.question, "phrasings": list(e.phrasings),
+                     "answer": e.answer} for e in corpus.entries],
+    }
+    out = {"hashes": hashes[order], "idf": vec.idf_.astype(np.float32)[order],
+           "coef": np.ascontiguousarray(coef.T.astype(np.float32)[order]),
+           "intercept": intercept.astype(np.float64)}
+    if related:
+        index = FaqIndex({**out, "meta": _json(meta)})
+        meta["related"] = {e.id: _related(index, e) for e in corpus.entries}
+    return {**out, "meta": _json(meta)}
+
+
+def leakage(vec: TfidfVectorizer, corpus: Corpus, items: list[Any], threshold: float = 0.9) -> np.ndarray:
+    """Which questions are (near-)verbatim in the training data: cosine similarity of their
+    tf-idf vectors to a training example of at least ``threshold``."""
+    train = vec.transform([t for t, _ in corpus.examples()])
+    sim = vec.transform([it.q for it in items]) @ train.T
+    return np.asarray(sim.max(axis=1).todense()).ravel() >= threshold
+
+
+def _related(index: FaqIndex, entry: Any) -> list[str]:
+    """The three other entries with the highest mean score on ``entry``'s own examples."""
+    total = sum(index.scores(t) for t in (entry.question, *entry.phrasings))
+    cols = [i for i in np.argsort(-total) if not index.classes[i].startswith(OFFTOPIC)]
+    return [index.classes[i] for i in cols if index.classes[i] != entry.id][:3]
+
+
+def _json(obj: Any) -> np.ndarray:
+    return np.frombuffer(json.dumps(obj, ensure_ascii=False).encode(), dtype=np.uint8)
+
+
+def save(path: Path, data: dict[str, np.ndarray]) -> None:
+    """Write the model file atomically and remove older model files of the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".faq-model-", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for old in path.parent.glob(f"{MODEL_PREFIX}*.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)
