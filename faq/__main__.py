@@ -106,8 +106,8 @@ def cmd_eval(ns: argparse.Namespace) -> int:
 
 def compare(ns: argparse.Namespace, base: dict[str, Any]) -> int:
     """Leave-one-split-out figures of candidate settings, to choose model.yaml's."""
-    candidates = [{}, {"C": 0.5}, {"C": 2.0}, {"ngrams": [1, 4]}, {"ngrams": [3, 5]}, {"min_df": 1},
-                  {"classifier": "logreg", "C": 20.0}]
+    candidates: list[dict[str, Any]] = [{}, {"C": 0.5}, {"C": 2.0}, {"ngrams": [1, 4]}, {"ngrams": [3, 5]},
+                                        {"min_df": 1}, {"classifier": "logreg", "C": 20.0}]
     for change in candidates:
         t0 = time.perf_counter()
         cfg = {**base, **change}

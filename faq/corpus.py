@@ -195,9 +195,10 @@ def _parse_entries(root: yaml.Node, err: Err, seen: dict[str, list]) -> list[Ent
             ok = False
         items = _strings(f.get("phrasings"), eid, "phrasings", err, node) if f else []
         if ok and items:
-            for s, n in [(title, f["title"]), (_text(f["question"]), f["question"]), *items]:
+            question = _text(f["question"]) or ""
+            for s, n in [(title, f["title"]), (question, f["question"]), *items]:
                 seen.setdefault(_key(s), []).append((eid, n, err))
-            entries.append(Entry(eid, title, _text(f["question"]) or "", tuple(s for s, _ in items), answer))
+            entries.append(Entry(eid, title, question, tuple(s for s, _ in items), answer))
     return entries
 
 

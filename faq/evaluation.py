@@ -59,19 +59,19 @@ class Outcomes:
         return cls(np.array([it.split for it in items]), np.array([it.id for it in items], dtype=object),
                    np.array(best, dtype=object), np.array(margin), keep)
 
-    def counts(self, mask: np.ndarray, margins: np.ndarray = MARGINS) -> np.ndarray:
+    def counts(self, mask: np.ndarray, margins: np.ndarray = MARGINS) -> tuple[np.ndarray, int, np.ndarray, int]:
         """Rows per margin: (answered right, answerable, declined, unanswerable)."""
         ans, una = mask & self.keep & (self.gold != None), mask & self.keep & (self.gold == None)  # noqa: E711
         right = self.best[ans] == self.gold[ans]
         m_ans, m_una = self.margin[ans], self.margin[una]
-        return np.array([((m_ans >= a) & right).sum() for a in margins]), ans.sum(), \
-            np.array([(m_una < a).sum() for a in margins]), una.sum()
+        return (np.array([((m_ans >= a) & right).sum() for a in margins]), int(ans.sum()),
+                np.array([(m_una < a).sum() for a in margins]), int(una.sum()))
 
     def splits(self) -> list[str]:
         return list(dict.fromkeys(self.split))
 
 
-def choose(counts: tuple, min_declined: float) -> int:
+def choose(counts: tuple[np.ndarray, int, np.ndarray, int], min_declined: float) -> int:
     """Index of the margin answering most while declining ``min_declined`` of the unanswerable
     (else the best sum of the two shares)."""
     right, n_ans, declined, n_una = counts

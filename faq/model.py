@@ -98,7 +98,7 @@ def save(path: Path, data: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".faq-model-", suffix=".npz", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **data)
+            np.savez(f, allow_pickle=False, **data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
