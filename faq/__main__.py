@@ -37,15 +37,15 @@ def train(ns: argparse.Namespace, cfg: dict[str, Any] | None = None,
     cfg = cfg or settings()
     t0 = time.perf_counter()
     corpus = load_corpus(ns.path, ns.additions)
-    vec, clf = fit(corpus.examples(), cfg)
+    vec, clf, X = fit(corpus.examples(), cfg)
     chosen = (cfg["answer_margin"], cfg["unsure_margin"])
     items = load_all() if EVAL_DIR.is_dir() else []
     out = None
     if items:
-        first = FaqIndex(arrays(vec, clf, corpus, cfg, chosen, related=False))
-        out = Outcomes.of(first, items, leakage(vec, corpus, items))
+        Q = vec.transform([it.q for it in items])
+        out = Outcomes.of(list(clf.classes_), clf.decision_function(Q), items, ~leakage(vec, X, Q))
         chosen = margins(out, cfg["min_declined"], cfg["unsure_share"])
-    data = arrays(vec, clf, corpus, cfg, chosen)
+    data = arrays(vec, clf, X, corpus, cfg, chosen)
     if report:
         print(f"trained on {len(corpus.examples())} examples, {len(clf.classes_)} classes, "
               f"{len(vec.vocabulary_)} features in {time.perf_counter() - t0:.1f} s")
@@ -83,7 +83,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
         return compare(ns, settings())
     index = _index(ns)
     items = load_all()
-    out = Outcomes.of(index, items)
+    out = Outcomes.of(index.classes, np.array([index.scores(it.q) for it in items]), items)
     for split in out.splits():
         if ns.split not in ("all", split):
             continue

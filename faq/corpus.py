@@ -245,7 +245,7 @@ def _parse_additions(root: yaml.Node, err: Err, seen: dict[str, list],
         for k, v in (node.value if isinstance(node, yaml.MappingNode) else []):
             name = _text(k) or ""
             if name not in valid:
-                err(k, None, f"unknown {key[:-1]} '{name}'")
+                err(k, None, f"unknown {'entry' if key == 'entries' else 'intent'} '{name}'")
             else:
                 groups.append((name if key == "entries" else OFFTOPIC + name, v, k))
         if not isinstance(node, yaml.MappingNode):
@@ -260,7 +260,8 @@ def _parse_additions(root: yaml.Node, err: Err, seen: dict[str, list],
 
 
 def _key(text: str) -> str:
-    return " ".join(words(text))
+    """What two examples share when they are the same words (case, punctuation aside)."""
+    return " ".join(w for w in words(text) if w[0].isalnum() or w[0] == "_")
 
 
 def load_corpus(path: Path | str | None = None, additions: Path | str | None = None) -> Corpus:

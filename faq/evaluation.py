@@ -7,16 +7,16 @@ a list of ``{q, id}`` named after its file. ``id: null`` marks a question the FA
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from .index import FaqIndex
+from .corpus import OFFTOPIC
+from .index import EVAL_DIR
 
-EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "faq_eval"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MARGINS = np.round(np.arange(-1.5, 1.0, 0.02), 2)
 
 
@@ -34,7 +34,7 @@ def eval_files(folder: Path = EVAL_DIR) -> list[Path]:
 def load_all(folder: Path = EVAL_DIR) -> list[EvalItem]:
     items = []
     for path in eval_files(folder):
-        for row in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        for row in yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or []:
             items.append(EvalItem(str(row["q"]), row.get("id"), str(row.get("split") or path.stem)))
     return items
 
@@ -49,15 +49,15 @@ class Outcomes:
     keep: np.ndarray  # False for questions (near-)verbatim in the training data
 
     @classmethod
-    def of(cls, index: FaqIndex, items: list[EvalItem], leaked: Iterable[bool] | None = None) -> Outcomes:
-        best, margin = [], []
-        for it in items:
-            ent, m, _label = index.rank(it.q)
-            best.append(index.classes[ent[0]])
-            margin.append(m)
-        keep = ~np.array(list(leaked), bool) if leaked is not None else np.ones(len(items), bool)
+    def of(cls, classes: list[str], scores: np.ndarray, items: list[EvalItem],
+           keep: np.ndarray | None = None) -> Outcomes:
+        """From the classifier's decision values (rows: questions; columns: ``classes``)."""
+        other = np.array([c.startswith(OFFTOPIC) for c in classes])
+        ent = np.where(other, -np.inf, scores)
+        margin = ent.max(axis=1) - np.where(other, scores, -np.inf).max(axis=1)
         return cls(np.array([it.split for it in items]), np.array([it.id for it in items], dtype=object),
-                   np.array(best, dtype=object), np.array(margin), keep)
+                   np.array(classes, dtype=object)[ent.argmax(axis=1)], margin,
+                   np.ones(len(items), bool) if keep is None else keep)
 
     def counts(self, mask: np.ndarray, margins: np.ndarray = MARGINS) -> tuple[np.ndarray, int, np.ndarray, int]:
         """Rows per margin: (answered right, answerable, declined, unanswerable)."""

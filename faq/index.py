@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ MODEL_PREFIX = "faq-model-"
 FORMAT = 1
 CHILD_TIMEOUT = 300  # seconds for the child process that trains the model
 _PACKAGE = Path(__file__).parent
+EVAL_DIR = _PACKAGE.parent / "tests" / "faq_eval"  # labelled question splits, in a checkout
 _memo: dict[str, FaqIndex] = {}
 Status = Literal["answer", "unsure", "none", "intent"]
 
@@ -119,7 +121,8 @@ def model_key(corpus_path: Path | str | None = None, additions: Path | str | Non
     p = Path(corpus_path) if corpus_path is not None else DEFAULT_CORPUS_PATH
     h = hashlib.sha256(f"{FORMAT}|{sys.version_info[:2]}".encode())
     files = [p, p.with_name(OFFTOPIC_FILE), p.with_name(INTENTS_FILE), *sorted(_PACKAGE.glob("*.py")),
-             _PACKAGE / "model.yaml", *([Path(additions)] if additions is not None else [])]
+             _PACKAGE / "model.yaml", *([Path(additions)] if additions is not None else []),
+             *sorted(EVAL_DIR.glob("*.yaml"))]  # the margins are chosen on the eval splits
     for f in files:
         try:
             h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
@@ -136,15 +139,15 @@ def model_path(cache_dir: Path | str, key: str) -> Path:
     return Path(cache_dir) / f"{MODEL_PREFIX}{key}.npz"
 
 
-def read_model(path: Path) -> FaqIndex | None:
+def read_model(path: Path) -> FaqIndex | str:
+    """The model in ``path``, or why there is none ("missing", or what is wrong with the file)."""
     try:
         with np.load(path, allow_pickle=False) as z:
             return FaqIndex({k: z[k] for k in z.files})
     except FileNotFoundError:
-        return None
+        return "missing"
     except Exception as exc:  # noqa: BLE001 - corrupt or from another build: trained anew
-        log.warning("FAQ model %s unreadable (%s), training it again", path.name, type(exc).__name__)
-        return None
+        return f"unreadable ({type(exc).__name__})"
 
 
 def load_index(corpus_path: Path | str | None = None, cache_dir: Path | str | None = None,
@@ -159,20 +162,37 @@ def load_index(corpus_path: Path | str | None = None, cache_dir: Path | str | No
     if key in _memo:
         return _memo[key]
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    index = read_model(model_path(folder, key))
-    if index is None:
+    found = read_model(model_path(folder, key))
+    shared = model_path(default_cache_dir(), key)  # a model trained for another folder of this user
+    if found == "missing" and folder != shared.parent and not isinstance(other := read_model(shared), str):
+        found = other
+        _copy(shared, model_path(folder, key))
+    if isinstance(found, str):
         load_corpus(corpus_path, additions)  # invalid sources: CorpusError with file and line
-        log.info("FAQ model: training %s in a child process", model_path(folder, key).name)
+        log.info("FAQ model %s %s: training it in a child process", model_path(folder, key).name, found)
         for target in (folder, Path(tempfile.mkdtemp(prefix="faq-model-"))):
             err = _train_in_child(target, corpus_path, additions)
-            index = read_model(model_path(target, key)) if err is None else None
-            if index is not None:
+            found = read_model(model_path(target, key)) if err is None else err
+            if not isinstance(found, str):
                 break
-            log.warning("FAQ model not trained in %s: %s", target, err)
-        if index is None:
-            raise CorpusError([f"FAQ model could not be trained: {err}"])
-    _memo[key] = index
-    return index
+            log.warning("FAQ model not trained in %s: %s", target, found)
+        if isinstance(found, str):
+            raise CorpusError([f"FAQ model could not be trained: {found}"])
+        _copy(model_path(target, key), shared)
+    _memo[key] = found
+    return found
+
+
+def _copy(src: Path, dst: Path) -> bool:
+    """Copy a model file (best effort: False if it cannot be done)."""
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+        return True
+    except OSError:
+        return False
 
 
 def _train_in_child(folder: Path, corpus_path: Path | str | None, additions: Path | str | None) -> str | None:

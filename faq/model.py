@@ -18,10 +18,11 @@ import numpy as np
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-from .corpus import OFFTOPIC, Corpus
-from .index import FORMAT, MODEL_PREFIX, FaqIndex
+from .corpus import Corpus
+from .index import FORMAT, MODEL_PREFIX
 from .text import feature_hash, features
 
 SETTINGS_PATH = Path(__file__).with_name("model.yaml")
@@ -31,25 +32,25 @@ def settings(path: Path = SETTINGS_PATH) -> dict[str, Any]:
     return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def fit(examples: list[tuple[str, str]], cfg: dict[str, Any]) -> tuple[TfidfVectorizer, Any]:
+def fit(examples: list[tuple[str, str]], cfg: dict[str, Any]) -> tuple[TfidfVectorizer, Any, Any]:
     """The vectorizer and classifier fitted on (text, label) pairs, their weights rounded to the
-    float32 values the bot keeps (so the two score alike)."""
+    float32 values the bot keeps (so the two score alike), and the examples' tf-idf matrix."""
     vec = TfidfVectorizer(analyzer=partial(features, ngrams=tuple(cfg["ngrams"])), sublinear_tf=True,
                           min_df=cfg["min_df"])
     X = vec.fit_transform([t for t, _ in examples])
     y = [label for _, label in examples]
     if cfg["classifier"] == "logreg":
-        clf: Any = LogisticRegression(C=cfg["C"], max_iter=3000)
+        clf: Any = LogisticRegression(C=cfg["C"], max_iter=3000, random_state=0)
     else:
-        clf = LinearSVC(C=cfg["C"])
+        clf = LinearSVC(C=cfg["C"], random_state=0)
     clf.fit(X, y)
     vec.idf_ = vec.idf_.astype(np.float32).astype(np.float64)
     clf.coef_ = clf.coef_.astype(np.float32).astype(np.float64)
-    return vec, clf
+    return vec, clf, X
 
 
-def arrays(vec: TfidfVectorizer, clf: Any, corpus: Corpus, cfg: dict[str, Any], margins: tuple[float, float],
-           related: bool = True) -> dict:
+def arrays(vec: TfidfVectorizer, clf: Any, X: Any, corpus: Corpus, cfg: dict[str, Any],
+           margins: tuple[float, float]) -> dict[str, np.ndarray]:
     """The model file's arrays: features ordered by hash, coefficients as (feature, class)."""
     vocab = sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])
     hashes = np.array([feature_hash(f) for f, _ in vocab], dtype=np.uint64)
@@ -67,25 +68,22 @@ def arrays(vec: TfidfVectorizer, clf: Any, corpus: Corpus, cfg: dict[str, Any], 
     out = {"hashes": hashes[order], "idf": vec.idf_.astype(np.float32)[order],
            "coef": np.ascontiguousarray(coef.T.astype(np.float32)[order]),
            "intercept": intercept.astype(np.float64)}
-    if related:
-        index = FaqIndex({**out, "meta": _json(meta)})
-        meta["related"] = {e.id: _related(index, e) for e in corpus.entries}
+    scores, labels = clf.decision_function(X), [label for _, label in corpus.examples()]
+    classes, related = [str(c) for c in clf.classes_], {}
+    for e in corpus.entries:  # related: the other entries scoring highest on an entry's own examples
+        total = scores[[i for i, label in enumerate(labels) if label == e.id]].mean(axis=0)
+        ranked = [classes[i] for i in np.argsort(-total)]
+        related[e.id] = [c for c in ranked if c in corpus.by_id and c != e.id][:3]
+    meta["related"] = related
     return {**out, "meta": _json(meta)}
 
 
-def leakage(vec: TfidfVectorizer, corpus: Corpus, items: list[Any], threshold: float = 0.9) -> np.ndarray:
-    """Which questions are (near-)verbatim in the training data: cosine similarity of their
-    tf-idf vectors to a training example of at least ``threshold``."""
-    train = vec.transform([t for t, _ in corpus.examples()])
-    sim = vec.transform([it.q for it in items]) @ train.T
-    return np.asarray(sim.max(axis=1).todense()).ravel() >= threshold
-
-
-def _related(index: FaqIndex, entry: Any) -> list[str]:
-    """The three other entries with the highest mean score on ``entry``'s own examples."""
-    total = sum(index.scores(t) for t in (entry.question, *entry.phrasings))
-    cols = [i for i in np.argsort(-total) if not index.classes[i].startswith(OFFTOPIC)]
-    return [index.classes[i] for i in cols if index.classes[i] != entry.id][:3]
+def leakage(vec: TfidfVectorizer, X: Any, Q: Any, threshold: float = 0.9) -> np.ndarray:
+    """Which questions (tf-idf rows ``Q``) are (near-)verbatim in the training data (rows ``X``):
+    the cosine similarity of their word stems to a training example's is at least ``threshold``."""
+    stems = np.array(sorted(i for f, i in vec.vocabulary_.items() if f.startswith("~")))
+    Xs, Qs = normalize(X[:, stems]), normalize(Q[:, stems])
+    return np.asarray((Qs @ Xs.T).max(axis=1).todense()).ravel() >= threshold
 
 
 def _json(obj: Any) -> np.ndarray:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import Stemmer
 
-_WORD_RE = re.compile(r"\w+")
+_WORD_RE = re.compile(r"\w+|[^\w\s]")
 _LATIN_RE = re.compile(r"[a-z]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _RU = Stemmer.Stemmer("russian")
@@ -77,5 +77,5 @@ def features(text: str, ngrams: tuple[int, int] = (2, 5)) -> list[str]:
 
 def feature_hash(feature: str) -> int:
     """A 64-bit key of a feature string (the bot's vocabulary is a sorted array of these)."""
-    b = feature.encode()
+    b = feature.encode("utf-8", "surrogatepass")
     return zlib.crc32(b) << 32 | zlib.adler32(b)
