@@ -15,7 +15,7 @@ import Stemmer
 
 _WORD_RE = re.compile(r"\w+|[^\w\s]")
 _LATIN_RE = re.compile(r"[a-z]")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff\ufeff]")
 _RU = Stemmer.Stemmer("russian")
 _EN = Stemmer.Stemmer("english")
 
