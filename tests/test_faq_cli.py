@@ -48,7 +48,8 @@ def test_ask_stdin_keeps_order(model_dir):
     assert p.returncode == 0, p.stderr
     got = rows(p.stdout)
     assert [r["query"] for r in got] == qs
-    assert [r["id"] or r["intent"] for r in got] == ["what_is_smm", "privacy_withdraw", None, "time_to_results", "thanks"]
+    want = ["what_is_smm", "privacy_withdraw", None, "time_to_results", "thanks"]
+    assert [r["id"] or r["intent"] for r in got] == want
 
 
 def test_ask_readable(model_dir):
