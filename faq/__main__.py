@@ -42,8 +42,9 @@ def train(ns: argparse.Namespace, cfg: dict[str, Any] | None = None,
     items = load_all() if EVAL_DIR.is_dir() else []
     out = None
     if items:
-        Q = vec.transform([it.q for it in items])
-        out = Outcomes.of(list(clf.classes_), clf.decision_function(Q), items, ~leakage(vec, X, Q))
+        questions = [it.q for it in items]
+        leaked = leakage([t for t, _ in corpus.examples()], questions)
+        out = Outcomes.of(list(clf.classes_), clf.decision_function(vec.transform(questions)), items, ~leaked)
         chosen = margins(out, cfg["min_declined"], cfg["unsure_share"])
     data = arrays(vec, clf, X, corpus, cfg, chosen)
     if report:
@@ -106,8 +107,9 @@ def cmd_eval(ns: argparse.Namespace) -> int:
 
 def compare(ns: argparse.Namespace, base: dict[str, Any]) -> int:
     """Leave-one-split-out figures of candidate settings, to choose model.yaml's."""
-    candidates: list[dict[str, Any]] = [{}, {"C": 0.5}, {"C": 2.0}, {"ngrams": [1, 4]}, {"ngrams": [3, 5]},
-                                        {"min_df": 1}, {"classifier": "logreg", "C": 20.0}]
+    candidates: list[dict[str, Any]] = [
+        {}, {"C": 0.5}, {"C": 2.0}, {"ngrams": [1, 4]}, {"ngrams": [2, 5]}, {"ngrams": [3, 5]}, {"ngrams": [3, 6]},
+        {"ngrams": [4, 6]}, {"min_df": 1}, {"min_df": 3}, {"classifier": "logreg", "C": 20.0}]
     for change in candidates:
         t0 = time.perf_counter()
         cfg = {**base, **change}

@@ -56,14 +56,14 @@ class FaqIndex:
         meta = json.loads(bytes(arrays["meta"]).decode())
         if meta.get("format") != FORMAT:
             raise ValueError("unknown model format")
+        entries = [Entry(e["id"], e["title"], e["question"], tuple(e["phrasings"]), e["answer"])
+                   for e in meta.pop("entries")]
         self.meta = meta
         self.hashes, self.idf = arrays["hashes"], arrays["idf"]
         self.coef, self.intercept = arrays["coef"], arrays["intercept"]
         self.classes: list[str] = meta["classes"]
         self.ngrams = tuple(meta["settings"]["ngrams"])
         self.answer_margin, self.unsure_margin = meta["answer_margin"], meta["unsure_margin"]
-        entries = [Entry(e["id"], e["title"], e["question"], tuple(e["phrasings"]), e["answer"])
-                   for e in meta["entries"]]
         self.corpus = Corpus.from_entries(entries)
         self._entry_cols = np.array([i for i, c in enumerate(self.classes) if not c.startswith(OFFTOPIC)])
         self._other_cols = np.array([i for i, c in enumerate(self.classes) if c.startswith(OFFTOPIC)])

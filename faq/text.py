@@ -40,13 +40,13 @@ def normalize(text: str) -> str:
     return " ".join(_CONTROL_RE.sub(" ", t).split())
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def translit(word: str) -> str:
     """A Latin word read as transliterated Russian ("zhdat" -> "ждат")."""
     return _TRANSLIT_RE.sub(lambda m: _TRANSLIT_MAP[m.group(0)], word)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _word_features(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(spellings whose n-grams count, stem features) of one word."""
     if not _LATIN_RE.search(word):
@@ -73,6 +73,11 @@ def features(text: str, ngrams: tuple[int, int] = (2, 5)) -> list[str]:
             for n in range(lo, min(hi, size) + 1):
                 out += [w[i:i + n] for i in range(size - n + 1)]
     return out
+
+
+def stems(text: str) -> list[str]:
+    """The ``~stem`` features of ``text`` alone."""
+    return [s for word in words(text) for s in _word_features(word)[1]]
 
 
 def feature_hash(feature: str) -> int:
