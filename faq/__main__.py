@@ -44,7 +44,7 @@ def train(ns: argparse.Namespace, cfg: dict[str, Any] | None = None,
     if items:
         questions = [it.q for it in items]
         leaked = leakage([t for t, _ in corpus.examples()], questions)
-        out = Outcomes.of(list(clf.classes_), clf.decision_function(vec.transform(questions)), items, ~leaked)
+        out = Outcomes.of(list(clf.classes_), lambda texts: clf.decision_function(vec.transform(texts)), items, ~leaked)
         chosen = margins(out, cfg["min_declined"], cfg["unsure_share"])
     data = arrays(vec, clf, X, corpus, cfg, chosen)
     if report:
@@ -84,7 +84,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
         return compare(ns, settings())
     index = _index(ns)
     items = load_all()
-    out = Outcomes.of(index.classes, np.array([index.scores(it.q) for it in items]), items)
+    out = Outcomes.of(index.classes, lambda texts: np.array([index.scores(t) for t in texts]), items)
     for split in out.splits():
         if ns.split not in ("all", split):
             continue

@@ -7,6 +7,7 @@ a list of ``{q, id}`` named after its file. ``id: null`` marks a question the FA
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 import yaml
 
 from .corpus import OFFTOPIC
-from .index import EVAL_DIR
+from .index import EVAL_DIR, segments
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MARGINS = np.round(np.arange(-1.5, 1.0, 0.02), 2)
@@ -49,15 +50,22 @@ class Outcomes:
     keep: np.ndarray  # False for questions (near-)verbatim in the training data
 
     @classmethod
-    def of(cls, classes: list[str], scores: np.ndarray, items: list[EvalItem],
+    def of(cls, classes: list[str], decide: Callable[[list[str]], np.ndarray], items: list[EvalItem],
            keep: np.ndarray | None = None) -> Outcomes:
-        """From the classifier's decision values (rows: questions; columns: ``classes``)."""
+        """From ``decide`` (texts -> the classifier's decision values, columns ``classes``),
+        read as :meth:`FaqIndex.rank` reads a message: whole, or its best sentence."""
         other = np.array([c.startswith(OFFTOPIC) for c in classes])
-        ent = np.where(other, -np.inf, scores)
-        margin = ent.max(axis=1) - np.where(other, scores, -np.inf).max(axis=1)
+        parts = [(i, p) for i, it in enumerate(items) for p in segments(it.q)]
+        scores = decide([p for _, p in parts])
+        margin = np.where(other, -np.inf, scores).max(axis=1) - np.where(other, scores, -np.inf).max(axis=1)
+        best: dict[int, int] = {}
+        for row, (i, _p) in enumerate(parts):
+            if i not in best or margin[row] > margin[best[i]]:
+                best[i] = row
+        rows = np.array([best[i] for i in range(len(items))])
         return cls(np.array([it.split for it in items]), np.array([it.id for it in items], dtype=object),
-                   np.array(classes, dtype=object)[ent.argmax(axis=1)], margin,
-                   np.ones(len(items), bool) if keep is None else keep)
+                   np.array(classes, dtype=object)[np.where(other, -np.inf, scores[rows]).argmax(axis=1)],
+                   margin[rows], np.ones(len(items), bool) if keep is None else keep)
 
     def counts(self, mask: np.ndarray, margins: np.ndarray = MARGINS) -> tuple[np.ndarray, int, np.ndarray, int]:
         """Rows per margin: (answered right, answerable, declined, unanswerable)."""

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,7 @@ CHILD_TIMEOUT = 300  # seconds for the child process that trains the model
 _PACKAGE = Path(__file__).parent
 EVAL_DIR = _PACKAGE.parent / "tests" / "faq_eval"  # labelled question splits, in a checkout
 _memo: dict[str, FaqIndex] = {}
+_SENTENCE_RE = re.compile(r"(?<=[.!?\n])\s+")
 Status = Literal["answer", "unsure", "none", "intent"]
 
 
@@ -88,16 +90,21 @@ class FaqIndex:
 
     def rank(self, text: str) -> tuple[np.ndarray, float, str]:
         """(entry classes best first, the best entry's score minus the best other class's, that
-        other class's label)."""
-        rows, x = self.vector(text if isinstance(text, str) else "")
-        s = x @ self.coef[rows] + self.intercept if len(rows) else self.intercept
+        other class's label), for the whole text or the sentence of it where that margin is highest."""
+        best: tuple[float, np.ndarray] | None = None
+        for part in segments(text if isinstance(text, str) else ""):
+            rows, x = self.vector(part)
+            if len(rows):
+                s = x @ self.coef[rows] + self.intercept
+                m = float(s[self._entry_cols].max() - (s[self._other_cols].max() if len(self._other_cols) else -np.inf))
+                if best is None or m > best[0]:
+                    best = (m, s)
+        if best is None:  # nothing the model knows: no answer
+            return self._entry_cols, float("-inf"), OFFTOPIC
+        m, s = best
         ent = self._entry_cols[np.argsort(-s[self._entry_cols], kind="stable")]
-        if not len(rows):  # nothing the model knows: no answer
-            return ent, float("-inf"), OFFTOPIC
-        if not len(self._other_cols):
-            return ent, float("inf"), OFFTOPIC
-        other = self._other_cols[np.argmax(s[self._other_cols])]
-        return ent, float(s[ent[0]] - s[other]), self.classes[other]
+        other = self.classes[self._other_cols[np.argmax(s[self._other_cols])]] if len(self._other_cols) else OFFTOPIC
+        return ent, m, other
 
     def search(self, text: str) -> SearchResult:
         ent, margin, label = self.rank(text)
@@ -114,6 +121,12 @@ class FaqIndex:
         """The entries the model finds closest to ``entry_id`` (its next-best classes on its own
         phrasings), for "related topics" under an answer chosen from the menu."""
         return tuple(self.corpus.by_id[i] for i in self.meta["related"].get(entry_id, ()))
+
+
+def segments(text: str) -> list[str]:
+    """The text, and each of its sentences when it has several: the model reads both ways."""
+    parts = [p for p in _SENTENCE_RE.split(text) if p.strip()]
+    return [text, *parts] if len(parts) > 1 else [text]
 
 
 def model_key(corpus_path: Path | str | None = None, additions: Path | str | None = None) -> str:
