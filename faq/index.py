@@ -179,7 +179,10 @@ def load_index(corpus_path: Path | str | None = None, cache_dir: Path | str | No
     shared = model_path(default_cache_dir(), key)  # a model trained for another folder of this user
     if found == "missing" and folder != shared.parent and not isinstance(other := read_model(shared), str):
         found = other
-        _copy(shared, model_path(folder, key))
+        if _copy(shared, model_path(folder, key)):
+            for old in folder.glob(f"{MODEL_PREFIX}*.npz"):  # stale models of this folder
+                if old.name != model_path(folder, key).name:
+                    old.unlink(missing_ok=True)
     if isinstance(found, str):
         load_corpus(corpus_path, additions)  # invalid sources: CorpusError with file and line
         log.info("FAQ model %s %s: training it in a child process", model_path(folder, key).name, found)
