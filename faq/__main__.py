@@ -13,19 +13,14 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from .corpus import OFFTOPIC, CorpusError, load_corpus
 from .evaluation import EVAL_DIR, Outcomes, figures, load_all, loso, margins
-from .index import FaqIndex, default_cache_dir, load_index, model_key, model_path
+from .index import default_cache_dir, load_index, model_key, model_path
 from .text import feature_hash, features
-
-
-def _index(ns: argparse.Namespace) -> FaqIndex:
-    return load_index(ns.path, ns.dir, ns.additions)
 
 
 def train(ns: argparse.Namespace, cfg: dict[str, Any] | None = None,
@@ -62,11 +57,9 @@ def train(ns: argparse.Namespace, cfg: dict[str, Any] | None = None,
 def cmd_train(ns: argparse.Namespace) -> int:
     from .model import save
 
-    data, _out = train(ns, report=not ns.quiet)
     path = model_path(ns.dir or default_cache_dir(), model_key(ns.path, ns.additions))
-    save(path, data)
-    if not ns.quiet:
-        print(f"saved {path}")
+    save(path, train(ns, report=not ns.quiet)[0])
+    print("" if ns.quiet else f"saved {path}", end="" if ns.quiet else "\n")
     return 0
 
 
@@ -82,7 +75,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
 
     if ns.compare:
         return compare(ns, settings())
-    index = _index(ns)
+    index = load_index(ns.path, ns.dir, ns.additions)
     items = load_all()
     out = Outcomes.of(index.classes, lambda texts: np.array([index.scores(t) for t in texts]), items)
     for split in out.splits():
@@ -90,11 +83,9 @@ def cmd_eval(ns: argparse.Namespace) -> int:
             continue
         right, n_ans, declined, n_una = out.counts(out.split == split, np.array([index.answer_margin]))
         print(f"{split}: " + figures(np.array([right[0], n_ans, declined[0], n_una], float)))
-        for it in (it for it in items if ns.verbose and it.split == split):
-            r = index.search(it.q)
-            if (r.entry.id if r.entry else None) != it.id:
-                print(f"    {it.q!r}: want {it.id}, got {r.status} {r.entry.id if r.entry else r.intent or ''} "
-                      f"({r.score:+.2f})")
+        for it, r in ((it, index.search(it.q)) for it in items if ns.verbose and it.split == split):
+            if (got := r.entry.id if r.entry else None) != it.id:
+                print(f"    {it.q!r}: want {it.id}, got {r.status} {got or r.intent} ({r.score:+.2f})")
     if ns.split == "all":
         _data, cv = train(ns, index.meta["settings"], report=False)
         assert cv is not None
@@ -107,10 +98,7 @@ def cmd_eval(ns: argparse.Namespace) -> int:
 
 def compare(ns: argparse.Namespace, base: dict[str, Any]) -> int:
     """Leave-one-split-out figures of candidate settings, to choose model.yaml's."""
-    candidates: list[dict[str, Any]] = [
-        {}, {"C": 0.5}, {"C": 2.0}, {"ngrams": [1, 4]}, {"ngrams": [2, 5]}, {"ngrams": [3, 5]}, {"ngrams": [3, 6]},
-        {"ngrams": [4, 6]}, {"min_df": 1}, {"min_df": 3}, {"classifier": "logreg", "C": 20.0}]
-    for change in candidates:
+    for change in [{}, *base["candidates"]]:
         t0 = time.perf_counter()
         cfg = {**base, **change}
         _data, out = train(ns, cfg, report=False)
@@ -121,13 +109,9 @@ def compare(ns: argparse.Namespace, base: dict[str, Any]) -> int:
     return 0
 
 
-def _questions(given: list[str]) -> Iterator[str]:
-    yield from given or (line.rstrip("\r\n") for line in sys.stdin if line.strip())
-
-
 def cmd_ask(ns: argparse.Namespace) -> int:
-    index = _index(ns)
-    for q in _questions(ns.question):
+    index = load_index(ns.path, ns.dir, ns.additions)
+    for q in ns.question or (line.rstrip("\r\n") for line in sys.stdin if line.strip()):
         r = index.search(q)
         if ns.json:
             print(json.dumps({"query": q, "id": r.entry.id if r.entry else None, "score": round(r.score, 4),
@@ -144,25 +128,19 @@ def cmd_ask(ns: argparse.Namespace) -> int:
 
 
 def cmd_explain(ns: argparse.Namespace) -> int:
-    index = _index(ns)
-    text = " ".join(ns.text)
-    r = index.search(text)
+    index = load_index(ns.path, ns.dir, ns.additions)
+    r, part = index.search(" ".join(ns.text)), index.rank(" ".join(ns.text))[3]
     print(f"decision: {r.status} {r.entry.id if r.entry else r.intent or ''} (score {r.score:+.3f}; answer at "
-          f"{index.answer_margin:+.2f}, did-you-mean at {index.unsure_margin:+.2f})")
-    s = index.scores(text)
-    rows, x = index.vector(text)
-    names = {}
-    for f in features(text, index.ngrams):
-        pos = int(np.searchsorted(index.hashes, feature_hash(f)))
-        if pos < len(index.hashes) and index.hashes[pos] == feature_hash(f):
-            names[pos] = f
+          f"{index.answer_margin:+.2f}, did-you-mean at {index.unsure_margin:+.2f}); read: {part!r}")
+    rows, x = index.vector(part)
+    names = {feature_hash(f): f for f in features(part, index.ngrams)}
+    s = index.scores(part)
     for c in np.argsort(-s)[:3]:
         label = index.classes[c]
-        name = "off-topic" if label == OFFTOPIC else f"intent {label[1:]}" if label.startswith(OFFTOPIC) else label
         contrib = x * index.coef[rows, c]
-        top = np.argsort(-np.abs(contrib))[:8]
-        weights = ", ".join(f"{names.get(int(rows[i]), '?')!r} {contrib[i]:+.3f}" for i in top)
-        print(f"{name}: {s[c]:+.3f}\n    {weights}")
+        weights = ", ".join(f"{names[int(index.hashes[rows[i]])]!r} {contrib[i]:+.3f}"
+                            for i in np.argsort(-np.abs(contrib))[:8])
+        print(f"{'off-topic' if label == OFFTOPIC else label.replace(OFFTOPIC, 'intent ')}: {s[c]:+.3f}\n    {weights}")
     return 0
 
 

@@ -13,7 +13,7 @@ in two classes is one of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,15 +62,6 @@ class Corpus:
                      intents: tuple[Kind, ...] = (), additions: tuple[tuple[str, str], ...] = ()) -> Corpus:
         entries = tuple(entries)
         return cls(entries, {e.id: e for e in entries}, tuple(offtopic), tuple(intents), additions)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(self.entries)
-
-    def get(self, entry_id: str) -> Entry | None:
-        return self.by_id.get(entry_id)
 
     def examples(self) -> list[tuple[str, str]]:
         """(text, class label) of every training example."""
@@ -164,71 +155,56 @@ def _root_list(root: yaml.Node, key: str, err: Err) -> list[yaml.Node]:
 
 
 def _parse_entries(root: yaml.Node, err: Err, seen: dict[str, list]) -> list[Entry]:
+    """The entries (any error is reported, and then the whole corpus is refused)."""
     entries: list[Entry] = []
     ids: dict[str, int] = {}
     for idx, node in enumerate(_root_list(root, "entries", err), start=1):
         f = _mapping(node, f"#{idx}", err, _ENTRY_KEYS)
         eid = _text(f.get("id")) or f"#{idx}"
-        ok = bool(f)
         for key in ("id", "title", "question", "answer"):
             if key not in f:
                 err(node, eid, f"missing field '{key}'")
-                ok = False
             elif _text(f[key]) is None:
                 err(f[key], eid, "empty answer" if key == "answer" else f"empty field '{key}'")
-                ok = False
-        if "id" in f and _text(f["id"]):
-            if not ID_RE.match(eid):
-                err(f["id"], eid, f"bad id '{eid}': must match {ID_RE.pattern}")
-                ok = False
-            elif eid in ids:
-                err(f["id"], eid, f"duplicate id (first defined at line {ids[eid]})")
-                ok = False
-            else:
-                ids[eid] = f["id"].start_mark.line + 1
-        title, answer = _text(f.get("title")) or "", _text(f.get("answer")) or ""
+        if _text(f.get("id")) and not ID_RE.match(eid):
+            err(f["id"], eid, f"bad id '{eid}': must match {ID_RE.pattern}")
+        elif eid in ids:
+            err(f["id"], eid, f"duplicate id (first defined at line {ids[eid]})")
+        elif "id" in f:
+            ids[eid] = f["id"].start_mark.line + 1
+        title, question, answer = (_text(f.get(k)) or "" for k in ("title", "question", "answer"))
         if len(title) > MAX_TITLE_CHARS:
             err(f["title"], eid, f"title is {len(title)} chars, max {MAX_TITLE_CHARS}")
-            ok = False
         if len(answer) > MAX_ANSWER_CHARS:
             err(f["answer"], eid, f"answer is {len(answer)} chars, max {MAX_ANSWER_CHARS}")
-            ok = False
         items = _strings(f.get("phrasings"), eid, "phrasings", err, node) if f else []
-        if ok and items:
-            question = _text(f["question"]) or ""
-            for s, n in [(title, f["title"]), (question, f["question"]), *items]:
-                seen.setdefault(_key(s), []).append((eid, n, err))
-            entries.append(Entry(eid, title, question, tuple(s for s, _ in items), answer))
+        for text, n in [(title, f.get("title")), (question, f.get("question")), *items]:
+            if text and n is not None:
+                seen.setdefault(_key(text), []).append((eid, n, err))
+        entries.append(Entry(eid, title, question, tuple(t for t, _ in items), answer))
     return entries
 
 
 def _parse_kinds(root: yaml.Node, key: str, err: Err, seen: dict[str, list], label: Callable[[str], str],
                  allowed: tuple[str, ...] | None = None, taken: dict[str, Entry] | None = None) -> tuple[Kind, ...]:
+    """Off-topic kinds or intents (any error is reported, and then the whole corpus is refused)."""
     kinds: list[Kind] = []
-    ids: set[str] = set()
     for idx, node in enumerate(_root_list(root, key, err), start=1):
         f = _mapping(node, f"#{idx}", err, ("id", "title", "phrasings"))
         kid = _text(f.get("id")) or ""
-        who = kid or f"#{idx}"
-        ok = bool(ID_RE.match(kid)) and kid not in ids
-        if not ID_RE.match(kid) or kid in ids:
-            err(f.get("id", node), who, f"missing, bad or duplicate id: must match {ID_RE.pattern}")
+        if not ID_RE.match(kid) or kid in {k.id for k in kinds}:
+            err(f.get("id", node), kid or f"#{idx}", f"missing, bad or duplicate id: must match {ID_RE.pattern}")
         elif allowed is not None and kid not in allowed:
-            err(f["id"], who, f"unknown intent (the intents are {', '.join(allowed)})")
-            ok = False
+            err(f["id"], kid, f"unknown intent (the intents are {', '.join(allowed)})")
         elif taken is not None and kid in taken:
-            err(f["id"], who, "id is also an FAQ entry id")
-            ok = False
-        ids.add(kid)
+            err(f["id"], kid, "id is also an FAQ entry id")
         if _text(f.get("title")) is None:
-            err(f.get("title", node), who, "missing or empty field 'title'")
-            ok = False
-        items = _strings(f.get("phrasings"), who, "phrasings", err, node)
-        for s, n in items:
-            seen.setdefault(_key(s), []).append((label(kid), n, err))
-        if ok and items:
-            kinds.append(Kind(kid, _text(f["title"]) or "", tuple(s for s, _ in items)))
-    if allowed is not None and ids and (missing := [i for i in allowed if i not in ids]):
+            err(f.get("title", node), kid or f"#{idx}", "missing or empty field 'title'")
+        items = _strings(f.get("phrasings"), kid or f"#{idx}", "phrasings", err, node)
+        for text, n in items:
+            seen.setdefault(_key(text), []).append((label(kid), n, err))
+        kinds.append(Kind(kid, _text(f.get("title")) or "", tuple(t for t, _ in items)))
+    if allowed is not None and kinds and (missing := [i for i in allowed if i not in {k.id for k in kinds}]):
         err(root, None, f"missing intents: {', '.join(missing)}")
     return tuple(kinds)
 

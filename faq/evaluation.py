@@ -28,13 +28,9 @@ class EvalItem:
     split: str
 
 
-def eval_files(folder: Path = EVAL_DIR) -> list[Path]:
-    return sorted(folder.glob("*.yaml"), key=lambda p: (p.stem != "questions", len(p.stem), p.stem))
-
-
 def load_all(folder: Path = EVAL_DIR) -> list[EvalItem]:
     items = []
-    for path in eval_files(folder):
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: (p.stem != "questions", len(p.stem), p.stem)):
         for row in yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or []:
             items.append(EvalItem(str(row["q"]), row.get("id"), str(row.get("split") or path.stem)))
     return items
@@ -111,9 +107,7 @@ def figures(row: np.ndarray) -> str:
 
 def margins(out: Outcomes, min_declined: float, unsure_share: float) -> tuple[float, float]:
     """(answer margin, unsure margin) chosen on every split together."""
-    everything = np.ones(len(out.split), bool)
-    a = float(MARGINS[choose(out.counts(everything), min_declined)])
-    una = out.margin[out.keep & (out.gold == None) & (out.margin < a)]  # noqa: E711
-    below = np.sort(una)[::-1]
-    k = int(unsure_share * len(out.margin[out.keep & (out.gold == None)]))  # noqa: E711
-    return a, float(min(a, below[k] if k < len(below) else a - 0.5))
+    a = float(MARGINS[choose(out.counts(np.ones(len(out.split), bool)), min_declined)])
+    una = out.margin[out.keep & (out.gold == None)]  # noqa: E711
+    below, k = np.sort(una[una < a])[::-1], int(unsure_share * len(una))
+    return a, float(below[k] if k < len(below) else a - 0.5)

@@ -88,26 +88,27 @@ class FaqIndex:
         rows, x = self.vector(text)
         return x @ self.coef[rows] + self.intercept if len(rows) else self.intercept.copy()
 
-    def rank(self, text: str) -> tuple[np.ndarray, float, str]:
+    def rank(self, text: str) -> tuple[np.ndarray, float, str, str]:
         """(entry classes best first, the best entry's score minus the best other class's, that
-        other class's label), for the whole text or the sentence of it where that margin is highest."""
-        best: tuple[float, np.ndarray] | None = None
+        other class's label, the part read): the whole text or the sentence of it where that
+        margin is highest."""
+        best: tuple[float, np.ndarray, str] | None = None
         for part in segments(text if isinstance(text, str) else ""):
             rows, x = self.vector(part)
             if len(rows):
                 s = x @ self.coef[rows] + self.intercept
                 m = float(s[self._entry_cols].max() - (s[self._other_cols].max() if len(self._other_cols) else -np.inf))
                 if best is None or m > best[0]:
-                    best = (m, s)
+                    best = (m, s, part)
         if best is None:  # nothing the model knows: no answer
-            return self._entry_cols, float("-inf"), OFFTOPIC
-        m, s = best
+            return self._entry_cols, float("-inf"), OFFTOPIC, text
+        m, s, part = best
         ent = self._entry_cols[np.argsort(-s[self._entry_cols], kind="stable")]
         other = self.classes[self._other_cols[np.argmax(s[self._other_cols])]] if len(self._other_cols) else OFFTOPIC
-        return ent, m, other
+        return ent, m, other, part
 
     def search(self, text: str) -> SearchResult:
-        ent, margin, label = self.rank(text)
+        ent, margin, label, _part = self.rank(text)
         top = tuple(self.corpus.by_id[self.classes[i]] for i in ent[:4])
         if margin >= self.answer_margin:
             return SearchResult("answer", top[0], margin, top[1:4])
@@ -144,7 +145,7 @@ def model_key(corpus_path: Path | str | None = None, additions: Path | str | Non
     return h.hexdigest()[:32]
 
 
-def default_cache_dir() -> Path:
+def default_cache_dir() -> Path:  # the user's cache folder
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kosmmos-faq"
 
 

@@ -24,11 +24,9 @@ from .corpus import Corpus
 from .index import FORMAT, MODEL_PREFIX
 from .text import feature_hash, features, stems
 
-SETTINGS_PATH = Path(__file__).with_name("model.yaml")
 
-
-def settings(path: Path = SETTINGS_PATH) -> dict[str, Any]:
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+def settings() -> dict[str, Any]:
+    return dict(yaml.safe_load(Path(__file__).with_name("model.yaml").read_text(encoding="utf-8")))
 
 
 def fit(examples: list[tuple[str, str]], cfg: dict[str, Any]) -> tuple[TfidfVectorizer, Any, Any]:
@@ -38,12 +36,9 @@ def fit(examples: list[tuple[str, str]], cfg: dict[str, Any]) -> tuple[TfidfVect
     vec = TfidfVectorizer(analyzer=partial(features, ngrams=tuple(cfg["ngrams"])), sublinear_tf=True,
                           min_df=cfg["min_df"])
     X = vec.fit_transform([t for t, _ in examples])
-    y = [label for _, label in examples]
-    if cfg["classifier"] == "logreg":
-        clf: Any = LogisticRegression(C=cfg["C"], max_iter=3000, random_state=0)
-    else:
-        clf = LinearSVC(C=cfg["C"], random_state=0)
-    clf.fit(X, y)
+    logreg = cfg["classifier"] == "logreg"
+    clf = (LogisticRegression(C=cfg["C"], max_iter=3000, random_state=0) if logreg
+           else LinearSVC(C=cfg["C"], random_state=0)).fit(X, [label for _, label in examples])
     vec.idf_ = vec.idf_.astype(np.float32).astype(np.float64)
     clf.coef_ = clf.coef_.astype(np.float16).astype(np.float64)
     return vec, clf, X
@@ -75,7 +70,7 @@ def arrays(vec: TfidfVectorizer, clf: Any, X: Any, corpus: Corpus, cfg: dict[str
         ranked = [classes[i] for i in np.argsort(-total)]
         related[e.id] = [c for c in ranked if c in corpus.by_id and c != e.id][:3]
     meta["related"] = related
-    return {**out, "meta": _json(meta)}
+    return {**out, "meta": np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)}
 
 
 def leakage(train: list[str], questions: list[str], threshold: float = 0.9) -> np.ndarray:
@@ -84,10 +79,6 @@ def leakage(train: list[str], questions: list[str], threshold: float = 0.9) -> n
     vec = TfidfVectorizer(analyzer=stems)
     X = vec.fit_transform(train)
     return np.asarray((vec.transform(questions) @ X.T).max(axis=1).todense()).ravel() >= threshold
-
-
-def _json(obj: Any) -> np.ndarray:
-    return np.frombuffer(json.dumps(obj, ensure_ascii=False).encode(), dtype=np.uint8)
 
 
 def save(path: Path, data: dict[str, np.ndarray]) -> None:

@@ -21,14 +21,9 @@ _EN = Stemmer.Stemmer("english")
 
 # A generic Latin -> Cyrillic character mapping (longest spelling first), for Russian typed
 # in Latin letters ("skolko stoit" -> "сколко стоит").
-_TRANSLIT = (
-    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
-    ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"), ("ye", "е"), ("ph", "ф"),
-    ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"),
-    ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"),
-    ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"), ("c", "к"), ("w", "в"), ("q", "к"), ("j", "й"),
-    ("x", "кс"), ("y", "ы"),
-)
+_TRANSLIT = tuple(pair.split(":") for pair in (
+    "shch:щ sch:щ zh:ж kh:х ch:ч sh:ш ts:ц yu:ю ju:ю ya:я ja:я yo:е ye:е ph:ф a:а b:б v:в g:г d:д e:е z:з i:и "
+    "k:к l:л m:м n:н o:о p:п r:р s:с t:т u:у f:ф h:х c:к w:в q:к j:й x:кс y:ы").split())
 _TRANSLIT_RE = re.compile("|".join(lat for lat, _ in _TRANSLIT))
 _TRANSLIT_MAP = dict(_TRANSLIT)
 
