@@ -33,12 +33,9 @@ def train(ns: argparse.Namespace, cfg: dict[str, Any] | None = None,
     t0 = time.perf_counter()
     corpus = load_corpus(ns.path, ns.additions)
     vec, clf, X = fit(corpus.examples(), cfg)
-    chosen = (cfg["answer_margin"], cfg["unsure_margin"])
-    items = load_all() if EVAL_DIR.is_dir() else []
-    out = None
+    chosen, items, out = (cfg["answer_margin"], cfg["unsure_margin"]), load_all() if EVAL_DIR.is_dir() else [], None
     if items:
-        questions = [it.q for it in items]
-        leaked = leakage([t for t, _ in corpus.examples()], questions)
+        leaked = leakage([t for t, _ in corpus.examples()], [it.q for it in items])
         out = Outcomes.of(list(clf.classes_), lambda texts: clf.decision_function(vec.transform(texts)), items, ~leaked)
         chosen = margins(out, cfg["min_declined"], cfg["unsure_share"])
     data = arrays(vec, clf, X, corpus, cfg, chosen)
@@ -56,7 +53,6 @@ def train(ns: argparse.Namespace, cfg: dict[str, Any] | None = None,
 
 def cmd_train(ns: argparse.Namespace) -> int:
     from .model import save
-
     path = model_path(ns.dir or default_cache_dir(), model_key(ns.path, ns.additions))
     save(path, train(ns, report=not ns.quiet)[0])
     print("" if ns.quiet else f"saved {path}", end="" if ns.quiet else "\n")
@@ -72,7 +68,6 @@ def cmd_check(ns: argparse.Namespace) -> int:
 
 def cmd_eval(ns: argparse.Namespace) -> int:
     from .model import settings
-
     if ns.compare:
         return compare(ns, settings())
     index = load_index(ns.path, ns.dir, ns.additions)

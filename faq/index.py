@@ -26,13 +26,14 @@ from typing import Literal
 import numpy as np
 
 from .corpus import DEFAULT_CORPUS_PATH, INTENTS_FILE, OFFTOPIC, OFFTOPIC_FILE, Corpus, CorpusError, Entry, load_corpus
-from .text import feature_hash, features
+from .text import feature_hash, word_features, words
 
 log = logging.getLogger(__name__)
 
 MODEL_PREFIX = "faq-model-"
 FORMAT = 1
 CHILD_TIMEOUT = 300  # seconds for the child process that trains the model
+WORD_CACHE = 4096  # words whose feature rows a model keeps
 _PACKAGE = Path(__file__).parent
 EVAL_DIR = _PACKAGE.parent / "tests" / "faq_eval"  # labelled question splits, in a checkout
 _memo: dict[str, FaqIndex] = {}
@@ -67,6 +68,7 @@ class FaqIndex:
         self.ngrams = tuple(meta["settings"]["ngrams"])
         self.answer_margin, self.unsure_margin = meta["answer_margin"], meta["unsure_margin"]
         self.corpus = Corpus.from_entries(entries)
+        self._rows: dict[str, np.ndarray] = {}
         self._entry_cols = np.array([i for i, c in enumerate(self.classes) if not c.startswith(OFFTOPIC)])
         self._other_cols = np.array([i for i, c in enumerate(self.classes) if c.startswith(OFFTOPIC)])
         if (len(self.hashes) != len(self.idf) or self.coef.shape != (len(self.hashes), len(self.classes))
@@ -75,13 +77,24 @@ class FaqIndex:
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature rows, tf-idf weights) of ``text``, as scikit-learn's TfidfVectorizer gives them."""
-        feats = features(text, self.ngrams)
-        h = np.fromiter((feature_hash(f) for f in feats), np.uint64, len(feats))
-        pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
-        rows, counts = np.unique(pos[self.hashes[pos] == h], return_counts=True)
+        found = [self._word_rows(w) for w in words(text)]
+        rows, counts = np.unique(np.concatenate(found) if found else np.empty(0, np.intp), return_counts=True)
         x = (np.log(counts) + 1.0) * self.idf[rows]
         norm = np.sqrt(x @ x)
         return rows, x / norm if norm else x
+
+    def _word_rows(self, word: str) -> np.ndarray:
+        """The rows of a word's features in the vocabulary (kept for the last WORD_CACHE words)."""
+        rows = self._rows.get(word)
+        if rows is None:
+            feats = word_features(word, self.ngrams)
+            h = np.fromiter((feature_hash(f) for f in feats), np.uint64, len(feats))
+            pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
+            rows = pos[self.hashes[pos] == h]
+            if len(self._rows) >= WORD_CACHE:
+                self._rows.clear()
+            self._rows[word] = rows
+        return rows
 
     def scores(self, text: str) -> np.ndarray:
         """The classifier's decision value of every class (``self.classes``) for ``text``."""
@@ -138,10 +151,7 @@ def model_key(corpus_path: Path | str | None = None, additions: Path | str | Non
              _PACKAGE / "model.yaml", *([Path(additions)] if additions is not None else []),
              *sorted(EVAL_DIR.glob("*.yaml"))]  # the margins are chosen on the eval splits
     for f in files:
-        try:
-            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-        except OSError:
-            h.update(f.name.encode() + b"\0missing\0")
+        h.update(f.name.encode() + b"\0" + (f.read_bytes() if f.is_file() else b"\0missing") + b"\0")
     return h.hexdigest()[:32]
 
 
@@ -180,10 +190,7 @@ def load_index(corpus_path: Path | str | None = None, cache_dir: Path | str | No
     shared = model_path(default_cache_dir(), key)  # a model trained for another folder of this user
     if found == "missing" and folder != shared.parent and not isinstance(other := read_model(shared), str):
         found = other
-        if _copy(shared, model_path(folder, key)):
-            for old in folder.glob(f"{MODEL_PREFIX}*.npz"):  # stale models of this folder
-                if old.name != model_path(folder, key).name:
-                    old.unlink(missing_ok=True)
+        _copy(shared, model_path(folder, key), prune=True)
     if isinstance(found, str):
         load_corpus(corpus_path, additions)  # invalid sources: CorpusError with file and line
         log.info("FAQ model %s %s: training it in a child process", model_path(folder, key).name, found)
@@ -200,25 +207,24 @@ def load_index(corpus_path: Path | str | None = None, cache_dir: Path | str | No
     return found
 
 
-def _copy(src: Path, dst: Path) -> bool:
-    """Copy a model file (best effort: False if it cannot be done)."""
+def _copy(src: Path, dst: Path, prune: bool = False) -> None:
+    """Copy a model file, with ``prune`` removing the other model files there (best effort)."""
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.{os.getpid()}")
-        shutil.copyfile(src, tmp)
+        shutil.copyfile(src, tmp := dst.with_name(f".{dst.name}.{os.getpid()}"))
         os.replace(tmp, dst)
-        return True
+        for old in dst.parent.glob(f"{MODEL_PREFIX}*.npz") if prune else ():
+            if old.name != dst.name:
+                old.unlink(missing_ok=True)
     except OSError:
-        return False
+        pass
 
 
 def _train_in_child(folder: Path, corpus_path: Path | str | None, additions: Path | str | None) -> str | None:
     """Run ``python -m faq train --dir folder``; the last line of its errors, or None."""
     cmd = [sys.executable, "-m", "faq", "train", "--quiet", "--dir", str(folder.resolve())]
-    if corpus_path is not None:
-        cmd += ["--path", str(Path(corpus_path).resolve())]
-    if additions is not None:
-        cmd += ["--additions", str(Path(additions).resolve())]
+    cmd += [a for opt, v in (("--path", corpus_path), ("--additions", additions)) if v is not None
+            for a in (opt, str(Path(v).resolve()))]
     try:
         done = subprocess.run(cmd, cwd=_PACKAGE.parent, capture_output=True, text=True, timeout=CHILD_TIMEOUT)
     except (OSError, subprocess.SubprocessError) as exc:

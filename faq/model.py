@@ -34,7 +34,7 @@ def fit(examples: list[tuple[str, str]], cfg: dict[str, Any]) -> tuple[TfidfVect
     the bot keeps (idf float32, coefficients float16: the same accuracy in cross-validation, half
     the memory), so the two score alike; and the examples' tf-idf matrix."""
     vec = TfidfVectorizer(analyzer=partial(features, ngrams=tuple(cfg["ngrams"])), sublinear_tf=True,
-                          min_df=cfg["min_df"])
+                          min_df=cfg["min_df"], max_features=cfg.get("max_features"))
     X = vec.fit_transform([t for t, _ in examples])
     logreg = cfg["classifier"] == "logreg"
     clf = (LogisticRegression(C=cfg["C"], max_iter=3000, random_state=0) if logreg

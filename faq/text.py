@@ -54,19 +54,19 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(normalize(text))
 
 
-def features(text: str, ngrams: tuple[int, int] = (2, 5)) -> list[str]:
+def features(text: str, ngrams: tuple[int, int] = (3, 5)) -> list[str]:
     """Character n-grams of every word padded with spaces (as scikit-learn's ``char_wb``), a
     Latin word also read in Cyrillic, and a ``~stem`` per word reading (Snowball)."""
-    lo, hi = ngrams
-    out: list[str] = []
-    for word in words(text):
-        spellings, stems = _word_features(word)
-        out += stems
-        for s in spellings:
-            w = f" {s} "
-            size = len(w)
-            for n in range(lo, min(hi, size) + 1):
-                out += [w[i:i + n] for i in range(size - n + 1)]
+    return [f for word in words(text) for f in word_features(word, ngrams)]
+
+
+def word_features(word: str, ngrams: tuple[int, int]) -> list[str]:
+    spellings, stems = _word_features(word)
+    out = list(stems)
+    for s in spellings:
+        w = f" {s} "
+        for n in range(ngrams[0], min(ngrams[1], len(w)) + 1):
+            out += [w[i:i + n] for i in range(len(w) - n + 1)]
     return out
 
 
