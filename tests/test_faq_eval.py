@@ -18,7 +18,7 @@ from faq import load_corpus
 from faq.evaluation import figures, load_all, loso
 
 # (pooled answerable top-1, pooled unanswerable declined), leave one split out
-LOSO_FLOORS = {"": (0.97, 0.935), "holdout": (0.969, 0.948)}
+LOSO_FLOORS = {"": (0.969, 0.935), "holdout": (0.968, 0.948)}
 # the trained model (margins chosen on all splits) on each split: (answerable top-1, declined)
 SPLIT_FLOORS = {
     "tune": (0.97, 0.88),
@@ -47,6 +47,7 @@ SPLIT_FLOORS = {
     "holdout19": (0.96, 0.88),
     "holdout20": (0.95, 0.95),
     "holdout21": (0.96, 0.90),
+    "holdout22": (0.93, 0.91),
 }
 
 
@@ -61,9 +62,9 @@ def trained():
 def test_eval_set_shape():
     items = load_all()
     corpus = load_corpus()
-    assert len(items) >= 4400 and sum(it.id is None for it in items) >= 1100
+    assert len(items) >= 4490 and sum(it.id is None for it in items) >= 1200
     assert all(it.id is None or it.id in corpus.by_id for it in items)
-    assert len({it.split for it in items}) == 26
+    assert len({it.split for it in items}) == 27
 
 
 @pytest.mark.parametrize("only", list(LOSO_FLOORS))
