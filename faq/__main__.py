@@ -109,10 +109,9 @@ def cmd_ask(ns: argparse.Namespace) -> int:
     for q in ns.question or (line.rstrip("\r\n") for line in sys.stdin if line.strip()):
         r = index.search(q)
         if ns.json:
-            print(json.dumps({"query": q, "id": r.entry.id if r.entry else None, "score": round(r.score, 4),
-                              "answer": r.entry.answer if r.entry else None,
-                              "suggestions": [e.id for e in r.suggestions], "intent": r.intent},
-                             ensure_ascii=False), flush=True)
+            e, score = r.entry, round(r.score, 4) if np.isfinite(r.score) else None
+            row = {"query": q, "id": e and e.id, "score": score, "answer": e and e.answer, "intent": r.intent}
+            print(json.dumps({**row, "suggestions": [s.id for s in r.suggestions]}, ensure_ascii=False), flush=True)
         elif r.entry is not None:
             print(f"? {q}\n[{r.entry.id}, score {r.score:+.2f}] {r.entry.title}\n{r.entry.answer}\n", flush=True)
         else:

@@ -43,7 +43,8 @@ Status = Literal["answer", "unsure", "none", "intent"]
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """``score``: how far the best entry's score is above the best off-topic or intent score."""
+    """``score``: how far the best entry's score is above the best off-topic or intent score
+    (-inf for a text with no feature the model knows: emoji it never saw, noise)."""
     status: Status
     entry: Entry | None
     score: float

@@ -32,9 +32,10 @@ def rows(out: str) -> list[dict]:
 
 
 def test_ask_json(model_dir):
-    p = run("ask", "--dir", model_dir, "--json", "сколько стоят ваши услуги", "какая погода завтра", "привет")
+    p = run("ask", "--dir", model_dir, "--json", "сколько стоят ваши услуги", "какая погода завтра", "привет", "ъъъ")
     assert p.returncode == 0, p.stderr
-    a, b, c = rows(p.stdout)
+    a, b, c, d = rows(p.stdout)
+    assert d == {"query": "ъъъ", "id": None, "score": None, "answer": None, "suggestions": [], "intent": None}
     assert set(a) == {"query", "id", "score", "answer", "suggestions", "intent"}
     assert a["id"] == "pricing" and "/brief" in a["answer"] and a["intent"] is None and len(a["suggestions"]) == 3
     assert b["id"] is None and b["answer"] is None and b["intent"] is None and b["suggestions"] == []
