@@ -173,3 +173,18 @@ def test_invalid_sources_raise_with_file_and_line(tmp_path, monkeypatch):
 def test_intents_file_has_exactly_the_intents():
     assert tuple(k.id for k in load_corpus().intents) == INTENTS
     assert all(len(k.phrasings) >= 40 for k in load_corpus().intents)
+
+
+def test_bot_start_with_a_yaml_error_exits_2_with_file_and_line(tmp_path):
+    from bot.standin import BotAPIStandIn
+    from tests.e2e import bot_env
+    from tests.fakes import BOT_TOKEN
+
+    bad = tmp_path / "corpus.yaml"
+    bad.write_text("entries:\n  - id: a\n    title: t\n    question: q\n    phrasings: [x]\n    answer: [\n",
+                   encoding="utf-8")
+    env = bot_env(BotAPIStandIn(BOT_TOKEN), tmp_path / "bot.sqlite3", FAQ_PATH=str(bad))
+    p = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1, p.stderr
+    assert lines[0].startswith(f"FAQ corpus is invalid: {bad}:7: YAML syntax error")
