@@ -14,8 +14,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.texts import common as common_texts
 from bot.texts import faq as texts
-from faq import Entry, FaqIndex
-from faq.text import fold
+from faq import Entry, FaqIndex, normalize
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
 from handlers.filters import PRIVATE, ChatType, HasText, IsCommand, MaybeCommand
 from handlers.keyboards import button as _button
@@ -28,24 +27,28 @@ PAGE_SIZE = 8
 PENDING = "ask"  # FSM data key of a question waiting for the user's confirmation
 
 
-# answer_view results by id(entry); the entry and corpus are kept and compared by identity,
-# so a hit is always for this very entry in this very corpus (markups are frozen models).
-_ANSWER_VIEWS: dict[int, tuple[Entry, Any, str, InlineKeyboardMarkup]] = {}
+# answer_view results by (id(entry), related ids); the entry and corpus are kept and compared by
+# identity, so a hit is always for this very entry in this very corpus (markups are frozen models).
+_ANSWER_VIEWS: dict[tuple[int, tuple[str, ...]], tuple[Entry, Any, str, InlineKeyboardMarkup]] = {}
 ANSWER_VIEWS_MAX = 4096
 
 
-def answer_view(entry: Entry, index: FaqIndex) -> tuple[str, InlineKeyboardMarkup]:
-    cached = _ANSWER_VIEWS.get(id(entry))
+def answer_view(
+    entry: Entry, index: FaqIndex, related: tuple[Entry, ...] | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The answer with buttons for ``related`` entries (default: the model's related entries)."""
+    related = index.related(entry.id) if related is None else related
+    key = (id(entry), tuple(e.id for e in related))
+    cached = _ANSWER_VIEWS.get(key)
     if cached is not None and cached[0] is entry and cached[1] is index.corpus:
         return cached[2], cached[3]
     text = texts.ANSWER.format(question=hd.quote(entry.question), answer=hd.quote(entry.answer))
-    rows = [[_button(index.corpus.by_id[rel].title, FaqCb(id=rel))]
-            for rel in entry.related[:4] if rel in index.corpus.by_id]
+    rows = [[_button(rel.title, FaqCb(id=rel.id))] for rel in related[:3]]
     rows += [[_button(texts.BTN_BRIEF, MenuCb(action="brief"))], [_button(texts.BTN_TOPICS, FaqPageCb(p=0))]]
     view = text[:4096], markup(rows)
     if len(_ANSWER_VIEWS) >= ANSWER_VIEWS_MAX:
         _ANSWER_VIEWS.clear()
-    _ANSWER_VIEWS[id(entry)] = (entry, index.corpus, *view)
+    _ANSWER_VIEWS[key] = (entry, index.corpus, *view)
     return view
 
 
@@ -75,11 +78,11 @@ async def on_question(
     result = faq.search(text)
     if result.entry is not None:
         stats.faq_hit(result.entry.id)
-        body, keyboard = answer_view(result.entry, faq)
+        body, keyboard = answer_view(result.entry, faq, result.suggestions)
         await message.answer(body, reply_markup=keyboard)
         return
-    if text:
-        await stats.unanswered(" ".join(fold(text).split()), text)
+    if text and result.status != "intent":
+        await stats.unanswered(normalize(text), text)
     # One button per row, built directly (InlineKeyboardBuilder deep-copies on every export).
     if result.suggestions:
         rows = [[_button(entry.title, FaqCb(id=entry.id))] for entry in result.suggestions[:3]]
