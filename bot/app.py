@@ -13,15 +13,18 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
+from bot.clock import Clock
 from bot.delivery import OutboxWorker
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
+from bot.relay import RelayService
 from bot.retention import RetentionJob
 from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
 from bot.texts import common as texts
 from faq import FaqIndex, load_index
 from handlers import build_routers
+from handlers.callbacks import RelayCb
 from handlers.errors import on_error
 from storage.consent import ConsentRepo
 from storage.db import Database
@@ -67,14 +70,22 @@ class Services:
     rights: RightsRepo
     retention: RetentionJob
     in_flight: InFlight
+    clock: Clock
+    relay: RelayService
     run_workers: bool = True
 
     def as_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "run_workers"}
 
 
-def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispatcher:
-    """The whole app. run_workers=False leaves background jobs to the caller (tests)."""
+def end_button_data(conversation_id: int) -> str:
+    return RelayCb(a="end", c=conversation_id).pack()
+
+
+def create_dispatcher(settings: Settings, *, run_workers: bool = True, clock: Clock | None = None) -> Dispatcher:
+    """The whole app. run_workers=False leaves background jobs to the caller (tests); `clock`
+    is the wall clock reminders and draft expiry count by (the system clock by default)."""
+    clock = clock or Clock()
     db = Database(settings.db_path)
     kv = KVRepo(db)
     agency_chat = AgencyChat(kv, settings.agency_chat_id)
@@ -82,6 +93,7 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
     outbox = OutboxRepo(db)
     stats = StatsRepo(db)
     users = UsersRepo(db)
+    delivery = OutboxWorker(outbox, leads, agency_chat, settings)
     services = Services(
         settings=settings,
         db=db,
@@ -92,12 +104,14 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
         consent=ConsentRepo(db),
         leads=leads,
         outbox=outbox,
-        delivery=OutboxWorker(outbox, leads, agency_chat, settings),
+        delivery=delivery,
         faq=load_index(settings.faq_path, cache_dir=settings.db_path.parent),
         maintenance=Maintenance(db, settings, users, stats),
         rights=RightsRepo(db),
         retention=RetentionJob(),
         in_flight=InFlight(),
+        clock=clock,
+        relay=RelayService(delivery.relay, settings, clock, delivery.notify, end_button_data),
         run_workers=run_workers,
     )
     dp = Dispatcher(
@@ -119,6 +133,7 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
 
 async def on_startup(services: Services, bot: Bot) -> None:
     await services.db.open()
+    await services.relay.load()
     if services.run_workers:
         services.delivery.start(bot)
         services.maintenance.start(bot)

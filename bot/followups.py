@@ -31,7 +31,7 @@ from bot.cards import (
 from bot.copies import SentLog
 from bot.settings import Settings
 from storage.leads import LeadsRepo
-from storage.outbox import OutboxRepo
+from storage.outbox import WAITING_EDITS, OutboxRepo
 
 log = logging.getLogger("bot.delivery")
 
@@ -59,11 +59,12 @@ class Stopping(Exception):
 
 
 class Defer(Exception):
-    """The entry waits for others (not an attempt) until `until`."""
+    """The entry waits (not an attempt) until `until`: for other entries, or for /unban."""
 
-    def __init__(self, until: float) -> None:
+    def __init__(self, until: float, reason: str = WAITING_EDITS) -> None:
         super().__init__("deferred")
         self.until = until
+        self.reason = reason
 
 
 def entry_payload(item: aiosqlite.Row) -> dict[str, Any]:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     flood_window: float = Field(10.0, gt=0)
     agency_send_interval: float = Field(3.0, ge=0, description="seconds between sends to the agency chat")
 
+    # The relay: how long after a manager's message the prospect's messages go to the agency chat.
+    conversation_window: int = Field(48 * 3600, ge=0, description="seconds; 0 turns relaying to the agency off")
+
     @field_validator("telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:

@@ -1,6 +1,9 @@
 """Typed callback data. Prefixes are short ASCII; payloads never carry personal data."""
 
+from typing import Literal
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -50,3 +53,13 @@ class WithdrawCb(CallbackData, prefix="wd"):
 class FixCb(CallbackData, prefix="fx"):
     f: str  # name | phone | email
     lead: int  # lead id (the user's own; checked on press)
+
+
+class RelayCb(CallbackData, prefix="rl"):
+    a: Literal["end"]  # end the conversation with a manager
+    c: int = Field(ge=1, le=2**63 - 1)  # the conversation (conversations.id; checked on press)
+
+
+class MediaCb(CallbackData, prefix="rm"):
+    a: Literal["send", "no"]  # pass the file offered to a manager | do not
+    n: str = Field(pattern=r"^[0-9a-f]{8}$")  # nonce of the offer (FSM data): any other press is stale

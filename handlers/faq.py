@@ -12,13 +12,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.relay import RelayService
 from bot.texts import common as common_texts
 from bot.texts import faq as texts
+from bot.texts import relay as relay_texts
 from faq import Entry, FaqIndex, normalize
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
 from handlers.filters import PRIVATE, ChatType, HasText, IsCommand, MaybeCommand
 from handlers.keyboards import button as _button
 from handlers.keyboards import markup
+from handlers.relay_private import end_markup
 from storage.outbox import OutboxRepo
 from storage.stats import StatsRepo
 
@@ -134,7 +137,7 @@ async def menu_topics(query: CallbackQuery, bot: Bot, faq: FaqIndex) -> None:
 
 async def on_ask(
     query: CallbackQuery, callback_data: AskCb, bot: Bot, state: FSMContext, outbox: OutboxRepo,
-    delivery: Any = None,
+    relay: RelayService, delivery: Any = None,
 ) -> None:
     data = await state.get_data()
     pending = data.get(PENDING)
@@ -155,11 +158,16 @@ async def on_ask(
     data.pop(PENDING, None)
     await state.set_data(data)
     if callback_data.a == "send":
+        if await relay.is_banned(user.id):
+            await bot.send_message(user.id, relay_texts.BANNED)
+            return
         payload = {"text": pending["q"], "tg_name": user.full_name, "username": user.username, "user_id": user.id}
-        await outbox.add("question", user_id=user.id, payload=payload)
+        question_id = await outbox.add("question", user_id=user.id, payload=payload)
         if delivery is not None:
             delivery.notify()
-        await bot.send_message(user.id, texts.ASK_SENT)
+        conversation = await relay.question_sent(user.id, question_id)  # what they add goes on too
+        sent_text = texts.ASK_SENT + (relay_texts.ASK_SENT_CONVERSATION if conversation is not None else "")
+        await bot.send_message(user.id, sent_text, reply_markup=end_markup(conversation))
     else:
         await bot.send_message(user.id, texts.ASK_CANCELLED)
 

@@ -26,6 +26,7 @@ from aiogram.types import (
     Contact,
     Message,
     MessageEntity,
+    MessageId,
     PhotoSize,
     Sticker,
     Update,
@@ -161,6 +162,12 @@ class FakeSession(BaseSession):
                 from_user=BOT_USER,
                 text=getattr(method, "text", None),
             )
+        if name == "copyMessage":
+            return MessageId(message_id=next(self._message_ids))
+        if name == "editMessageCaption":
+            return Message(message_id=method.message_id or 0, date=dt.datetime.now(dt.UTC),
+                           chat=Chat(id=int(method.chat_id or 0), type="supergroup"), from_user=BOT_USER,
+                           caption=method.caption)
         if name == "getUpdates":
             return []
         return True

@@ -1,0 +1,167 @@
+"""The prospect's side of the relay (private chats).
+
+While a conversation is open (a manager wrote, or the prospect sent a question or a file to a
+manager) and the prospect has been shown what the manager sees, their messages (text and
+media) go to the agency chat; they are told so once per conversation. "Завершить диалог" under
+a manager's message, or /start, ends it; outside a conversation text is an FAQ question as
+usual. A file, photo or voice note sent outside a conversation is met with an offer to pass it
+to a manager: one tap after seeing what the manager will see.
+
+This router comes first among the private ones: it only takes messages of users with a
+conversation (a check in memory, bot/relay.py) and media outside one; everything else goes on.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import CommandStart, Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.utils.text_decorations import html_decoration as hd
+
+from bot.cards import cut
+from bot.relay import OFFERED, RelayService, media_kind
+from bot.texts import relay as texts
+from handlers.callbacks import MediaCb, MenuCb, RelayCb
+from handlers.filters import PRIVATE, ChatType, MaybeCommand
+from handlers.keyboards import button, markup
+from storage.relay import Conversation
+
+MEDIA_KEY = "relay_media"  # FSM data: the file offered to a manager, until the prospect decides
+RELAY_STATES = (None, "Brief:paused")  # outside a form (or with the brief on pause)
+CAPTION_PREVIEW = 200
+
+
+class MaybeInConversation(Filter):
+    """The user may have a conversation (the in-memory hint; the handler asks SQLite)."""
+
+    async def __call__(self, event: TelegramObject, relay: RelayService) -> bool:
+        user = getattr(event, "from_user", None)
+        return user is not None and relay.maybe_open(user.id)
+
+
+class HasMedia(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return message.text is None
+
+
+def end_markup(conversation: Conversation | None) -> InlineKeyboardMarkup | None:
+    if conversation is None:
+        return None
+    return markup([[button(texts.BTN_END, RelayCb(a="end", c=conversation.id))]])
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except Exception:  # noqa: BLE001 - cosmetic; every button is checked on press
+            pass
+
+
+async def on_start(message: Message, relay: RelayService) -> None:
+    """/start ends the conversation, then the greeting as usual."""
+    assert message.from_user is not None
+    conversation = await relay.conversation(message.from_user.id)
+    if conversation is not None:
+        live = relay.is_live(conversation)
+        await relay.end(message.from_user.id, conversation.id, tell_agency=live)
+        if live:
+            await message.answer(texts.ENDED_BY_START)
+    raise SkipHandler
+
+
+async def on_message(message: Message, state: FSMContext, relay: RelayService) -> None:
+    """In a conversation: to the agency chat. An expired one is closed with a short note and
+    the message is then handled as usual (an FAQ question)."""
+    assert message.from_user is not None
+    conversation = await relay.conversation(message.from_user.id)
+    if conversation is None or await state.get_state() not in RELAY_STATES:
+        raise SkipHandler
+    if relay.expired(conversation):
+        await relay.end(message.from_user.id, conversation.id, tell_agency=False)
+        if conversation.shown:
+            await message.answer(relay.expired_text())
+        raise SkipHandler
+    if not relay.is_live(conversation) or media_kind(message) is None:
+        raise SkipHandler  # the manager's message has not reached them yet, or a service message
+    if await relay.from_prospect(message, conversation):
+        await message.answer(texts.RELAYED_FIRST, reply_markup=end_markup(conversation))
+
+
+async def on_end(query: CallbackQuery, callback_data: RelayCb, bot: Bot, relay: RelayService) -> None:
+    if not await relay.end(query.from_user.id, callback_data.c):
+        await query.answer(texts.END_STALE, show_alert=True)
+        await _drop_buttons(query)
+        return
+    await query.answer()
+    await _drop_buttons(query)
+    rows = [[button(texts.BTN_FAQ, MenuCb(action="faq"))], [button(texts.BTN_MENU, MenuCb(action="home"))]]
+    await bot.send_message(query.from_user.id, texts.ENDED, reply_markup=markup(rows))
+
+
+def _what(message: Message, kind: str) -> str:
+    what = texts.MEDIA_NAMES[kind]
+    if kind == "document" and message.document is not None and message.document.file_name:
+        what = texts.MEDIA_FILE.format(name=hd.quote(cut(message.document.file_name, 80)))
+    if message.caption:
+        what += texts.MEDIA_OFFER_CAPTION.format(caption=hd.quote(cut(message.caption, CAPTION_PREVIEW)))
+    return what
+
+
+async def on_media(message: Message, state: FSMContext, relay: RelayService) -> None:
+    """Outside a conversation: a file, photo or voice note is offered to a manager."""
+    assert message.from_user is not None
+    kind = media_kind(message)
+    if kind not in OFFERED or await state.get_state() not in RELAY_STATES:
+        raise SkipHandler
+    if await relay.is_banned(message.from_user.id):
+        raise SkipHandler
+    nonce = secrets.token_hex(4)
+    text = texts.MEDIA_OFFER.format(what=_what(message, kind), who=await relay.who_sees(message.from_user))
+    rows = [[button(texts.BTN_SEND, MediaCb(a="send", n=nonce)), button(texts.BTN_NO, MediaCb(a="no", n=nonce))]]
+    await message.answer(text, reply_markup=markup(rows))
+    await state.update_data({MEDIA_KEY: {"m": message.message_id, "k": kind, "c": message.caption, "n": nonce}})
+
+
+async def on_media_choice(
+    query: CallbackQuery, callback_data: MediaCb, bot: Bot, state: FSMContext, relay: RelayService,
+) -> None:
+    data = await state.get_data()
+    pending: Any = data.get(MEDIA_KEY)
+    if not isinstance(pending, dict) or pending.get("n") != callback_data.n or pending.get("k") not in OFFERED \
+            or not isinstance(pending.get("m"), int):
+        await query.answer(texts.MEDIA_STALE, show_alert=True)
+        return
+    await query.answer()
+    data.pop(MEDIA_KEY, None)
+    await state.set_data(data)
+    if not isinstance(query.message, InaccessibleMessage):
+        await _drop_buttons(query)
+    user = query.from_user
+    if callback_data.a != "send":
+        await bot.send_message(user.id, texts.MEDIA_CANCELLED)
+        return
+    if await relay.is_banned(user.id):
+        await bot.send_message(user.id, texts.BANNED)
+        return
+    caption = pending.get("c") if isinstance(pending.get("c"), str) else None
+    conversation = await relay.send_media(user, user.id, pending["m"], pending["k"], caption)
+    text = texts.MEDIA_SENT_CONVERSATION if conversation is not None else texts.MEDIA_SENT
+    await bot.send_message(user.id, text, reply_markup=end_markup(conversation))
+
+
+def create_router() -> Router:
+    router = Router(name="relay_private")
+    router.message.filter(ChatType(PRIVATE))
+    router.callback_query.filter(ChatType(PRIVATE))
+    router.message.register(on_start, MaybeInConversation(), CommandStart())
+    router.message.register(on_message, MaybeInConversation(), ~MaybeCommand())
+    router.message.register(on_media, HasMedia())
+    router.callback_query.register(on_end, RelayCb.filter())
+    router.callback_query.register(on_media_choice, MediaCb.filter())
+    return router
