@@ -23,6 +23,8 @@ from bot.cards import (
     Cleanup,
     lead_tag,
     question_tag,
+    relay_cleaned_tag,
+    relay_failed_tag,
     render_duplicate_note,
     render_lead_card,
     render_redacted_card,
@@ -32,6 +34,7 @@ from bot.copies import SentLog
 from bot.settings import Settings
 from storage.leads import LeadsRepo
 from storage.outbox import WAITING_EDITS, OutboxRepo
+from storage.relay import RelayRepo
 
 log = logging.getLogger("bot.delivery")
 
@@ -93,6 +96,7 @@ class Lost:
 class FollowUps:
     outbox: OutboxRepo
     leads: LeadsRepo
+    relay: RelayRepo
     settings: Settings
     sent_log: SentLog
     _lost: dict[int, Lost]
@@ -159,7 +163,15 @@ class FollowUps:
         if pending:
             raise Defer(min(pending))
         cleanup = Cleanup()
+        messages = 0
         for edit in edits:
+            if edit["kind"] == "relay_redact":
+                if edit["status"] == "sent" or edit["last_error"] in CLEANED:
+                    messages += 1
+                else:
+                    place = await self.relay.link_place(edit["ref_id"]) if edit["ref_id"] is not None else None
+                    cleanup.failed.append(relay_failed_tag(place))
+                continue
             if edit["kind"] == "card_edit":
                 tag = lead_tag(edit["lead_id"])
                 card = await self.outbox.lead_card(edit["lead_id"]) if edit["lead_id"] is not None else None
@@ -170,6 +182,8 @@ class FollowUps:
             (cleanup.cleaned if ok else cleanup.failed).append(tag)
             if card is not None and card["uncertain"] > card["duplicates"]:
                 cleanup.maybe_twice.append(tag)
+        if messages:
+            cleanup.cleaned.append(relay_cleaned_tag(messages))
         return cleanup
 
     async def _edit(

@@ -60,6 +60,7 @@ LOOP_ERROR_PAUSE = 5.0
 STOP_GRACE = 10.0
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message a second in one chat
 GLOBAL_INTERVAL = 1 / 30  # and about 30 a second overall
+NOTE_DELAY = 2.0  # "доставлено" waits this long: the next message of a burst (1 s later) takes it over
 PACED = "paced"  # last_error of an entry waiting for its chat's 1-second slot
 
 
@@ -87,7 +88,7 @@ class PrivateLane:
         self.batch_size = batch_size
         self.paused_until = 0.0  # wall clock
         self._net_failures = 0
-        self._chat_free_at: dict[int, float] = {}  # wall clock: when a prospect's chat may get the next send
+        self._chat_free_at: dict[int, float] = {}  # when a prospect's chat may get the next send (run's clock)
         self._last_call: float | None = None  # monotonic
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -178,9 +179,9 @@ class PrivateLane:
         item_id, kind = item["id"], item["kind"]
         try:
             if kind == "relay_out":
-                await self._relay_out(bot, item)
+                await self._relay_out(bot, item, clock)
             elif kind == "prospect_note":
-                await self._prospect_note(bot, item)
+                await self._prospect_note(bot, item, clock)
             else:
                 raise Cancel("unknown_kind")
         except Cancel as c:
@@ -232,7 +233,7 @@ class PrivateLane:
         log.info("outbox %d (relay_out) not delivered: %s", item["id"], reason)
 
     # --- the sends -------------------------------------------------------------------
-    async def _relay_out(self, bot: Bot, item: aiosqlite.Row) -> None:
+    async def _relay_out(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> None:
         payload = entry_payload(item)
         user_id = item["user_id"]
         source_chat, source_id = payload.get("from_chat_id"), payload.get("message_id")
@@ -249,25 +250,26 @@ class PrivateLane:
                 if isinstance(reply, int) else None,
             )
             copy_id = int(result.message_id)
-            self._chat_free_at[user_id] = time.time() + PER_CHAT_INTERVAL
+            self._chat_free_at[user_id] = clock() + PER_CHAT_INTERVAL
             if payload.get("intro"):
                 await self.relay.save_progress(item["id"], {**payload, "copy_id": copy_id})
         intro = payload.get("intro")
         if isinstance(intro, str) and intro:
             await self._pace()
             await bot.send_message(user_id, intro, parse_mode=ParseMode.HTML)
-            self._chat_free_at[user_id] = time.time() + PER_CHAT_INTERVAL
+            self._chat_free_at[user_id] = clock() + PER_CHAT_INTERVAL
         note = {"status": "ok", "chat_id": source_chat, "reply_to": source_id}
         conversation = payload.get("conv")
-        await self.relay.out_delivered(item, copy_id, note, conversation if isinstance(conversation, int) else None)
+        await self.relay.out_delivered(item, copy_id, note, conversation if isinstance(conversation, int) else None,
+                                       clock() + NOTE_DELAY)
         self.notify_agency()
 
-    async def _prospect_note(self, bot: Bot, item: aiosqlite.Row) -> None:
+    async def _prospect_note(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> None:
         payload = entry_payload(item)
         user_id = item["user_id"]
         if payload.get("note") != BANNED or not isinstance(user_id, int):
             raise Cancel("bad_payload")
         await self._pace()
         msg = await bot.send_message(user_id, texts.BANNED)
-        self._chat_free_at[user_id] = time.time() + PER_CHAT_INTERVAL
+        self._chat_free_at[user_id] = clock() + PER_CHAT_INTERVAL
         await self.outbox.mark_sent(item, user_id, msg.message_id)

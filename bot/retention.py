@@ -47,17 +47,19 @@ async def purge_expired(services: Any, now: datetime | float | None = None) -> i
         return 0
     cutoff = utc_iso(_as_datetime(now) - timedelta(days=days))
     total = 0
+    relay = await rights.has_expired_relay(cutoff)  # relayed messages: all in the first batch
     while True:
         ids = await rights.expired_lead_ids(cutoff, ERASE_BATCH)
         questions = await rights.expired_question_ids(cutoff, ERASE_BATCH)
-        if not ids and not questions:
+        if not ids and not questions and not relay:
             break
-        result = await rights.erase_expired(ids, questions)
+        result = await rights.erase_expired(ids, questions, relay_before=cutoff if relay else None)
+        relay = False
         total += len(result.lead_ids)
         if result.outbox_queued:
             services.delivery.notify()
-        log.info("retention: erased leads %s and %d questions (%d cards to redact)", result.lead_ids,
-                 result.questions, len(result.edits))
+        log.info("retention: erased leads %s, %d questions and %d relayed messages (%d edits queued)",
+                 result.lead_ids, result.questions, result.redacted_messages, len(result.edits))
         if (len(ids) < ERASE_BATCH and len(questions) < ERASE_BATCH) or not (result.lead_ids or result.questions):
             break
     return total

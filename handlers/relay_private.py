@@ -14,6 +14,7 @@ conversation (a check in memory, bot/relay.py) and media outside one; everything
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot, Router
@@ -24,12 +25,13 @@ from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMark
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.cards import cut
+from bot.dates import human_datetime
 from bot.relay import OFFERED, RelayService, media_kind
 from bot.texts import relay as texts
 from handlers.callbacks import MediaCb, MenuCb, RelayCb
 from handlers.filters import PRIVATE, ChatType, MaybeCommand
 from handlers.keyboards import button, markup
-from storage.relay import Conversation
+from storage.relay import Conversation, RelaySummary
 
 MEDIA_KEY = "relay_media"  # FSM data: the file offered to a manager, until the prospect decides
 RELAY_STATES = (None, "Brief:paused")  # outside a form (or with the brief on pause)
@@ -165,3 +167,23 @@ def create_router() -> Router:
     router.callback_query.register(on_end, RelayCb.filter())
     router.callback_query.register(on_media_choice, MediaCb.filter())
     return router
+
+
+def mydata_lines(summary: RelaySummary, tz: str, now: float) -> list[str]:
+    """The conversation with a manager in /mydata: how many messages, when (no texts: the bot
+    keeps none)."""
+    lines = [texts.MYDATA_TITLE]
+    if summary.sent or summary.received:
+        lines.append(texts.MYDATA_COUNTS.format(sent=summary.sent, received=summary.received))
+    if summary.queued:
+        lines.append(texts.MYDATA_QUEUED.format(queued=summary.queued))
+    if summary.first_at and summary.last_at:
+        lines.append(texts.MYDATA_PERIOD.format(first=hd.quote(human_datetime(summary.first_at, tz)),
+                                                last=hd.quote(human_datetime(summary.last_at, tz))))
+    if summary.open_until is not None and summary.open_until > now:
+        until = datetime.fromtimestamp(summary.open_until, UTC)
+        lines.append(texts.MYDATA_OPEN.format(until=hd.quote(human_datetime(until, tz))))
+    if summary.banned_since:
+        lines.append(texts.MYDATA_BANNED.format(since=hd.quote(human_datetime(summary.banned_since, tz))))
+    lines.append(texts.MYDATA_NOTE)
+    return lines

@@ -10,6 +10,7 @@ import html
 import json
 import re
 import secrets
+import time
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -31,6 +32,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.consent import marketing_consent, pd_consent
 from bot.plural import days_ru
+from bot.relay import RelayService
 from bot.settings import Settings
 from bot.texts import brief as brief_texts
 from bot.texts import rights as texts
@@ -39,6 +41,7 @@ from faq import normalize
 from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
+from handlers.relay_private import mydata_lines
 from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.leads import Lead, LeadsRepo
@@ -203,7 +206,8 @@ def _question_line(question: Question) -> str:
     )
 
 
-def render_mydata(data: UserData) -> str:
+def render_mydata(data: UserData, tz: str = "UTC", now: float | None = None) -> str:
+    """Everything stored; the conversation's dates in the time zone `tz`, `now` by the bot's clock."""
     q = hd.quote
     blocks = [[texts.MYDATA_TITLE, texts.MYDATA_USER_ID.format(user_id=data.user_id)]]
     for lead in data.leads:
@@ -223,6 +227,8 @@ def render_mydata(data: UserData) -> str:
         blocks.append(lines)
     if data.questions:
         blocks.append([texts.MYDATA_QUESTIONS, *(_question_line(x) for x in data.questions)])
+    if not data.relay.empty:
+        blocks.append(mydata_lines(data.relay, tz, time.time() if now is None else now))
     if data.consent_events:
         lines = [texts.MYDATA_CONSENTS]
         for e in data.consent_events:
@@ -258,7 +264,10 @@ def fix_keyboard(lead: Lead | None) -> InlineKeyboardMarkup | None:
     return kb.as_markup()
 
 
-async def cmd_mydata(message: Message, bot: Bot, db: Database, rights: RightsRepo | None = None) -> None:
+async def cmd_mydata(
+    message: Message, bot: Bot, db: Database, settings: Settings, relay: RelayService,
+    rights: RightsRepo | None = None,
+) -> None:
     assert message.from_user is not None
     data = await _rights(rights, db).collect(message.from_user.id)
     if data.empty:
@@ -266,7 +275,7 @@ async def cmd_mydata(message: Message, bot: Bot, db: Database, rights: RightsRep
         return
     latest = latest_active(data)
     markup = fix_keyboard(latest)
-    text = render_mydata(data)
+    text = render_mydata(data, settings.timezone, relay.clock.time())
     if parsed_length(text) <= MAX_TEXT:
         await message.answer(text, reply_markup=markup)
         return

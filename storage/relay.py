@@ -136,7 +136,7 @@ async def erase_relay(
     rows = list(await cur.fetchall())
     payload_reason = {"reason": reason} if reason != "withdrawal" else {}
     for row in rows:
-        result.edits.append(await OutboxRepo.enqueue(conn, "relay_redact", payload={
+        result.edits.append(await OutboxRepo.enqueue(conn, "relay_redact", ref_id=row["id"], payload={
             "chat_id": row["chat_id"], "message_id": row["message_id"], "media": row["media"] or "text",
             "captioned": bool(row["captioned"]), **payload_reason,
         }))
@@ -220,6 +220,11 @@ class RelayRepo:
         if row is not None:
             return row["name"], row["username"]
         return None, None
+
+    async def link_place(self, link_id: int) -> tuple[int, int] | None:
+        """Where a (possibly erased) link's message is: (chat id, message id)."""
+        row = await self.db.fetchone("SELECT chat_id, message_id FROM relay_links WHERE id = ?", (link_id,))
+        return (row["chat_id"], row["message_id"]) if row is not None else None
 
     async def private_reply_target(self, user_id: int, private_message_id: int) -> tuple[int, int] | None:
         """The agency-chat message behind a message in the prospect's chat (a manager's copy, or
@@ -355,10 +360,11 @@ class RelayRepo:
         )
 
     async def out_delivered(
-        self, item: aiosqlite.Row, copy_id: int, note: dict[str, Any], conversation_id: int | None,
+        self, item: aiosqlite.Row, copy_id: int, note: dict[str, Any], conversation_id: int | None, note_at: float,
     ) -> None:
         """A manager's message reached the prospect: the entry is done (payload dropped), the
-        link learns the copy's id, the conversation counts as shown, the agency gets its note."""
+        link learns the copy's id, the conversation counts as shown, the agency gets its note
+        at `note_at` (a little later: a burst of messages gets one note, for the last)."""
         payload = json.loads(item["payload"]) if item["payload"] else {}
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -373,7 +379,8 @@ class RelayRepo:
             )
             if conversation_id is not None:
                 await conn.execute("UPDATE conversations SET shown = 1 WHERE id = ?", (conversation_id,))
-            await OutboxRepo.enqueue(conn, "relay_note", user_id=item["user_id"], payload=note)
+            note_id = await OutboxRepo.enqueue(conn, "relay_note", user_id=item["user_id"], payload=note)
+            await conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (note_at, note_id))
 
     async def out_failed(self, item: aiosqlite.Row, reason: str, note: dict[str, Any], *, end: bool) -> None:
         """A manager's message cannot reach the prospect: cancelled, the agency told why; `end`
