@@ -311,10 +311,13 @@ def _merge_relay(into: Erasure, relay: RelayErasure) -> None:
 async def _notice(conn: aiosqlite.Connection, kind: str, result: Erasure) -> None:
     """One notice for the agency, sent by the worker once every redaction in `edits` is done."""
     result.notice = True
-    await OutboxRepo.enqueue(conn, "notice", payload={
+    payload: dict[str, Any] = {
         "notice": kind, "lead_ids": result.redacted_cards, "questions": result.redacted_questions,
-        "messages": result.redacted_messages, "edits": result.edits,
-    })
+        "edits": result.edits,
+    }
+    if result.redacted_messages:
+        payload["messages"] = result.redacted_messages
+    await OutboxRepo.enqueue(conn, "notice", payload=payload)
 
 
 class RightsRepo:
