@@ -8,7 +8,10 @@ connection before answering (the client sees a disconnect after the request went
 message stays in the chat). `strict_messages=True` keeps every chat's messages and answers
 edits and deletes as Telegram does: unknown id -> "message to edit/delete not found", someone
 else's message -> "message can't be edited/deleted", the same text -> "message is not modified".
-`chat_messages(chat_id)` lists what a chat shows.
+`chat_messages(chat_id)` lists what a chat shows. `held` names methods whose requests are
+recorded but never answered (a bot killed while it waits for one). `copyMessage` copies any
+message it knows (texts and media, with their captions) into another chat, as Telegram does:
+`message(chat_id, id)` shows what a message holds.
 """
 
 from __future__ import annotations
@@ -48,10 +51,13 @@ class BotAPIStandIn:
     relies on that for a deterministic transcript)."""
 
     def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0, *,
-                 per_chat_message_ids: bool = False, strict_messages: bool = False) -> None:
+                 per_chat_message_ids: bool = False, strict_messages: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
         self.token = token
+        self.clock = clock  # the dates of the updates it makes (the sandbox moves its clock on)
         self.strict_messages = strict_messages
-        self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, id) -> {"bot", "text"}
+        # (chat, id) -> {"bot", "text", "media" (kind or None), "caption"}
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.drop_after_accept: Callable[[Call], bool] | None = None
         self.host, self.port = host, port
         self.per_chat_message_ids = per_chat_message_ids
@@ -64,6 +70,8 @@ class BotAPIStandIn:
         self._new_updates = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.confirmed_offset = 0
+        self.held: set[str] = set()
+        self._release = asyncio.Event()
 
     # --- control ---------------------------------------------------------------------
     @property
@@ -80,8 +88,9 @@ class BotAPIStandIn:
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
-        # End pending long polls now: the server would otherwise wait out their timeout.
+        # End pending long polls and held requests now: the server would otherwise wait for them.
         self._new_updates.set()
+        self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -97,21 +106,49 @@ class BotAPIStandIn:
             return next(self._message_ids)
         return next(self._chat_message_ids.setdefault(int(chat_id), itertools.count(1)))
 
-    def push_text(self, user_id: int, text: str, first_name: str = "Иван",
-                  username: str | None = "ivan", chat: dict[str, Any] | None = None) -> int:
-        """A text message from `user_id`; in their private chat unless `chat` is given
-        (e.g. {"id": -100..., "type": "supergroup", "title": "..."} for a group)."""
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
+    def _message(self, user_id: int, first_name: str, username: str | None, chat: dict[str, Any] | None,
+                 date: int | None, text: str = "") -> dict[str, Any]:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
         if username:
             user["username"] = username
         chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
-        msg: dict[str, Any] = {
-            "message_id": self.next_message_id(chat["id"]), "date": int(time.time()),
-            "chat": chat, "from": user, "text": text,
-        }
-        self.messages[(int(chat["id"]), msg["message_id"])] = {"bot": False, "text": text}
+        message_id = self.next_message_id(chat["id"])
+        self.messages[(int(chat["id"]), message_id)] = {"bot": False, "text": text}
+        return {"message_id": message_id, "date": int(self.clock()) if date is None else date, "chat": chat,
+                "from": user}
+
+    def push_text(self, user_id: int, text: str, first_name: str = "Иван",
+                  username: str | None = "ivan", chat: dict[str, Any] | None = None, *,
+                  reply_to: dict[str, Any] | None = None, date: int | None = None) -> int:
+        """A text message from `user_id`; in their private chat unless `chat` is given
+        (e.g. {"id": -100..., "type": "supergroup", "title": "..."} for a group). `reply_to`:
+        the message it replies to; `date`: the same for every part of a long paste."""
+        msg = self._message(user_id, first_name, username, chat, date, text)
+        msg["text"] = text
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if reply_to is not None:
+            msg["reply_to_message"] = reply_to
+        return self.push_update(message=msg)
+
+    def push_media(self, user_id: int, kind: str, caption: str | None = None, first_name: str = "Иван",
+                   username: str | None = "ivan", file_name: str = "file.pdf") -> int:
+        """A photo, voice note, sticker or document from `user_id` in their private chat."""
+        msg = self._message(user_id, first_name, username, None, None)
+        n = msg["message_id"]
+        ids = {"file_id": f"{kind}{n}", "file_unique_id": f"{kind}u{n}"}
+        media: dict[str, Any] = {
+            "photo": [{**ids, "width": 800, "height": 600}],
+            "voice": {**ids, "duration": 7, "mime_type": "audio/ogg"},
+            "sticker": {**ids, "type": "regular", "width": 512, "height": 512, "is_animated": False,
+                        "is_video": False, "emoji": "👍"},
+            "document": {**ids, "file_name": file_name, "mime_type": "application/octet-stream"},
+        }
+        msg[kind] = media[kind]
+        if caption:
+            msg["caption"] = caption
+        self.messages[(user_id, n)] = {"bot": False, "text": None, "media": kind, "caption": caption,
+                                       "content": media[kind]}
         return self.push_update(message=msg)
 
     def push_callback(self, user_id: int, data: str, message_id: int = 1, first_name: str = "Иван",
@@ -125,7 +162,7 @@ class BotAPIStandIn:
         chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
         query = {
             "id": str(next(self._update_ids) * 1000), "from": user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
+            "message": {"message_id": message_id, "date": int(self.clock()), "from": BOT_USER,
                         "chat": chat, "text": message_text},
         }
         return self.push_update(callback_query=query)
@@ -135,13 +172,18 @@ class BotAPIStandIn:
         contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
         if contact_user_id is not None:
             contact["user_id"] = contact_user_id
-        msg = {"message_id": self.next_message_id(user_id), "date": int(time.time()), "from": user,
+        msg = {"message_id": self.next_message_id(user_id), "date": int(self.clock()), "from": user,
                "chat": {"id": user_id, "type": "private", "first_name": first_name}, "contact": contact}
         return self.push_update(message=msg)
 
     def chat_messages(self, chat_id: int) -> list[tuple[int, str]]:
-        """(message id, text) of the bot's messages the chat shows now, oldest first."""
-        return sorted((mid, m["text"]) for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
+        """(message id, text or caption) of the bot's messages the chat shows now, oldest first."""
+        return sorted((mid, m["text"] if m.get("media") is None else m.get("caption") or "")
+                      for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """What message `message_id` of `chat_id` holds: {"bot", "text", "media", "caption"}."""
+        return self.messages.get((int(chat_id), int(message_id)))
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -200,6 +242,8 @@ class BotAPIStandIn:
             call.dropped = True
             if request.transport is not None:
                 request.transport.abort()  # the client sees the connection drop, not the answer
+        if method in self.held:
+            await self._release.wait()
         return web.json_response({"ok": True, "result": call.result})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -224,11 +268,17 @@ class BotAPIStandIn:
         """Telegram's answers to edits and deletes of messages that are not the bot's own."""
         key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
         stored = self.messages.get(key)
-        verb = "edit" if m == "editmessagetext" else "delete"
+        verb = "delete" if m == "deletemessage" else "edit"
         if stored is None:
             raise ApiError(400, f"Bad Request: message to {verb} not found")
         if not stored["bot"]:
-            raise ApiError(400, f"Bad Request: message can't be {verb}d")
+            raise ApiError(400, f"Bad Request: message can't be {verb.removesuffix('e')}ed")
+        if m == "editmessagecaption" and stored.get("media") is None:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        if m == "editmessagecaption" and stored.get("caption") == params.get("caption"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        if m == "editmessagetext" and stored.get("media") is not None:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         if m == "editmessagetext" and stored["text"] == params.get("text"):
             raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
                                 "reply markup are exactly the same as a current content and reply markup "
@@ -238,8 +288,16 @@ class BotAPIStandIn:
         m = method.lower()
         if m == "getme":
             return BOT_USER
-        if self.strict_messages and m in ("editmessagetext", "deletemessage"):
+        if self.strict_messages and m in ("editmessagetext", "editmessagecaption", "deletemessage"):
             self._strict(m, params)
+        if m == "copymessage":
+            return self._copy(params)
+        if m == "editmessagecaption":
+            stored = self.messages.get((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)))
+            if stored is not None:
+                stored["caption"] = params.get("caption")
+            return {"message_id": params.get("message_id"), "date": int(self.clock()), "from": BOT_USER,
+                    "chat": {"id": params.get("chat_id"), "type": "supergroup"}, "caption": params.get("caption")}
         if m == "deletemessage":
             self.messages.pop((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)), None)
             return True
@@ -260,9 +318,23 @@ class BotAPIStandIn:
                                        "file_name": document.get("filename"), "file_size": len(content)}
                 if params.get("caption"):
                     message["caption"] = params["caption"]
-            self.messages[(int(chat_id), int(message_id))] = {"bot": True, "text": params.get("text", "")}
+            self.messages[(int(chat_id), int(message_id))] = {"bot": True, "text": params.get("text", ""),
+                                                              "media": None, "caption": None}
             return message
         return True
+
+    def _copy(self, params: dict[str, Any]) -> dict[str, Any]:
+        source = self.messages.get((int(params.get("from_chat_id") or 0), int(params.get("message_id") or 0)))
+        if source is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        chat_id = int(params.get("chat_id") or 0)
+        message_id = self.next_message_id(chat_id)
+        caption = params["caption"] if "caption" in params else source.get("caption")
+        self.messages[(chat_id, message_id)] = {
+            "bot": True, "text": source.get("text"), "media": source.get("media"),
+            "caption": caption if source.get("media") is not None else None,
+        }
+        return {"message_id": message_id}
 
 
 async def _main() -> None:  # pragma: no cover - manual use: python -m bot.standin TOKEN
