@@ -9,6 +9,7 @@ relaying that prospect. Everything the bot says here goes through the outbox.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from aiogram import Bot, Router
@@ -18,7 +19,10 @@ from aiogram.types import Message
 
 from bot.relay import RelayService
 from handlers.filters import ChatId, MaybeCommand
+from storage.kv import AgencyChat
 from storage.relay import Target
+
+log = logging.getLogger(__name__)
 
 LEAD_ARG = re.compile(r"(?:#|№|#lead_)?\s*(\d{1,18})")
 
@@ -29,6 +33,13 @@ class RepliesToBot(Filter):
     async def __call__(self, message: Message, bot: Bot) -> bool:
         replied = message.reply_to_message
         return replied is not None and replied.from_user is not None and replied.from_user.id == bot.id
+
+
+class Migrated(Filter):
+    """The service message in a group that became a supergroup."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.migrate_to_chat_id is not None
 
 
 async def on_reply(message: Message, relay: RelayService) -> None:
@@ -71,9 +82,18 @@ async def cmd_unban(message: Message, command: CommandObject, bot: Bot, relay: R
     await relay.unban(message.chat.id, message.message_id, target, staff)
 
 
+async def on_migrated(message: Message, agency_chat: AgencyChat) -> None:
+    """The agency group became a supergroup: Replies come from the new chat from now on (the
+    outbox would otherwise learn the new id only at its next send)."""
+    assert message.migrate_to_chat_id is not None
+    await agency_chat.migrate(message.migrate_to_chat_id)
+    log.warning("agency chat %d was upgraded to supergroup %d", message.chat.id, message.migrate_to_chat_id)
+
+
 def create_router() -> Router:
     router = Router(name="relay_agency")
     router.message.filter(ChatId())
+    router.message.register(on_migrated, Migrated())
     router.message.register(cmd_ban, Command("ban"))
     router.message.register(cmd_unban, Command("unban"))
     router.message.register(on_reply, RepliesToBot(), ~MaybeCommand())

@@ -187,3 +187,15 @@ def mydata_lines(summary: RelaySummary, tz: str, now: float) -> list[str]:
         lines.append(texts.MYDATA_BANNED.format(since=hd.quote(human_datetime(summary.banned_since, tz))))
     lines.append(texts.MYDATA_NOTE)
     return lines
+
+
+def pending_media_lines(draft: dict[str, Any]) -> list[str]:
+    """/mydata: a file offered to a manager and not yet decided on (kept in the FSM data)."""
+    pending = draft.get(MEDIA_KEY)
+    if not isinstance(pending, dict) or pending.get("k") not in OFFERED:
+        return []
+    caption = pending.get("c")
+    what = texts.MEDIA_NAMES[pending["k"]]
+    if isinstance(caption, str) and caption:
+        what += texts.MEDIA_OFFER_CAPTION.format(caption=hd.quote(cut(caption, CAPTION_PREVIEW)))
+    return [texts.MYDATA_PENDING_MEDIA.format(what=what)]

@@ -41,7 +41,7 @@ from faq import normalize
 from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
-from handlers.relay_private import mydata_lines
+from handlers.relay_private import mydata_lines, pending_media_lines
 from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.leads import Lead, LeadsRepo
@@ -224,6 +224,7 @@ def render_mydata(data: UserData, tz: str = "UTC", now: float | None = None) -> 
         pending = draft.get("ask")
         if isinstance(pending, dict) and pending.get("q"):
             lines.append(texts.MYDATA_DRAFT_QUESTION.format(question=q(str(pending["q"]))))
+        lines += pending_media_lines(draft)
         blocks.append(lines)
     if data.questions:
         blocks.append([texts.MYDATA_QUESTIONS, *(_question_line(x) for x in data.questions)])

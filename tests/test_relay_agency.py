@@ -239,3 +239,23 @@ async def test_reply_from_another_chat_is_ignored(harness: Harness) -> None:
                                reply_to_message=fakes.bot_message(card, stranger_group)))
     await deliver(h)
     assert copies(h) == [] and notes(h) == []
+
+
+async def test_group_upgraded_to_a_supergroup_is_followed(harness: Harness) -> None:
+    """The service message in the old group moves the agency chat at once: a Reply in the new
+    supergroup (to a card traced by its tag) reaches the prospect, and the note goes there."""
+    h = harness
+    new_id = -1009876543210
+    lead_id, _ = await lead_card(h)
+    await h.feed(fakes.message(None, from_user=MEMBER, chat=fakes.group_chat(AGENCY_CHAT_ID),
+                               migrate_to_chat_id=new_id))
+    assert await h.services.agency_chat.get() == new_id
+    supergroup = fakes.group_chat(new_id)
+    owner = fakes.message("Мы переехали в супергруппу", from_user=MEMBER, chat=supergroup,
+                          reply_to_message=fakes.bot_message(5, supergroup, f"#lead_{lead_id}\nНовая заявка"))
+    await h.feed(owner)
+    await deliver(h)
+    [copy] = copies(h, PROSPECT)
+    assert (copy.from_chat_id, copy.message_id) == (new_id, owner.message_id)
+    [ack] = [c for c in h.session.of("sendMessage") if c.text.startswith("✅")]
+    assert ack.chat_id == new_id and reply_target(ack) == owner.message_id

@@ -250,3 +250,12 @@ async def test_ban_outside_the_agency_chat_does_nothing(harness: Harness) -> Non
     await h.feed(fakes.message(f"/ban {lead_id}", from_user=MEMBER, chat=fakes.group_chat(-100777)))
     await deliver(h)
     assert await rows(h, "SELECT COUNT(*) FROM relay_bans") == [(0,)]
+
+
+async def test_mydata_shows_a_file_offered_but_not_sent(harness: Harness) -> None:
+    h = harness
+    await h.feed(fakes.photo_message(from_user=h.user, caption="паспорт <не отправлять>"))
+    calls = await h.send("/mydata")
+    assert "ждёт вашего решения: это фото с подписью «паспорт &lt;не отправлять&gt;»" in calls[-1].text
+    await withdraw(h)
+    assert find_in_file(Path(h.settings.db_path), ("паспорт",)) == []
