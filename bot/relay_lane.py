@@ -86,6 +86,7 @@ class PrivateLane:
         self.users = users
         self.notify_agency = notify_agency
         self.batch_size = batch_size
+        self.note_delay = NOTE_DELAY  # the sandbox shows the note at once (0)
         self.paused_until = 0.0  # wall clock
         self._net_failures = 0
         self._chat_free_at: dict[int, float] = {}  # when a prospect's chat may get the next send (run's clock)
@@ -261,7 +262,7 @@ class PrivateLane:
         note = {"status": "ok", "chat_id": source_chat, "reply_to": source_id}
         conversation = payload.get("conv")
         await self.relay.out_delivered(item, copy_id, note, conversation if isinstance(conversation, int) else None,
-                                       clock() + NOTE_DELAY)
+                                       clock() + self.note_delay)
         self.notify_agency()
 
     async def _prospect_note(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> None:

@@ -249,8 +249,10 @@ class RelayRepo:
         conn: aiosqlite.Connection, user_id: int, opened_by: Opener, now: float, until: float, *,
         shown: bool, anchor: tuple[int, int] | None = None, question_id: int | None = None,
     ) -> Conversation:
-        """Opens the user's conversation, or extends the open one (never shortens it)."""
+        """Opens the user's conversation, or extends the open one (never shortens it). One past
+        its window is replaced by a new one (a new id: the old "end" buttons stay stale)."""
         chat_id, message_id = anchor if anchor is not None else (None, None)
+        await conn.execute("DELETE FROM conversations WHERE user_id = ? AND open_until <= ?", (user_id, now))
         await conn.execute(
             "INSERT INTO conversations (user_id, opened_by, started_at, open_until, shown, anchor_chat_id, "
             "anchor_message_id, question_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "

@@ -331,3 +331,22 @@ async def test_flood_control_and_403_on_the_agency_side_lose_nothing(harness: Ha
     await h.services.delivery.resume()  # added back
     await deliver(h)
     assert relayed(h)[-1].text.endswith("Сообщение, пока бота нет в чате")
+
+
+async def test_a_conversation_past_its_window_starts_anew(harness: Harness, clock: Clock) -> None:
+    """The manager writes again after the window (the prospect said nothing meanwhile): a new
+    conversation, shown what the manager sees and told once again; the old button is stale."""
+    h = harness
+    card, _ = await conversation_with_manager(h)
+    [(old_id,)] = await rows(h, "SELECT id FROM conversations")
+    clock.advance(WINDOW + 60)
+    await reply(h, card, "Добрый день! Напоминаю о себе")
+    await deliver(h)
+    assert "Это написал менеджер" in texts_to(h, PROSPECT)[-1]
+    [(new_id, told)] = await rows(h, "SELECT id, told FROM conversations")
+    assert new_id != old_id and told == 0
+    calls = await h.send("Да, давайте созвонимся")
+    assert "Передал менеджеру" in calls[-1].text
+    calls = await h.press(f"rl:end:{old_id}")
+    assert h.answers(calls)[0].show_alert
+    assert await rows(h, "SELECT id FROM conversations") == [(new_id,)]
