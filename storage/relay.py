@@ -140,14 +140,16 @@ async def erase_relay(
             "chat_id": row["chat_id"], "message_id": row["message_id"], "media": row["media"] or "text",
             "captioned": bool(row["captioned"]), **payload_reason,
         }))
-    if rows:
-        await conn.execute(
-            f"UPDATE relay_links SET user_id = NULL, private_message_id = NULL, lead_id = NULL "
-            f"WHERE id IN ({_marks(len(rows))})",
-            tuple(r["id"] for r in rows),
-        )
-    cur = await conn.execute(f"DELETE FROM relay_links WHERE {where} AND kind IN ('out', 'note')", params)
-    result.links = len(rows) + cur.rowcount
+    # The bot's messages keep their place (a Reply to one is told the data is gone); the
+    # managers' own messages are not the bot's to find: their links go.
+    cur = await conn.execute(
+        f"UPDATE relay_links SET user_id = NULL, private_message_id = NULL, lead_id = NULL "
+        f"WHERE {where} AND kind IN ('in', 'header', 'note')",
+        params,
+    )
+    result.links = cur.rowcount
+    cur = await conn.execute(f"DELETE FROM relay_links WHERE {where} AND kind = 'out'", params)
+    result.links += cur.rowcount
     return result
 
 
@@ -460,7 +462,7 @@ class RelayRepo:
         out = RelaySummary()
         for row in await self.db.fetchall(
             "SELECT kind, COUNT(*) AS n, MIN(created_at) AS first, MAX(created_at) AS last FROM relay_links "
-            "WHERE user_id = ? AND kind IN ('in', 'out') GROUP BY kind",
+            "WHERE user_id = ? AND (kind = 'in' OR (kind = 'out' AND private_message_id IS NOT NULL)) GROUP BY kind",
             (user_id,),
         ):
             if row["kind"] == "in":

@@ -51,6 +51,7 @@ async def a_whole_conversation(h: Harness) -> dict[str, int]:
     _, card = await lead_card(h)
     owner = await reply(h, card, "Здравствуйте! Расскажите о кофейне")
     await deliver(h)
+    [ack] = agency_lines(h, "✅")
     before = len(h.session.calls)
     await h.send(SAID[0])
     await h.feed(fakes.photo_message(from_user=h.user, caption=SAID[1]))
@@ -67,7 +68,8 @@ async def a_whole_conversation(h: Harness) -> dict[str, int]:
     names = ["text", "photo", "voice", "sticker_header", "sticker", "long_header", "long"]
     assert [c.__api_method__ for c in sent] == ["sendMessage", "copyMessage", "copyMessage", "sendMessage",
                                                 "copyMessage", "sendMessage", "copyMessage"]
-    return {"card": card, "owner": owner.message_id, **dict(zip(names, ids, strict=True))}
+    return {"card": card, "owner": owner.message_id, "ack": h.session.result_of(ack).message_id,
+            **dict(zip(names, ids, strict=True))}
 
 
 async def test_withdraw_redacts_every_relayed_message(harness: Harness) -> None:
@@ -107,6 +109,9 @@ async def test_withdraw_redacts_every_relayed_message(harness: Harness) -> None:
     assert copies(h) == []
     [(note)] = agency_lines(h, "❌")
     assert "отозвал согласие" in note.text and reply_target(note) == owner.message_id
+    await reply(h, ids["ack"], "Алло?")  # a Reply to a "delivered" line of that conversation
+    await deliver(h)
+    assert copies(h) == [] and len(agency_lines(h, "❌")) == 2
     # The prospect's later messages are FAQ questions, not relayed.
     await h.send("что такое смм")
     await deliver(h)
