@@ -9,26 +9,26 @@ import logging
 import sys
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from pydantic import ValidationError
 
-from bot.app import Services, create_bot, create_dispatcher, set_commands
+from bot.app import Services, check_agency_chat, create_bot, create_dispatcher, set_commands
+from bot.logs import setup_logging
+from bot.session import PinnedAiohttpSession, redact, token_secrets
 from bot.settings import Settings, describe_error
 from faq import CorpusError
-from storage.db import StorageError
+from storage.db import Database, StorageError
 
 log = logging.getLogger("bot")
 
 STARTUP_ATTEMPTS = 5
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    if level != "DEBUG":
-        # aiogram logs every handled update at INFO: costly, and nothing a operator needs.
-        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+EXIT_CONFIG = 2  # the environment must be fixed: a restart alone will not help
+EXIT_UNREACHABLE = 1  # the Bot API could not be reached: a restart later may help
 
 
 async def _with_retries(call, what: str):  # noqa: ANN001, ANN202
@@ -53,14 +53,20 @@ async def confirm_offset(bot: Bot, last_update_id: int | None) -> None:
 
 
 async def run_polling(settings: Settings) -> None:
-    bot = create_bot(settings)
-    dp: Dispatcher = create_dispatcher(settings)
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        bot = create_bot(settings)
+        dp: Dispatcher = create_dispatcher(settings, db=db)
+    except BaseException:
+        await db.close()
+        raise
     services: Services = dp["services"]
     try:
-        await services.db.open()
         # Keep pending updates: a lead sent while the bot was down must still be processed.
         await _with_retries(lambda: bot.delete_webhook(drop_pending_updates=False), "deleteWebhook")
         await _with_retries(lambda: set_commands(bot), "setMyCommands")
+        await _with_retries(lambda: check_agency_chat(bot, services.agency_chat), "getChat")
         # ~250k objects (aiogram's pydantic models, the FAQ index) live as long as the process:
         # out of the collector's sight, a full collection no longer stalls every handler for
         # ~180 ms now and then (measured here), it only scans what handling creates.
@@ -73,10 +79,32 @@ async def run_polling(settings: Settings) -> None:
             close_bot_session=False,
             handle_signals=True,
         )
-        await confirm_offset(bot, services.in_flight.last_update_id)
+        handled = services.in_flight.last_update_id
+        skipped = bot.session.last_skipped_id if isinstance(bot.session, PinnedAiohttpSession) else None
+        await confirm_offset(bot, max((i for i in (handled, skipped) if i is not None), default=None))
     finally:
         await services.db.close()
         await bot.session.close()
+
+
+def fatal(exc: BaseException, settings: Settings) -> tuple[int, str] | None:
+    """Exit code and the one line for an error that stops the bot at start, or None."""
+    api = f"TELEGRAM_API_URL ({settings.telegram_api_url})"
+    if isinstance(exc, StorageError):
+        return EXIT_CONFIG, f"storage error: {exc}"
+    if isinstance(exc, CorpusError):
+        return EXIT_CONFIG, "FAQ corpus is invalid: " + "; ".join(exc.errors)
+    if isinstance(exc, TelegramUnauthorizedError):
+        return EXIT_CONFIG, "Telegram rejected BOT_TOKEN: check the token from @BotFather"
+    if isinstance(exc, TelegramNetworkError):
+        return EXIT_UNREACHABLE, f"cannot reach the Bot API at {api}: {exc.message}"
+    if isinstance(exc, ClientDecodeError | TelegramAPIError):
+        what = exc.message if isinstance(exc, ClientDecodeError) else f"{type(exc).__name__}: {exc.message}"
+        return EXIT_CONFIG, f"{api} does not answer like a Telegram Bot API ({what}): check the URL"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return EXIT_CONFIG, f"cannot use{where}: {exc.strerror or type(exc).__name__}"
+    return None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -104,24 +132,21 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
     except ValidationError as exc:
         print(describe_error(exc), file=sys.stderr)
-        return 2
-    setup_logging(settings.log_level)
+        return EXIT_CONFIG
+    secrets = token_secrets(settings.bot_token.get_secret_value())
+    setup_logging(settings.log_level, secrets)
     try:
         asyncio.run(run_polling(settings))
-    except StorageError as exc:
-        print(f"storage error: {exc}", file=sys.stderr)
-        return 2
-    except CorpusError as exc:
-        print("FAQ corpus is invalid: " + "; ".join(exc.errors), file=sys.stderr)
-        return 2
-    except TelegramUnauthorizedError:
-        print("Telegram rejected BOT_TOKEN: check the token from @BotFather", file=sys.stderr)
-        return 2
-    except TelegramNetworkError as exc:
-        print(f"cannot reach the Bot API at TELEGRAM_API_URL: {type(exc).__name__}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         pass
+    except Exception as exc:
+        verdict = fatal(exc, settings)
+        if verdict is None:
+            log.critical("stopped by an unexpected error", exc_info=exc)
+            return 1
+        code, line = verdict
+        print(redact(line, secrets), file=sys.stderr)
+        return code
     return 0
 
 
