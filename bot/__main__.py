@@ -1,4 +1,8 @@
-"""Entry point: `python -m bot` runs long polling (see README for the other modes)."""
+"""Entry point: `python -m bot` runs long polling (see README for the other modes).
+
+The settings and the database are checked before aiogram and the FAQ are imported (seconds
+of start-up): a bad environment is reported at once, in one line, with exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,16 @@ import asyncio
 import gc
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramNetworkError,
-    TelegramUnauthorizedError,
-)
 from pydantic import ValidationError
 
-from bot.app import Services, check_agency_chat, create_bot, create_dispatcher, set_commands
-from bot.logs import setup_logging
-from bot.session import PinnedAiohttpSession, redact, token_secrets
+from bot.logs import redact, setup_logging, token_secrets
 from bot.settings import Settings, describe_error
-from faq import CorpusError
 from storage.db import Database, StorageError
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 log = logging.getLogger("bot")
 
@@ -32,6 +30,8 @@ EXIT_UNREACHABLE = 1  # the Bot API could not be reached: a restart later may he
 
 
 async def _with_retries(call, what: str):  # noqa: ANN001, ANN202
+    from aiogram.exceptions import TelegramNetworkError
+
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
             return await call()
@@ -56,13 +56,19 @@ async def run_polling(settings: Settings) -> None:
     db = Database(settings.db_path)
     await db.open()
     try:
-        bot = create_bot(settings)
-        dp: Dispatcher = create_dispatcher(settings, db=db)
-    except BaseException:
+        await _poll(settings, db)
+    finally:
         await db.close()
-        raise
-    services: Services = dp["services"]
+
+
+async def _poll(settings: Settings, db: Database) -> None:
+    from bot.app import Services, check_agency_chat, create_bot, create_dispatcher, set_commands
+    from bot.session import PinnedAiohttpSession
+
+    bot = create_bot(settings)
     try:
+        dp = create_dispatcher(settings, db=db)
+        services: Services = dp["services"]
         # Keep pending updates: a lead sent while the bot was down must still be processed.
         await _with_retries(lambda: bot.delete_webhook(drop_pending_updates=False), "deleteWebhook")
         await _with_retries(lambda: set_commands(bot), "setMyCommands")
@@ -83,15 +89,28 @@ async def run_polling(settings: Settings) -> None:
         skipped = bot.session.last_skipped_id if isinstance(bot.session, PinnedAiohttpSession) else None
         await confirm_offset(bot, max((i for i in (handled, skipped) if i is not None), default=None))
     finally:
-        await services.db.close()
         await bot.session.close()
 
 
 def fatal(exc: BaseException, settings: Settings) -> tuple[int, str] | None:
     """Exit code and the one line for an error that stops the bot at start, or None."""
-    api = f"TELEGRAM_API_URL ({settings.telegram_api_url})"
     if isinstance(exc, StorageError):
         return EXIT_CONFIG, f"storage error: {exc}"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return EXIT_CONFIG, f"cannot use{where}: {exc.strerror or type(exc).__name__}"
+    if "aiogram" not in sys.modules:
+        return None
+    from aiogram.exceptions import (
+        ClientDecodeError,
+        TelegramAPIError,
+        TelegramNetworkError,
+        TelegramUnauthorizedError,
+    )
+
+    from faq import CorpusError
+
+    api = f"TELEGRAM_API_URL ({settings.telegram_api_url})"
     if isinstance(exc, CorpusError):
         return EXIT_CONFIG, "FAQ corpus is invalid: " + "; ".join(exc.errors)
     if isinstance(exc, TelegramUnauthorizedError):
@@ -101,13 +120,13 @@ def fatal(exc: BaseException, settings: Settings) -> tuple[int, str] | None:
     if isinstance(exc, ClientDecodeError | TelegramAPIError):
         what = exc.message if isinstance(exc, ClientDecodeError) else f"{type(exc).__name__}: {exc.message}"
         return EXIT_CONFIG, f"{api} does not answer like a Telegram Bot API ({what}): check the URL"
-    if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
-        return EXIT_CONFIG, f"cannot use{where}: {exc.strerror or type(exc).__name__}"
     return None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv == ["run"]:  # the common case, without importing the sandbox
+        return argparse.Namespace(mode="run", script=None, fresh=False, db=None)
     from bot import sandbox
 
     parser = argparse.ArgumentParser(prog="python -m bot", description="kosmmos Telegram bot")

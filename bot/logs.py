@@ -15,19 +15,38 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TextIO
+from urllib.parse import quote, quote_plus
 
-from aiogram.exceptions import TelegramNetworkError
-
-from bot.session import redact
-
+REDACTED = "<token>"
+# The token's place in every Bot API URL: {base}/bot{token}/{method}, {base}/file/bot{token}/{path}.
+_URL_TOKEN = re.compile(r"(/bot)[^/\s'\"<>]+(?=/)")
 FIRST_PARTY = ("bot", "handlers", "storage", "faq", "__main__")
 FIRST_LINE_ONLY = ("asyncio", "py.warnings")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` without any `/bot<token>/` URL segment and without the given secrets, whether raw
+    or URL-quoted."""
+    text = _URL_TOKEN.sub(r"\1" + REDACTED, text)
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}:
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def token_secrets(token: str) -> tuple[str, ...]:
+    """The token and its secret part (after the colon): either one must never be shown."""
+    secret = token.partition(":")[2]
+    return (token, secret) if len(secret) >= 8 else (token,)
 
 
 def _type_name(exc: BaseException) -> str:
@@ -37,6 +56,8 @@ def _type_name(exc: BaseException) -> str:
 
 def safe_exception_text(exc: BaseException) -> str:
     """What may be logged of an exception: its class, and the text of a network error."""
+    from aiogram.exceptions import TelegramNetworkError  # not at import: `python -m bot` fails fast without it
+
     if isinstance(exc, TelegramNetworkError):
         return f"{exc.label} - {exc.message}"
     return f"{_type_name(exc)} (message withheld)"

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
-from urllib.parse import quote, quote_plus
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -36,14 +34,13 @@ from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import ClientError, ClientTimeout
 from pydantic import ValidationError
 
+from bot.logs import redact, token_secrets
+
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
-REDACTED = "<token>"
-# The token's place in every Bot API URL: {base}/bot{token}/{method}, {base}/file/bot{token}/{path}.
-_URL_TOKEN = re.compile(r"(/bot)[^/\s'\"<>]+(?=/)")
 
 _PINNED: dict[Any, type] = {}
 
@@ -51,24 +48,6 @@ _PINNED: dict[Any, type] = {}
 def pin_response_type(returning: Any) -> None:
     if returning not in _PINNED:
         _PINNED[returning] = Response[returning]
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` without any `/bot<token>/` URL segment and without the given secrets, whether raw
-    or URL-quoted."""
-    text = _URL_TOKEN.sub(r"\1" + REDACTED, text)
-    for secret in secrets:
-        if not secret:
-            continue
-        for form in {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}:
-            text = text.replace(form, REDACTED)
-    return text
-
-
-def token_secrets(token: str) -> tuple[str, ...]:
-    """The token and its secret part (after the colon): either one must never be shown."""
-    secret = token.partition(":")[2]
-    return (token, secret) if len(secret) >= 8 else (token,)
 
 
 def _validation_summary(exc: Exception) -> str:

@@ -67,6 +67,9 @@ class Database:
         if not memory:
             self._check_path()
         try:
+            # Opened once in this thread first: a failed aiosqlite.connect() leaves its worker
+            # thread to finish after the caller's event loop may be gone (a stray traceback).
+            sqlite3.connect(self.path).close()
             conn = await aiosqlite.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
             raise StorageError(self._explain(exc)) from None
@@ -98,7 +101,7 @@ class Database:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(
-                f"cannot create the folder of DB_PATH {folder}: {exc.strerror or type(exc).__name__}"
+                f"DB_PATH {self.path}: cannot create its folder {folder} ({exc.strerror or type(exc).__name__})"
             ) from None
         if self.path.is_dir():
             raise StorageError(f"DB_PATH {self.path} is a directory: set DB_PATH to a file in it")
