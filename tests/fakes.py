@@ -58,6 +58,7 @@ class FakeSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
+        self._results: dict[int, Any] = {}  # id(call) -> what it returned
         self.injected: list[Injected] = []
         self._message_ids = itertools.count(1000)
 
@@ -114,8 +115,13 @@ class FakeSession(BaseSession):
         assert calls, f"no {name or 'API'} call was made"
         return calls[-1]
 
+    def result_of(self, call: TelegramMethod[Any]) -> Any:
+        """What a recorded call returned (e.g. the sent Message); None if it failed."""
+        return self._results.get(id(call))
+
     def clear(self) -> None:
         self.calls.clear()
+        self._results.clear()
 
     # --- BaseSession -----------------------------------------------------------------
     async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
@@ -140,6 +146,7 @@ class FakeSession(BaseSession):
         result = self._result(bot, name, method)
         pin_response_type(method.__returning__)  # as the production session does
         response = Response[method.__returning__](ok=True, result=result)  # type: ignore[name-defined]
+        self._results[id(method)] = response.result
         return response.result
 
     def _result(self, bot: Bot, name: str, method: TelegramMethod[Any]) -> Any:
