@@ -165,10 +165,16 @@ class Database:
                 continue
             # An upgrade is news to the operator; a new database's first schema is not.
             log.log(logging.INFO if current else logging.DEBUG, "applying migration %s", name)
-            async with self.transaction() as conn:
-                for statement in split_sql(sql):
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {version}")
+            try:
+                async with self.transaction() as conn:
+                    for statement in split_sql(sql):
+                        await conn.execute(statement)
+                    await conn.execute(f"PRAGMA user_version = {version}")
+            except sqlite3.Error as exc:
+                raise StorageError(
+                    f"DB_PATH {self.path}: migration {name} failed ({exc}); the database is left at "
+                    f"schema version {await self.schema_version()}"
+                ) from None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

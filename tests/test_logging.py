@@ -166,3 +166,48 @@ async def test_debug_log_has_no_personal_data(tmp_path: Path) -> None:
     leaked = [value for value in typed if value.lower() in err.lower()]
     assert not leaked, f"written to the log: {leaked}"
     assert_no_token(err)
+
+
+def test_exceptions_aiogram_logs_show_no_message_text() -> None:
+    """aiogram logs a handler's exception with its message ("Cause exception while process
+    update ...\\n%s: %s" and a traceback) and a failed getUpdates as "%s: %s": the bot's log
+    handler keeps their type, frames and a network error's (token-free) text only."""
+    import io
+    import logging
+
+    from aiogram.exceptions import ClientDecodeError
+    from aiogram.methods import GetUpdates
+
+    from bot.logs import SafeFormatter, SafeRecords, token_secrets
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(SafeFormatter(secrets=token_secrets(BOT_TOKEN)))
+    handler.addFilter(SafeRecords())
+    event, dispatcher = logging.getLogger("aiogram.event"), logging.getLogger("aiogram.dispatcher")
+    for logger in (event, dispatcher):
+        logger.addHandler(handler)
+    personal = "Иван Петров +79161234567 ivan@mail.ru"
+    try:
+        try:
+            try:
+                raise ValueError(f"bad input: {personal}")
+            except ValueError as inner:
+                raise RuntimeError(f"while handling {personal}") from inner
+        except RuntimeError as e:
+            event.exception("Cause exception while process update id=%d by bot id=%d\n%s: %s",
+                            7, 42, e.__class__.__name__, e)
+        decode = ClientDecodeError("Failed to decode object", ValueError(personal), {"text": personal})
+        dispatcher.error("Failed to fetch updates - %s: %s", type(decode).__name__, decode)
+        network = TelegramNetworkError(GetUpdates(), f"ClientOSError: cannot write to http://h/bot{BOT_TOKEN}/getUpdates")
+        dispatcher.error("Failed to fetch updates - %s: %s", type(network).__name__, network)
+    finally:
+        for logger in (event, dispatcher):
+            logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Cause exception while process update id=7" in written
+    assert "RuntimeError" in written and "ValueError" in written and "test_logging.py" in written
+    assert "ClientDecodeError" in written and "cannot write to http://h/bot<token>/getUpdates" in written
+    for value in ("Иван", "79161234567", "ivan@mail.ru"):
+        assert value not in written
+    assert_no_token(written)
