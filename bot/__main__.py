@@ -67,11 +67,11 @@ async def _poll(settings: Settings, db: Database) -> None:
 
     bot = create_bot(settings)
     try:
-        dp = create_dispatcher(settings, db=db)
-        services: Services = dp["services"]
         # Keep pending updates: a lead sent while the bot was down must still be processed.
         await _with_retries(lambda: bot.delete_webhook(drop_pending_updates=False), "deleteWebhook")
         await _with_retries(lambda: set_commands(bot), "setMyCommands")
+        dp = create_dispatcher(settings, db=db)  # after Telegram answered: the FAQ index loads here
+        services: Services = dp["services"]
         await _with_retries(lambda: check_agency_chat(bot, services.agency_chat), "getChat")
         # ~250k objects (aiogram's pydantic models, the FAQ index) live as long as the process:
         # out of the collector's sight, a full collection no longer stalls every handler for

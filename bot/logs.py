@@ -6,7 +6,8 @@
 - Exceptions are written as their type and stack frames: their messages may quote user input
   (pydantic quotes rejected values, aiogram quotes whole replies). Where aiogram passes an
   exception as a log argument ("Failed to fetch updates - %s: %s"), only its class is kept,
-  plus the session's own network error text (already without the token).
+  plus the text of a network error (the session's, already without the token) or of a
+  getUpdates error (Telegram's description: no user input in it).
 - asyncio's and warnings' records keep their first line only (the rest quotes objects: a task's
   exception, aiogram's "Detected unknown update type" dumps the update).
 - Every line has the token taken out, raw or URL-quoted, as a last guard.
@@ -55,10 +56,15 @@ def _type_name(exc: BaseException) -> str:
 
 
 def safe_exception_text(exc: BaseException) -> str:
-    """What may be logged of an exception: its class, and the text of a network error."""
-    from aiogram.exceptions import TelegramNetworkError  # not at import: `python -m bot` fails fast without it
+    """What may be logged of an exception: its class; for a network error, or any error of
+    getUpdates (Telegram's "Conflict: terminated by other getUpdates request" ...), its text."""
+    # Not imported at module level: `python -m bot` reports a bad environment before aiogram loads.
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+    from aiogram.methods import GetUpdates
 
-    if isinstance(exc, TelegramNetworkError):
+    if isinstance(exc, TelegramNetworkError) or (
+        isinstance(exc, TelegramAPIError) and isinstance(exc.method, GetUpdates)
+    ):
         return f"{exc.label} - {exc.message}"
     return f"{_type_name(exc)} (message withheld)"
 

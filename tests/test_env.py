@@ -165,22 +165,26 @@ def _html_server(status: int) -> web.Application:
     return app
 
 
-@pytest.mark.parametrize("status", [200, 404])
-async def test_api_url_that_is_not_a_bot_api_is_one_line_and_exit_2(
-    tmp_path_factory: pytest.TempPathFactory, status: int
-) -> None:
-    runner = web.AppRunner(_html_server(status))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    folder = tmp_path_factory.getbasetemp() / "html-api"  # shared: the FAQ snapshot is built once
-    folder.mkdir(exist_ok=True)
+async def test_api_url_that_is_not_a_bot_api_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Web servers answering every request with an HTML page: 200, and 404."""
+    runners, urls = [], []
+    for status in (200, 404):
+        runner = web.AppRunner(_html_server(status))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        urls.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
     try:
-        env = bot_env(BotAPIStandIn(BOT_TOKEN), folder / f"bot{status}.sqlite3", TELEGRAM_API_URL=url)
-        code, output = await run_bot(folder, env)
+        # One folder for both: the FAQ index snapshot is built there once.
+        runs = await asyncio.gather(*(
+            run_bot(tmp_path, bot_env(BotAPIStandIn(BOT_TOKEN), tmp_path / f"bot{i}.sqlite3", TELEGRAM_API_URL=url))
+            for i, url in enumerate(urls)
+        ))
     finally:
-        await runner.cleanup()
-    assert_one_line(code, output, "TELEGRAM_API_URL", url)
+        for runner in runners:
+            await runner.cleanup()
+    for url, (code, output) in zip(urls, runs, strict=True):
+        assert_one_line(code, output, "TELEGRAM_API_URL", url)
 
 
 async def test_sigterm_with_a_damaged_database_stops_within_the_grace_period(tmp_path: Path) -> None:

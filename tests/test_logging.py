@@ -17,6 +17,7 @@ from aiohttp import ClientError, web
 
 from bot.session import PinnedAiohttpSession
 from bot.standin import BotAPIStandIn
+from tests.conftest import Harness
 from tests.drive import Person
 from tests.e2e import start_bot, stop_bot
 from tests.fakes import BOT_TOKEN
@@ -44,7 +45,7 @@ async def test_broken_polling_connections_never_log_the_token(tmp_path: Path) ->
         await asyncio.sleep(0.3)  # the first long poll is open
         for mode in ("close", "reset"):
             proxy.set_mode(mode)
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(1.5)
         proxy.set_mode("pass")
         api.push_text(7101, "/start")
         await api.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 7101, 30)
@@ -175,7 +176,7 @@ def test_exceptions_aiogram_logs_show_no_message_text() -> None:
     import io
     import logging
 
-    from aiogram.exceptions import ClientDecodeError
+    from aiogram.exceptions import ClientDecodeError, TelegramConflictError
     from aiogram.methods import GetUpdates
 
     from bot.logs import SafeFormatter, SafeRecords, token_secrets
@@ -201,6 +202,8 @@ def test_exceptions_aiogram_logs_show_no_message_text() -> None:
         dispatcher.error("Failed to fetch updates - %s: %s", type(decode).__name__, decode)
         network = TelegramNetworkError(GetUpdates(), f"ClientOSError: cannot write to http://h/bot{BOT_TOKEN}/getUpdates")
         dispatcher.error("Failed to fetch updates - %s: %s", type(network).__name__, network)
+        conflict = TelegramConflictError(GetUpdates(), "Conflict: terminated by other getUpdates request")
+        dispatcher.error("Failed to fetch updates - %s: %s", type(conflict).__name__, conflict)
     finally:
         for logger in (event, dispatcher):
             logger.removeHandler(handler)
@@ -208,6 +211,41 @@ def test_exceptions_aiogram_logs_show_no_message_text() -> None:
     assert "Cause exception while process update id=7" in written
     assert "RuntimeError" in written and "ValueError" in written and "test_logging.py" in written
     assert "ClientDecodeError" in written and "cannot write to http://h/bot<token>/getUpdates" in written
+    assert "terminated by other getUpdates request" in written  # the operator needs this one
     for value in ("Иван", "79161234567", "ivan@mail.ru"):
         assert value not in written
     assert_no_token(written)
+
+
+async def test_unknown_update_type_warning_does_not_print_the_update(harness: Harness) -> None:
+    """aiogram warns "Detected unknown update type" with the whole update in the text: in the
+    bot's log only the first line stays."""
+    import io
+    import logging
+    import warnings
+
+    from aiogram.types import Update
+
+    from bot.logs import SafeFormatter, SafeRecords
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(SafeFormatter())
+    handler.addFilter(SafeRecords())
+    logger = logging.getLogger("py.warnings")
+    logger.addHandler(handler)
+    secret = "Тайна Гортензии +79160001122"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            logging.captureWarnings(True)
+            try:
+                update = Update(update_id=5, future_event={"from": {"first_name": secret}, "text": secret})
+                await harness.dp.feed_update(harness.bot, update)
+            finally:
+                logging.captureWarnings(False)
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Detected unknown update type" in written
+    assert "Гортензии" not in written and "79160001122" not in written
