@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from bot.standin import BotAPIStandIn, Call
+from tests.e2e import start_bot, stop_bot
+from tests.fakes import BOT_TOKEN
 
 REPLY_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery")
 
@@ -58,3 +62,26 @@ class Person:
 
     async def share_contact(self, phone: str) -> Call:
         return await self._after(lambda: self.api.push_contact(self.user_id, phone, self.user_id, self.first_name))
+
+
+@asynccontextmanager
+async def bot_running(
+    tmp_path: Path, api: BotAPIStandIn | None = None, **env: str
+) -> AsyncIterator[tuple[BotAPIStandIn, asyncio.subprocess.Process]]:
+    """Starts the stand-in (`api`, set up but not started, or a new one) and `python -m bot`
+    against it; on the way out stops both (the bot is killed if SIGTERM does not stop it)."""
+    api = api or BotAPIStandIn(BOT_TOKEN)
+    await api.start()
+    try:
+        proc = await start_bot(api, tmp_path, **env)
+        try:
+            yield api, proc
+        finally:
+            if proc.returncode is None:
+                try:
+                    await stop_bot(proc, 15)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+    finally:
+        await api.stop()

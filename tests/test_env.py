@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.standin import BotAPIStandIn
 from storage.db import Database
-from tests.drive import Person
+from tests.drive import Person, bot_running
 from tests.e2e import AGENCY, bot_env, start_bot, stop_bot
 from tests.fakes import BOT_TOKEN
 
@@ -222,9 +222,7 @@ async def test_sigterm_with_a_damaged_database_stops_within_the_grace_period(tmp
 async def test_unreachable_agency_chat_is_one_warning_and_questions_stay_queued(tmp_path: Path) -> None:
     api = BotAPIStandIn(BOT_TOKEN)
     api.chat_errors[AGENCY] = (400, "Bad Request: chat not found")
-    await api.start()
-    proc = await start_bot(api, tmp_path, AGENCY_SEND_INTERVAL="0")
-    try:
+    async with bot_running(tmp_path, api, AGENCY_SEND_INTERVAL="0") as (api, proc):
         await api.wait_for(lambda c: c.method == "getChat" and c.params.get("chat_id") == AGENCY, 20)
         p = Person(api, 7302, "Ия", None)
         reply = await p.say("/start")
@@ -234,10 +232,6 @@ async def test_unreachable_agency_chat_is_one_warning_and_questions_stay_queued(
         await p.press("Отправить")
         await api.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == AGENCY, 20)
         code, err = await stop_bot(proc)
-    finally:
-        if proc.returncode is None:
-            await stop_bot(proc)
-        await api.stop()
     assert code == 0, err
     # One warning at start (the delivery worker adds its own line when a send fails, at most
     # once an hour); the bot kept running and answered.

@@ -1,7 +1,8 @@
 """The FSM storage contract, written for this project after the behaviours aiogram's own
 storage tests check (tests/test_fsm/storage/test_storages.py in aiogram's repository), run on
 aiogram's MemoryStorage and on our SQLiteStorage alike; then what only a database-backed
-storage can get wrong: interleaved writes to one key, another writer, a restart."""
+storage can get wrong: interleaved writes to one key, another writer, rows deleted by others
+(erasure, draft purge), a reopened connection, and the queries its in-memory rows spare."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from storage.db import Database
 from storage.fsm import SQLiteStorage
 
 KEY = StorageKey(chat_id=-42, user_id=42, bot_id=42)
+OTHER = StorageKey(chat_id=-43, user_id=43, bot_id=42)  # another user
 OTHERS = [
     StorageKey(chat_id=-43, user_id=42, bot_id=42),
     StorageKey(chat_id=-42, user_id=43, bot_id=42),
@@ -188,3 +190,89 @@ async def test_a_write_by_another_storage_is_seen(db: Database) -> None:
     assert await first.get_data(KEY) == {"a": 1, "b": 2}
     await db.execute("UPDATE fsm SET data = ? WHERE key LIKE ?", (json.dumps({"c": 3}), "%42%"))
     assert await first.get_data(KEY) == {"c": 3}
+
+
+# --- rows kept in memory (aiogram reads the state of every update) ------------------------
+
+
+class Counting:
+    """Counts the queries the storage sends (by wrapping the Database's read methods)."""
+
+    def __init__(self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reads = 0
+        for name in ("fetchone", "fetchall"):
+            orig = getattr(db, name)
+
+            async def wrapped(*args, _orig=orig, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                self.reads += 1
+                return await _orig(*args, **kwargs)
+
+            monkeypatch.setattr(db, name, wrapped)
+
+
+async def test_rows_deleted_by_others_are_not_served(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    await storage.set_state(KEY, "Brief:name")
+    await storage.set_data(KEY, {"a": 1})
+    await storage.set_data(OTHER, {"b": 2})
+    assert await storage.get_state(KEY) == "Brief:name"
+
+    await db.execute("DELETE FROM fsm WHERE user_id = ?", (42,))  # as the erasure does
+    assert await storage.get_state(KEY) is None
+    assert await storage.get_data(KEY) == {}
+    assert await storage.get_data(OTHER) == {"b": 2}
+
+    async with db.transaction() as conn:  # as the draft purge does, in a transaction
+        await conn.execute("DELETE FROM fsm WHERE updated_at < ?", (2**40,))
+    assert await storage.get_data(OTHER) == {}
+
+
+async def test_writes_after_an_outside_delete_start_from_an_empty_row(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    await storage.set_state(KEY, "Brief:name")
+    await storage.set_data(KEY, {"a": 1})
+    await db.execute("DELETE FROM fsm WHERE user_id = ?", (42,))
+    await storage.set_state(KEY, "Brief:phone")
+    assert await storage.get_data(KEY) == {}
+    assert await storage.get_state(KEY) == "Brief:phone"
+    row = await db.fetchone("SELECT state, data FROM fsm WHERE user_id = 42")
+    assert (row["state"], row["data"]) == ("Brief:phone", "{}")
+
+
+async def test_partial_writes_keep_the_other_column(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    await storage.set_data(KEY, {"a": 1})
+    await storage.set_state(KEY, "Brief:name")
+    await storage.set_state(KEY, None)
+    assert await storage.get_data(KEY) == {"a": 1}
+    assert await storage.get_state(KEY) is None
+    await storage.set_data(KEY, {})
+    assert (await db.fetchone("SELECT COUNT(*) FROM fsm"))[0] == 0
+    assert await storage.get_data(KEY) == {}
+
+
+async def test_known_rows_and_unknown_keys_cost_no_query(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = SQLiteStorage(db)
+    await storage.set_data(KEY, {"a": 1})
+    counting = Counting(db, monkeypatch)
+    for _ in range(3):
+        assert await storage.get_state(OTHER) is None  # a user who never had a state
+        assert await storage.get_data(KEY) == {"a": 1}
+    assert counting.reads == 0
+
+
+async def test_rows_written_before_start_are_found_and_reopen_is_followed(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db = Database(path)
+    await db.open()
+    try:
+        await SQLiteStorage(db).set_state(KEY, "Brief:name")
+        storage = SQLiteStorage(db)  # a fresh instance, as after a restart
+        assert await storage.get_state(KEY) == "Brief:name"
+        await db.close()
+        await db.open()  # a new connection: the storage must watch deletes on it too
+        assert await storage.get_state(KEY) == "Brief:name"
+        await db.execute("DELETE FROM fsm")
+        assert await storage.get_state(KEY) is None
+    finally:
+        await db.close()

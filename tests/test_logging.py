@@ -18,7 +18,7 @@ from aiohttp import ClientError, web
 from bot.session import PinnedAiohttpSession
 from bot.standin import BotAPIStandIn
 from tests.conftest import Harness
-from tests.drive import Person
+from tests.drive import Person, bot_running
 from tests.e2e import start_bot, stop_bot
 from tests.fakes import BOT_TOKEN
 from tests.faults import FaultyProxy
@@ -121,11 +121,8 @@ QUESTION_MANAGER = "Как починить карбюратор у тракто
 async def test_debug_log_has_no_personal_data(tmp_path: Path) -> None:
     """LOG_LEVEL=DEBUG while a prospect asks questions, asks a manager and walks the whole
     brief: no value they typed (or Telegram sent about them) is in the log."""
-    api = BotAPIStandIn(BOT_TOKEN)
-    await api.start()
     env = {"AGENCY_SEND_INTERVAL": "0", "FLOOD_LIMIT": "1000", "LOG_LEVEL": "DEBUG"}
-    proc = await start_bot(api, tmp_path, **env)
-    try:
+    async with bot_running(tmp_path, **env) as (api, proc):
         p = Person(api, 7102, FIRST_NAME, USERNAME)
         await p.say("/start promo_x")
         await p.say(QUESTION_FAQ)
@@ -156,10 +153,6 @@ async def test_debug_log_has_no_personal_data(tmp_path: Path) -> None:
         assert BUSINESS in card.params["text"] and EMAIL in card.params["text"]
         await p.say("/mydata")
         code, err = await stop_bot(proc)
-    finally:
-        if proc.returncode is None:
-            await stop_bot(proc)
-        await api.stop()
     assert code == 0, err
     assert "DEBUG" in err  # the level was applied
     typed = [NAME, FIRST_NAME, USERNAME, PHONE_TYPED, *PHONE_FORMS, EMAIL, BUSINESS, COMMENT,

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from bot.standin import BotAPIStandIn
-from tests.e2e import start_bot, stop_bot
+from tests.drive import bot_running
+from tests.e2e import stop_bot
 from tests.fakes import BOT_TOKEN
 
 SECRET_TEXT = "Тайный текст Гортензии 4411"
@@ -29,14 +30,12 @@ def _unknown_type(api: BotAPIStandIn, user_id: int) -> int:
 
 async def test_bad_updates_are_skipped_once_and_others_answered(tmp_path: Path) -> None:
     api = BotAPIStandIn(BOT_TOKEN)
-    await api.start()
     # One batch, waiting before the bot starts: good, bad, unknown, good.
     api.push_text(7201, "/start", first_name="Аркадий")
     bad = _malformed(api, 7202)
     unknown = _unknown_type(api, 7203)
     api.push_text(7204, "/start", first_name="Борислав")
-    proc = await start_bot(api, tmp_path, LOG_LEVEL="DEBUG")
-    try:
+    async with bot_running(tmp_path, api, LOG_LEVEL="DEBUG") as (api, proc):
         for user in (7201, 7204):
             await api.wait_for(lambda c, u=user: c.method == "sendMessage" and c.params.get("chat_id") == u, 20)
         # A malformed update last in its batch: aiogram confirms only the updates it was given,
@@ -48,10 +47,6 @@ async def test_bad_updates_are_skipped_once_and_others_answered(tmp_path: Path) 
         api.push_text(7207, "/start")
         await api.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 7207, 20)
         code, err = await stop_bot(proc)
-    finally:
-        if proc.returncode is None:
-            await stop_bot(proc)
-        await api.stop()
     assert code == 0, err
     served = [i for c in api.of("getUpdates") for i in (c.result or [])]
     for update_id in (bad, unknown, last_bad):
