@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -25,6 +26,10 @@ from tests.fakes import BOT_TOKEN
 
 SECRET = BOT_TOKEN.split(":", 1)[1]
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens: the bot must fail before any API call
+
+
+def garbage(size: int) -> bytes:
+    return random.Random(18).randbytes(size)  # the same bytes every run
 
 
 async def run_bot(cwd: Path, env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
@@ -59,7 +64,7 @@ def damage(path: Path) -> None:
     size = path.stat().st_size
     with open(path, "r+b") as f:
         f.seek(size // 2)
-        f.write(os.urandom(8192))
+        f.write(garbage(8192))
 
 
 def _is_writable(path: Path) -> bool:
@@ -106,9 +111,9 @@ async def test_bad_db_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
     cases["uncreatable folder"] = blocker / "data" / "bot.sqlite3"
     (tmp_path / "a-dir").mkdir()
     cases["a directory"] = tmp_path / "a-dir"
-    garbage = tmp_path / "garbage.sqlite3"
-    garbage.write_bytes(os.urandom(20000))
-    cases["random bytes"] = garbage
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(garbage(20000))
+    cases["random bytes"] = junk
     text = tmp_path / "notes.sqlite3"
     text.write_text("Just some notes\n" * 100)
     cases["a text file"] = text
@@ -198,7 +203,7 @@ async def test_sigterm_with_a_damaged_database_stops_within_the_grace_period(tmp
         for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):  # the disk fails under the running bot
             if path.exists():
                 with open(path, "r+b") as f:
-                    f.write(os.urandom(max(4096, min(path.stat().st_size, 65536))))
+                    f.write(garbage(max(4096, min(path.stat().st_size, 65536))))
         api.push_text(7301, "/start")
         await asyncio.sleep(0.5)
         started = time.monotonic()
