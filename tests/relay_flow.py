@@ -56,18 +56,23 @@ async def lead_card(h: Harness, user: User | None = None) -> tuple[int, int]:
 
 
 def agency_message(text: str | None = None, *, reply_to: int | None = None, builder: Any = None,
-                   from_user: User | None = None, replied_text: str | None = "…", **kw: Any) -> Message:
+                   from_user: User | None = None, replied_text: str | None = "…", message_id: int | None = None,
+                   **kw: Any) -> Message:
     """A member's message in the agency chat, as a Reply to the bot's message `reply_to`."""
     if reply_to is not None:
         kw["reply_to_message"] = fakes.bot_message(reply_to, AGENCY, replied_text)
     if builder is not None:
-        return builder(from_user=from_user or MEMBER, chat=AGENCY, **kw)
-    return fakes.message(text, from_user=from_user or MEMBER, chat=AGENCY, **kw)
+        msg = builder(from_user=from_user or MEMBER, chat=AGENCY, **kw)
+    else:
+        msg = fakes.message(text, from_user=from_user or MEMBER, chat=AGENCY, **kw)
+    return msg if message_id is None else msg.model_copy(update={"message_id": message_id})
 
 
 async def reply(h: Harness, to: int, text: str | None = "Здравствуйте! Когда удобно созвониться?",
                 **kw: Any) -> Message:
-    """A manager's Reply in the agency chat, fed through the dispatcher; returns the message."""
+    """A manager's Reply in the agency chat, fed through the dispatcher; returns the message. Its
+    id is the chat's next one (the fake numbers the bot's messages there), as in Telegram."""
+    kw.setdefault("message_id", next(h.session._message_ids))
     msg = agency_message(text, reply_to=to, **kw)
     await h.feed(msg)
     return msg
