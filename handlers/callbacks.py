@@ -4,29 +4,32 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class MenuCb(CallbackData, prefix="m"):
-    action: str  # faq | brief | privacy | home
+    action: str  # faq | brief | privacy | home | call (a call-back request)
 
 
 class ConsentCb(CallbackData, prefix="c"):
     ok: int  # 1 agree, 0 decline
     v: str  # consent text version shown
+    k: str = "b"  # what the consent is for: b (the brief) | c (a call-back request)
 
 
 class StepCb(CallbackData, prefix="b"):
     d: str  # draft id (8 hex) — buttons of an older draft are stale
     s: str  # step the button belongs to
-    a: str  # back | skip | t (toggle) | done | p (pick)
+    a: str  # back | skip | t (toggle) | done | p (pick) | tg (Telegram instead) | keep | ef (e-mail fix)
     v: str = ""  # option code
 
 
 class SummaryCb(CallbackData, prefix="s"):
     d: str
-    a: str  # edit | submit | cancel
-    f: str = ""  # field to edit
+    a: str  # edit | submit | cancel | drop (cancel confirmed) | keep (cancel declined)
+    f: str = ""  # step to edit
+    r: str = ""  # revision: a hash of the answers the summary showed
 
 
 class MarketingCb(CallbackData, prefix="mk"):
     ok: int
+    n: str = ""  # nonce of the offer shown (FSM data "mk"): any other press is stale
 
 
 class FaqCb(CallbackData, prefix="f"):
@@ -49,3 +52,8 @@ class WithdrawCb(CallbackData, prefix="wd"):
 class FixCb(CallbackData, prefix="fx"):
     f: str  # name | phone | email
     lead: int  # lead id (the user's own; checked on press)
+
+
+class LeadCb(CallbackData, prefix="ld"):
+    a: str  # add (details to the lead) | new (another brief)
+    lead: int  # the user's lead (checked on press)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,8 +29,11 @@ def _state_name(state: StateType) -> str | None:
 class SQLiteStorage(BaseStorage):
     """FSM state and data in the `fsm` table; a row lives only while it holds something."""
 
-    def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
+    def __init__(
+        self, db: Database, key_builder: KeyBuilder | None = None, *, now: Callable[[], float] = time.time,
+    ) -> None:
         self.db = db
+        self.now = now  # the clock of updated_at (reminders and draft expiry count from it)
         self.key_builder = key_builder or DefaultKeyBuilder(
             with_bot_id=True, with_business_connection_id=True, with_destiny=True
         )
@@ -104,7 +107,7 @@ class SQLiteStorage(BaseStorage):
             f"VALUES (?, ?, ?, ?, ?, ?) "
             f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
             f"updated_at = excluded.updated_at",
-            (k, key.bot_id, key.chat_id, key.user_id, value, time.time()),
+            (k, key.bot_id, key.chat_id, key.user_id, value, self.now()),
         )
         if empty:
             if await self.db.write(

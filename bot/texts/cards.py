@@ -7,6 +7,9 @@ LEAD_TAG = "#lead_{id}"
 QUESTION_TAG = "#вопрос"
 
 CARD_TITLE = "<b>Новая заявка из брифа</b>"
+CARD_TITLE_CALLBACK = "<b>Просьба перезвонить</b>"
+CARD_EMPTY = "—"
+CARD_ADDITIONS = "<b>Дополнения клиента:</b>"
 CARD_CLIENT = "<b>Клиент:</b>"
 CARD_SOURCE = "<b>Источник:</b>"
 CARD_SOURCE_DIRECT = "прямой переход"
@@ -28,8 +31,8 @@ NOTICE_WITHDRAWN = (
     "Удалите копии этих данных, сделанные вне бота: в CRM, почте, заметках, таблицах."
 )
 NOTICE_WITHDRAWN_CARDS = "Карточки {tags} очищены.\n"
-NOTICE_UPDATED = "✏️ Пользователь исправил данные: заявка {tag} обновлена, карточка выше отредактирована."
-NOTICE_UPDATED_NO_LEAD = "✏️ Пользователь исправил данные в своей заявке."
+NOTICE_UPDATED = "✏️ Клиент исправил или дополнил заявку {tag}: карточка выше обновлена."
+NOTICE_UPDATED_NO_LEAD = "✏️ Клиент исправил или дополнил свою заявку."
 NOTICE_RETENTION = (
     "🗑 <b>Истёк срок хранения персональных данных.</b>\n"
     "{cards}"

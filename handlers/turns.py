@@ -1,0 +1,91 @@
+"""One text message inside the brief, and what is checked before it counts as an answer:
+is it the next part of a long paste, is it a question (or a greeting ...) for the FAQ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot import brief_form as form
+from bot.contacts import find_links
+from bot.pastes import Part, Pastes
+from bot.texts import brief as texts
+from faq import FaqIndex
+from handlers import talk
+from handlers.brief_view import refresh, reprompt
+from handlers.states import step_of
+from storage.stats import StatsRepo
+
+JOINABLE = frozenset({"business", "comment"})  # stored free-text answers a paste's next part extends
+
+
+@dataclass
+class Turn:
+    message: Message
+    bot: Bot
+    state: FSMContext
+    faq: FaqIndex
+    stats: StatsRepo
+    pastes: Pastes
+
+    @property
+    def chat_id(self) -> int:
+        return self.message.chat.id
+
+    @property
+    def text(self) -> str:
+        return (self.message.text or "").strip()
+
+    @property
+    def date(self) -> float:
+        return self.message.date.timestamp()
+
+    async def say(self, text: str, **kwargs: Any) -> Message:
+        return await self.bot.send_message(self.chat_id, text, **kwargs)
+
+
+def answer_changes(step: str, text: str) -> tuple[dict[str, Any], str | None]:
+    """A free-text answer as stored (kept to the field's limit, with the note saying so); the
+    business description also gives the links found in it."""
+    limit = form.LIMITS[step]
+    changes: dict[str, Any] = {step: text[:limit]}
+    if step == "business" and (links := find_links(text)):
+        changes["links"] = links
+    return changes, (texts.CUT.format(limit=limit) if len(text) > limit else None)
+
+
+async def joined(turn: Turn) -> bool:
+    """A part of a long paste whose previous part was a stored answer: joined to that answer,
+    and the bot's message after it shows the result."""
+    current = await turn.state.get_state()
+    part = turn.pastes.previous(turn.chat_id, turn.date, current)
+    step = step_of(current)
+    if part is None or part.where not in JOINABLE or step is None or part.reply_id is None:
+        return False
+    text = f"{part.text}\n{turn.text}"
+    changes, cut = answer_changes(part.where, text)
+    await turn.state.update_data(changes)
+    prefix = texts.JOINED + (" " + cut if cut else "")
+    reply_id = await refresh(turn.bot, turn.chat_id, part.reply_id, step, await turn.state.get_data(), prefix)
+    turn.pastes.remember(turn.chat_id, Part(turn.date, part.where, current, text, reply_id))
+    return True
+
+
+async def answered(turn: Turn, step: str, text: str | None = None) -> bool:
+    """A text the FAQ answers is answered, then the step asked again ("Продолжим: шаг N");
+    on steps where it may still be the answer, a button keeps it as such."""
+    text = turn.text if text is None else text
+    reading = turn.faq.search(text)
+    if not talk.answers(reading):
+        return False
+    await talk.count(reading, text, turn.stats)
+    sent = await talk.reply(turn.bot, turn.chat_id, text, reading, turn.faq)
+    if step in form.HOLDABLE or step == "addition":
+        await turn.state.update_data(held={"s": step, "t": text})
+    await reprompt(turn.bot, turn.chat_id, turn.state, cont=True)
+    await talk.keep_pending(turn.state, sent.pending)
+    return True
