@@ -50,6 +50,12 @@ PHONE_MIN_DIGITS = 5  # fewer digits in a sentence: it is not an attempt at a nu
 MATCH_CUTOFF = 90  # rapidfuzz WRatio for a typed text to be taken as one of the step's options
 
 
+def asks(text: str) -> bool:
+    """At a contact step a statement is about the contact ("нет", "пишите в телеграм"); only a
+    question mark makes it a question for the FAQ."""
+    return "?" in text
+
+
 # --- moving through the form -------------------------------------------------------------
 
 
@@ -290,11 +296,11 @@ async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
     if "@" in text and (email := email_in(text)) is not None:
         await email_given(turn, email, texts.CONTACT_EMAIL_FOUND.format(email=hd.quote(email.address)))
         return
-    if await answered(turn, "contact"):
-        return
     code = match_option("contact", text)
     if code is not None:
         await pick(bot, turn.chat_id, state, "contact", code)
+        return
+    if asks(text) and await answered(turn, "contact"):
         return
     await to_telegram(turn, "contact", texts.CONTACT_TG, settings, leads, consent, delivery)
 
@@ -327,7 +333,7 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
                        reply_markup=ReplyKeyboardRemove())
         await email_given(turn, email)
         return
-    if await answered(turn, "phone"):
+    if asks(text) and await answered(turn, "phone"):
         return
     await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent, delivery)
 
@@ -375,7 +381,7 @@ async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
     if len(text.split()) == 1 and "." in text:  # "anna.mail.ru": an address missing its "@"
         await reprompt(bot, turn.chat_id, state, texts.EMAIL_ERRORS["no_at"])
         return
-    if await answered(turn, "email"):
+    if asks(text) and await answered(turn, "email"):
         return
     await to_telegram(turn, "email", texts.CONTACT_REFUSED_EMAIL, settings, leads, consent, delivery)
 
@@ -407,9 +413,11 @@ async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: Faq
     is "Другое: <text>". At a single-choice step: the option it names, or the options listed."""
     turn = turn_of(message, bot, state, faq, stats, pastes)
     step = step_of(await state.get_state())
-    if step is None or await joined(turn) or await answered(turn, step):
+    if step is None or await joined(turn):
         return
-    code = match_option(step, turn.text)
+    code = match_option(step, turn.text)  # an option's own name first: then it is not a question
+    if code is None and await answered(turn, step):
+        return
     if step in form.PICK:
         if code is not None:
             await pick(bot, turn.chat_id, state, step, code)
