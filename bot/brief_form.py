@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.contacts import display_phone
 from bot.texts import brief as texts
 
 QUESTIONS = ("business", "networks", "goals", "budget", "start_when", "name", "contact", "comment")
@@ -99,6 +100,8 @@ def field_text(field: str, value: Any, record: Mapping[str, Any] | None = None) 
         return choice_text(field, value, (record or {}).get(OTHER_FIELD[field])) or texts.EMPTY_VALUE
     if field in CATALOGUES:
         return choice_text(field, value)
+    if field == "phone":
+        return display_phone(str(value))
     if isinstance(value, list | tuple):
         return " ".join(str(v) for v in value)
     return str(value)

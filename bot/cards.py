@@ -18,6 +18,7 @@ import phonenumbers
 from aiogram.utils.text_decorations import html_decoration
 
 from bot import brief_form as form
+from bot.contacts import display_phone
 from bot.texts import brief as brief_texts
 from bot.texts import cards as t
 from storage.leads import Lead
@@ -149,8 +150,8 @@ def field_value(key: str, value: Any, *, masked: bool = False, record: Mapping[s
     value = str(value)
     if catalogue is not None:
         return catalogue.get(value, value)
-    if masked and key == "phone":
-        return mask_phone(value)
+    if key == "phone":
+        return mask_phone(value) if masked else display_phone(value)
     if masked and key == "email":
         return mask_email(value)
     return value

@@ -40,6 +40,15 @@ _LINK = re.compile(
 )
 
 
+def display_phone(phone: str) -> str:
+    """A stored number (E.164) as people write it: "+7 916 123-45-67"."""
+    try:
+        number = phonenumbers.parse(phone, "RU")
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def digits_in(text: str) -> int:
     return len(_DIGIT.findall(text))
 

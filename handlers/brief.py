@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bot import brief_form as form
 from bot.consent import pd_consent
-from bot.contacts import Email, digits_in, parse_email, parse_links, parse_name, parse_phone
+from bot.contacts import Email, digits_in, display_phone, parse_email, parse_links, parse_name, parse_phone
 from bot.pastes import Part, Pastes
 from bot.settings import Settings
 from bot.texts import brief as texts
@@ -246,7 +246,7 @@ async def to_telegram(turn: Turn, step: str, note: str, settings: Settings, lead
 
 async def phone_given(turn: Turn, phone: str, settings: Settings, leads: LeadsRepo, consent: ConsentRepo,
                       delivery: Any) -> None:
-    await turn.say(texts.PHONE_SAVED.format(phone=hd.quote(phone)), reply_markup=ReplyKeyboardRemove())
+    await turn.say(texts.PHONE_SAVED.format(phone=hd.quote(display_phone(phone))), reply_markup=ReplyKeyboardRemove())
     changes = {"contact_method": "phone", "phone": phone, "email": None}
     if (await turn.state.get_data()).get("kind") == "callback":
         await brief_finish.submit_callback(turn.message, turn.bot, turn.state, changes, settings, leads, consent,
@@ -290,7 +290,7 @@ async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
         except Invalid:
             pass
         else:
-            note = texts.CONTACT_PHONE_FOUND.format(phone=hd.quote(phone))
+            note = texts.CONTACT_PHONE_FOUND.format(phone=hd.quote(display_phone(phone)))
             await advance(bot, turn.chat_id, state, "phone", note, contact_method="phone", phone=phone, email=None)
             return
     if "@" in text and (email := email_in(text)) is not None:
@@ -375,7 +375,7 @@ async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
         except Invalid:
             pass
         else:
-            note = texts.CONTACT_PHONE_FOUND.format(phone=hd.quote(phone))
+            note = texts.CONTACT_PHONE_FOUND.format(phone=hd.quote(display_phone(phone)))
             await advance(bot, turn.chat_id, state, "email", note, contact_method="phone", phone=phone, email=None)
             return
     if len(text.split()) == 1 and "." in text:  # "anna.mail.ru": an address missing its "@"

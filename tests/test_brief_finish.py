@@ -86,7 +86,7 @@ async def test_a_number_or_an_address_at_the_channel_question_is_taken(harness: 
     h = harness
     await to_contact(h)
     calls = await h.send("звоните 8 916 123-45-67 после шести")
-    assert "Записал номер: +79161234567" in last_text(calls) and "Шаг 8 из 8" in last_text(calls)
+    assert "Записал номер: +7 916 123-45-67" in last_text(calls) and "Шаг 8 из 8" in last_text(calls)
     assert (await value(h, "contact_method"), await value(h, "phone")) == ("phone", "+79161234567")
 
 

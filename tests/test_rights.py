@@ -50,7 +50,7 @@ async def test_mydata_shows_everything_escaped_with_fix_buttons(harness: Harness
     (msg,) = [c for c in calls if c.__api_method__ == "sendMessage"]
     text = msg.text
     assert f"Заявка №{lead_id}" in text
-    for value in ("Анна", "+79991234567", "Звонок по телефону", "https://mebel.ru/", "ВКонтакте", "Продажи",
+    for value in ("Анна", "+7 999 123-45-67", "Звонок по телефону", "https://mebel.ru/", "ВКонтакте", "Продажи",
                   "30 000 – 70 000", "В течение месяца", ANSWERS["comment"], "promo_vk", "Иван", "ivan"):
         assert value in text, value
     # the business answer has <, > and &: escaped, so the HTML stays valid
