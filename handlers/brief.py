@@ -15,7 +15,7 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 from aiogram.utils.text_decorations import html_decoration as hd
 from rapidfuzz import fuzz, process, utils
 
@@ -29,7 +29,7 @@ from bot.texts import consent as consent_texts
 from bot.validation import Invalid, normalize_contact_phone
 from faq import FaqIndex
 from handlers import brief_finish
-from handlers.brief_view import consent_view, refresh, reprompt, resume, show
+from handlers.brief_view import consent_view, reprompt, resume, show, step_prompt
 from handlers.callbacks import ConsentCb, MenuCb, StepCb
 from handlers.draft import KEEP, unfinished
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
@@ -463,8 +463,9 @@ async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, 
             changes[form.OTHER_FIELD[step]] = None
         await state.update_data(changes)
         await query.answer()
-        if isinstance(query.message, Message):
-            await refresh(bot, chat_id, query.message.message_id, step, {**data, **changes}, "")
+        _, keyboard = step_prompt(step, {**data, **changes})
+        if isinstance(query.message, Message) and isinstance(keyboard, InlineKeyboardMarkup):
+            await query.message.edit_reply_markup(reply_markup=keyboard)
     elif action == "done" and step in form.MULTI:
         if not data.get(step):
             await query.answer(texts.NEED_ONE, show_alert=True)
