@@ -40,7 +40,8 @@ class Maintenance:
             return 0
         now = self.clock.time() if now is None else now
         rows = await self.db.fetchall(
-            "SELECT key, chat_id, user_id FROM fsm WHERE state LIKE 'Brief:%' AND reminded = 0 "
+            "SELECT key, chat_id, user_id FROM fsm WHERE state LIKE 'Brief:%' AND state != 'Brief:addition' "
+            "AND reminded = 0 "
             "AND updated_at <= ? AND updated_at > ? "
             "AND user_id NOT IN (SELECT user_id FROM inactive_users) LIMIT ?",
             (now - after, now - self.settings.draft_ttl, BATCH),

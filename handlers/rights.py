@@ -169,7 +169,8 @@ def render_mydata(data: UserData, tz: str = "UTC") -> str:
         pending = draft.get("ask")
         if isinstance(pending, dict) and pending.get("q"):
             lines.append(texts.MYDATA_DRAFT_QUESTION.format(question=q(str(pending["q"]))))
-        blocks.append(lines)
+        if len(lines) > 1 or data.draft_state:  # not for the nonce of a marketing offer alone
+            blocks.append(lines)
     if data.questions:
         blocks.append([texts.MYDATA_QUESTIONS, *(f"• {q(t)}" for t in data.questions)])
     if data.consent_events:
