@@ -31,19 +31,16 @@ def parse(value: str | datetime) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def human_date(value: str | datetime, tz_name: str) -> str:
-    """"5 марта 2025" (the stored text itself if it is not a timestamp)."""
+def human_date(value: str | datetime, tz_name: str, *, with_time: bool = False) -> str:
+    """"5 марта 2025" ("5 марта 2025, 14:07" with the time) in the time zone `tz_name`; the
+    stored text itself if it is not a timestamp."""
     dt = parse(value)
     if dt is None:
         return str(value)
     local = dt.astimezone(zone(tz_name))
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+    day = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+    return f"{day}, {local:%H:%M}" if with_time else day
 
 
 def human_datetime(value: str | datetime, tz_name: str) -> str:
-    """"5 марта 2025, 14:07" in the time zone `tz_name`."""
-    dt = parse(value)
-    if dt is None:
-        return str(value)
-    local = dt.astimezone(zone(tz_name))
-    return f"{human_date(local, tz_name)}, {local:%H:%M}"
+    return human_date(value, tz_name, with_time=True)

@@ -22,9 +22,17 @@ from bot.texts import brief as texts
 from bot.texts import common as common_texts
 from bot.texts import consent as consent_texts
 from faq import FaqIndex
-from handlers.brief_view import addition_view, cancel_confirm_view, consent_view, reprompt, resume, revision, show
+from handlers.brief_view import (
+    addition_view,
+    back_to_draft,
+    cancel_confirm_view,
+    consent_view,
+    reprompt,
+    revision,
+    show,
+)
 from handlers.callbacks import LeadCb, MarketingCb, StepCb, SummaryCb
-from handlers.draft import KEEP, clear_draft
+from handlers.draft import clear_draft, kept
 from handlers.keyboards import button, drop_buttons, markup
 from handlers.states import IN_FORM, SUMMARY, Brief, state_of, step_of
 from handlers.turns import Turn, answered, joined
@@ -243,15 +251,10 @@ async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, 
         return
     await query.answer()
     await drop_buttons(query)
-    if current in IN_FORM:
-        await reprompt(bot, user_id, state, texts.RESUME)
-        return
-    if current == Brief.paused.state:
-        await resume(bot, user_id, state)
+    if await back_to_draft(bot, user_id, state):
         return
     if callback_data.a == "add":
-        old = await state.get_data()
-        data = {k: old[k] for k in KEEP if k in old}
+        data = await kept(state)
         data["add_lead"] = lead.id
         await state.set_data(data)
         await state.set_state(Brief.addition)

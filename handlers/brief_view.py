@@ -188,3 +188,16 @@ async def resume(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_data(data)
     await state.set_state(state_of(step))
     await show(bot, chat_id, step, data, texts.RESUME)
+
+
+async def back_to_draft(bot: Bot, chat_id: int, state: FSMContext) -> bool:
+    """Shows an unfinished draft where it stopped ("Продолжим заполнение брифа"); False when
+    there is none."""
+    current = await state.get_state()
+    if current == Brief.paused.state:
+        await resume(bot, chat_id, state)
+        return True
+    if step_of(current) is not None:
+        await reprompt(bot, chat_id, state, texts.RESUME)
+        return True
+    return False

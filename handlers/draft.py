@@ -12,13 +12,17 @@ from handlers.states import IN_FORM, Brief, step_of
 KEEP = ("source", "mk")
 
 
+async def kept(state: FSMContext) -> dict[str, Any]:
+    """The FSM data a new draft starts from (KEEP only)."""
+    data = await state.get_data()
+    return {k: data[k] for k in KEEP if k in data}
+
+
 async def clear_draft(state: FSMContext, **extra: Any) -> None:
     """Ends the draft (and any pending question); keeps KEEP and sets `extra`."""
-    data = await state.get_data()
-    kept = {k: data[k] for k in KEEP if k in data}
-    kept.update(extra)
+    data = {**await kept(state), **extra}
     await state.set_state(None)
-    await state.set_data(kept)
+    await state.set_data(data)
 
 
 async def pause(state: FSMContext) -> str | None:
