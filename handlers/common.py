@@ -24,7 +24,7 @@ from handlers.draft import clear_draft, pause, unfinished
 from handlers.faq_views import topics_view
 from handlers.filters import PRIVATE, ChatType
 from handlers.keyboards import main_menu
-from handlers.states import step_of
+from handlers.states import Brief, step_of
 from storage.stats import StatsRepo
 
 SOURCE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -39,9 +39,12 @@ def parse_source(payload: str | None) -> str | None:
 
 
 async def leave_form(bot: Bot, chat_id: int, state: FSMContext) -> str | None:
-    """Pauses a brief in progress; at a step with a reply keyboard, a note takes it away.
-    Returns the step of the unfinished draft (paused now or before), if any."""
-    if step_of(await state.get_state()) in REPLY_KEYBOARD_STEPS:
+    """Pauses a brief in progress (an addition to a lead is dropped); at a step with a reply
+    keyboard, a note takes it away. Returns the step of the unfinished draft, if any."""
+    current = await state.get_state()
+    if current == Brief.addition.state:
+        await clear_draft(state)
+    elif step_of(current) in REPLY_KEYBOARD_STEPS:
         await pause(state)
         await bot.send_message(chat_id, brief_texts.PAUSED, reply_markup=ReplyKeyboardRemove())
     else:
@@ -67,11 +70,13 @@ async def cmd_help(message: Message, bot: Bot, state: FSMContext) -> None:
 
 
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
-    if await state.get_state() is None:
+    current = await state.get_state()
+    if current is None:
         await message.answer(texts.NOTHING_TO_CANCEL, reply_markup=ReplyKeyboardRemove())
         return
     await clear_draft(state)
-    await message.answer(texts.CANCELLED, reply_markup=ReplyKeyboardRemove())
+    done = brief_texts.ADD_CANCELLED if current == Brief.addition.state else texts.CANCELLED
+    await message.answer(done, reply_markup=ReplyKeyboardRemove())
 
 
 async def cmd_topics(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex) -> None:

@@ -290,3 +290,19 @@ async def test_mydata_shows_numbers_and_human_dates(harness: Harness) -> None:
     assert re.search(r"от \d{1,2} (января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|"
                      r"декабря) \d{4}, \d{2}:\d{2}", text)
     assert json.dumps  # noqa: B018 - json is used by the helpers above
+
+
+async def test_leaving_an_addition_adds_nothing(harness: Harness) -> None:
+    h = harness
+    await submit_brief(h)
+    calls = await h.send("/brief")
+    await h.press(button(calls, "Дополнить заявку"))
+    calls = await h.send("/cancel")
+    assert "оставляю как есть" in last_text(calls)
+    calls = await h.send("/brief")
+    await h.press(button(calls, "Дополнить заявку"))
+    calls = await h.send("/start")
+    assert "незаконченный бриф" not in last_text(calls)
+    await h.send("Кофейня у дома")  # a question for the FAQ now
+    assert (await h.services.leads.get(1)).fields["additions"] == []
+    assert await h.dp.storage.get_state(key(h.user.id)) is None
