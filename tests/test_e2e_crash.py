@@ -1,5 +1,6 @@
 """Submit survives a crash (issue 18, item 8), through a real `python -m bot` process killed
-with SIGKILL: at the summary, and inside the submit handler at its first Bot API call."""
+with SIGKILL inside the submit handler, at its first Bot API call. (A draft left at the summary
+by a crash is shown again after a restart: tests/test_brief_finish.py.)"""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def leads(db: Path) -> list[tuple[int, str]]:
         return conn.execute("SELECT id, status FROM leads").fetchall()
 
 
-async def test_kill_9_at_the_summary_and_inside_submit_loses_nothing(tmp_path: Path) -> None:
+async def test_kill_9_inside_submit_loses_nothing(tmp_path: Path) -> None:
     api = BotAPIStandIn(BOT_TOKEN)
     await api.start()
     db = tmp_path / "bot.sqlite3"
@@ -34,12 +35,6 @@ async def test_kill_9_at_the_summary_and_inside_submit_loses_nothing(tmp_path: P
         r = await p.say("Ольга")
         r = await p.press(r, "Пишите сюда")
         r = await p.press(r, "Пропустить")
-        assert "Проверьте заявку" in r.params["text"]
-
-        proc.kill()  # SIGKILL at the summary
-        await proc.wait()
-        proc = await start_bot(api, tmp_path, **ENV)
-        r = await p.say("ну что там с заявкой")  # any text at the summary shows it again
         assert "Проверьте заявку" in r.params["text"]
         submit = next(b["callback_data"] for b in _buttons(r) if "Отправить" in b["text"])
 

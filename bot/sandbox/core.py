@@ -36,7 +36,7 @@ USER_PHONE = "79161234567"  # what the "share my number" button sends (Telegram 
 NAMES = ("Иван", "Мария", "Олег", "Анна", "Сергей", "Екатерина", "Дмитрий", "Ольга", "Артём", "Наталья")
 MEMBER_ID, MEMBER_NAME, MEMBER_USERNAME = 710001, "Дарья", "kosmmos_manager"
 
-QUIET = 0.15  # the bot is done when it made no API call for this long and the outbox is drained
+QUIET = 0.05  # the bot is done when it made no API call for this long and the outbox is drained
 STEP_TIMEOUT = 15.0
 POLL = 0.02
 TELEGRAM_MAX = 4096  # longer input is sent in parts, as Telegram splits a long paste
