@@ -1,6 +1,9 @@
 """Typed callback data. Prefixes are short ASCII; payloads never carry personal data."""
 
+from typing import Literal
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -55,5 +58,5 @@ class FixCb(CallbackData, prefix="fx"):
 
 
 class LeadCb(CallbackData, prefix="ld"):
-    a: str  # add (details to the lead) | new (another brief)
-    lead: int  # the user's lead (checked on press)
+    a: Literal["add", "new", "held"]  # add details to the lead | a new brief | add the text held back
+    lead: int = Field(ge=1, le=2**63 - 1)  # the user's lead (checked on press)

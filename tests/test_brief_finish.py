@@ -306,3 +306,14 @@ async def test_leaving_an_addition_adds_nothing(harness: Harness) -> None:
     await h.send("Кофейня у дома")  # a question for the FAQ now
     assert (await h.services.leads.get(1)).fields["additions"] == []
     assert await h.dp.storage.get_state(key(h.user.id)) is None
+
+
+@pytest.mark.parametrize("data", ["ld:add:99999999999999999999", "ld:zzz:1", "ld:add:0", "ld:add:2", "ld:new"])
+async def test_forged_lead_buttons_are_refused(harness: Harness, data: str) -> None:
+    h = harness
+    await submit_brief(h)
+    await submit_brief(h, fakes.user(2002, "Пётр", None))  # lead 2 is someone else's
+    calls = await h.press(data)
+    (alert,) = h.answers(calls)
+    assert alert.show_alert
+    assert await h.dp.storage.get_state(key(h.user.id)) is None
