@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from html.parser import HTMLParser
 from typing import Any
@@ -213,7 +214,16 @@ def render_redacted_card(lead_id: int, reason: str) -> str:
     return template.format(tag=lead_tag(lead_id))
 
 
-def render_question(payload: Mapping[str, Any]) -> str:
+def question_tag(question_id: Any) -> str:
+    try:
+        return t.QUESTION_NUMBERED_TAG.format(id=int(question_id))
+    except (TypeError, ValueError):
+        return t.QUESTION_TAG
+
+
+def render_question(payload: Mapping[str, Any], question_id: int | None = None) -> str:
+    """The question card; `question_id` (its outbox row) numbers it, so a withdrawal notice can
+    name it."""
     text = str(payload.get("text") or "") or t.QUESTION_EMPTY
     name = payload.get("tg_name")
     username = payload.get("username")
@@ -224,16 +234,40 @@ def render_question(payload: Mapping[str, Any]) -> str:
             return quote(cut(v, cap))
 
         who = profile_link(payload.get("user_id"), str(name) if name else None, username, c)
-        return f"{t.QUESTION_TAG} {t.QUESTION_TITLE}\n{t.QUESTION_FROM} {who}\n\n{c(text)}"
+        return f"{question_tag(question_id)} {t.QUESTION_TITLE}\n{t.QUESTION_FROM} {who}\n\n{c(text)}"
 
     return fit(build, max(utf16_len(v) for v in values))
 
 
-def _tags(lead_ids: Iterable[Any], budget: int = 3000) -> str:
+def render_redacted_question(question_id: int, reason: str) -> str:
+    template = t.REDACTED_QUESTION_RETENTION if reason == "retention" else t.REDACTED_QUESTION_WITHDRAWAL
+    return template.format(tag=question_tag(question_id))
+
+
+def render_duplicate_note(kind: str, lead_id: Any = None, question_id: Any = None) -> str:
+    """What a second copy of a card is edited to when it can no longer be deleted."""
+    if kind == "lead_card":
+        return t.DUPLICATE_NOTE.format(tag=lead_tag(lead_id))
+    if kind == "question":
+        return t.DUPLICATE_NOTE.format(tag=question_tag(question_id))
+    return t.DUPLICATE_NOTE_NOTICE
+
+
+@dataclass
+class Cleanup:
+    """How the redactions a notice reports on ended: tags of cards cleaned, not cleaned, and
+    of cards that may have a second copy in the chat nobody could find."""
+
+    cleaned: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    maybe_twice: list[str] = field(default_factory=list)
+
+
+def _tags(lead_ids: Iterable[Any], budget: int = 3000, tag_of: Callable[[Any], str] | None = None) -> str:
     out, used = [], 0
     ids = list(lead_ids)
     for n, lead_id in enumerate(ids):
-        tag = lead_tag(lead_id)
+        tag = (tag_of or lead_tag)(lead_id)
         if used + len(tag) + 2 > budget:
             out.append(f"… (+{len(ids) - n})")
             break
@@ -242,18 +276,32 @@ def _tags(lead_ids: Iterable[Any], budget: int = 3000) -> str:
     return ", ".join(out)
 
 
-def render_notice(payload: Mapping[str, Any], lead_id: int | None = None) -> str:
-    """Service notices; `lead_id` is the outbox row's lead (used by "updated")."""
+def _cleanup_lines(cleaned_template: str, cleanup: Cleanup) -> str:
+    lines = ""
+    if cleanup.cleaned:
+        lines += cleaned_template.format(tags=_tags(cleanup.cleaned, 1200, str))
+    if cleanup.failed:
+        lines += t.NOTICE_NOT_CLEANED.format(tags=_tags(cleanup.failed, 1200, str))
+    if cleanup.maybe_twice:
+        lines += t.NOTICE_MAYBE_TWICE.format(tags=_tags(cleanup.maybe_twice, 1200, str))
+    return lines
+
+
+def render_notice(payload: Mapping[str, Any], lead_id: int | None = None, cleanup: Cleanup | None = None) -> str:
+    """Service notices; `lead_id` is the outbox row's lead (used by "updated"). A withdrawal or
+    retention notice says what `cleanup` found (without it: every listed card as cleaned)."""
     kind = payload.get("notice")
     lead_ids = payload.get("lead_ids") or []
     if not isinstance(lead_ids, list | tuple):
         lead_ids = [lead_ids]
-    if kind == "withdrawn":
-        cards = t.NOTICE_WITHDRAWN_CARDS.format(tags=_tags(lead_ids)) if lead_ids else ""
-        return t.NOTICE_WITHDRAWN.format(cards=cards)
-    if kind == "retention":
-        cards = t.NOTICE_RETENTION_CARDS.format(tags=_tags(lead_ids)) if lead_ids else ""
-        return t.NOTICE_RETENTION.format(cards=cards)
+    if kind in ("withdrawn", "retention"):
+        if cleanup is None:
+            questions = payload.get("questions") or []
+            cleanup = Cleanup(cleaned=[lead_tag(i) for i in lead_ids]
+                              + [question_tag(i) for i in questions if isinstance(i, int)])
+        if kind == "withdrawn":
+            return t.NOTICE_WITHDRAWN.format(cards=_cleanup_lines(t.NOTICE_WITHDRAWN_CARDS, cleanup))
+        return t.NOTICE_RETENTION.format(cards=_cleanup_lines(t.NOTICE_RETENTION_CARDS, cleanup))
     if kind == "updated":
         target = lead_id if lead_id is not None else payload.get("lead_id")
         if target is None:

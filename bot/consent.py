@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.plural import days_ru
 from bot.settings import Settings
 from bot.texts import consent as texts
 from storage.consent import ConsentText
@@ -11,7 +12,7 @@ from storage.consent import ConsentText
 
 def pd_consent(settings: Settings) -> ConsentText:
     if settings.lead_retention_days:
-        retention = texts.RETENTION_DAYS.format(days=settings.lead_retention_days)
+        retention = texts.RETENTION_DAYS.format(days=days_ru(settings.lead_retention_days))
     else:
         retention = texts.RETENTION_FOREVER
     text = texts.PD_TEXT.format(

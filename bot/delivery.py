@@ -1,25 +1,42 @@
 """The outbox worker: the only code that sends to the agency chat.
 
-Every entry in the `outbox` table is delivered at least once and, barring a crash in the few
-milliseconds between Telegram accepting a message and the `mark_sent` commit, exactly once.
-Nothing is dropped on an error: failures are rescheduled (see ERROR POLICY below); only
-entries that no longer make sense are cancelled (the lead was erased before its card went
-out, the card to edit was never delivered or can no longer be edited).
+Every entry in the `outbox` table is delivered at least once. Nothing is dropped on an error:
+failures are rescheduled (see ERROR POLICY below); only entries that no longer make sense are
+cancelled (the lead was erased before its card went out, the card to edit was never delivered
+or can no longer be edited).
+
+Second copies: a send whose answer was lost after the request went out (bot/copies.py tells
+these errors from the ones where Telegram surely saw nothing) may have been posted. The entry
+is resent all the same and the uncertain attempt is counted in `outbox.uncertain`. Once the
+resend is accepted, the worker probes the message ids between the last message it knew in the
+chat and the new one, skipping every id it knows as its own: it edits each to the exact text
+of the lost attempt. Other people's and service messages refuse the edit; the lost copy
+answers "message is not modified" (or, a lost copy of another entry, is edited): it is then
+queued as a `dup_cleanup`, deleted (or, after 48 h, edited to a short "дубликат" note). A copy
+found later by a Reply or a button press in the agency chat (handlers/chat_member.py) is
+removed the same way. A second copy nobody could find is named in the withdrawal notice.
 
 Logs carry outbox/lead ids, entry kinds and error class names only: never a message text,
 never a Telegram error description (it may quote user input), never personal data.
 
 ERROR POLICY (per entry; "pause" = the whole worker waits, all sends share the chat):
 - TelegramRetryAfter            -> retry after exactly `retry_after` s; pause that long.
-- TelegramNetworkError / 5xx    -> retry after 1, 2, 4 ... 300 s (by the entry's attempts);
-                                   pause by consecutive network failures (same curve).
+- TelegramNetworkError / 5xx    -> retry after 1, 2, 4 ... 30 s (by the entry's attempts);
+                                   pause by consecutive network failures (same curve), so the
+                                   network is probed at least every 30 s during an outage.
 - TelegramMigrateToChat         -> AgencyChat.migrate(new id), resend at once (same run);
                                    a card_edit is cancelled instead (the card stayed behind in
                                    the old group; its message id means nothing in the new one).
 - TelegramForbiddenError,
-  "chat not found"              -> retry every 10 min; pause 10 min; one ERROR log per hour.
-- card_edit: "not modified"     -> done (marked sent).
-- card_edit: "message to edit not found" / "can't be edited" -> cancelled, one WARNING.
+  "chat not found"              -> held: retry every 10 min; pause 10 min; one ERROR log per
+                                   hour. The bot re-added to the chat (resume()) and a restart
+                                   make every held entry due at once.
+- card_edit/question_edit: "not modified" -> done (marked sent).
+- card_edit/question_edit: "message to edit not found" -> cancelled 'edit_gone' (the message
+  is gone: nothing left to clean); "can't be edited" -> cancelled 'edit_impossible', and the
+  card in a group that became a supergroup -> cancelled 'card_chat_migrated' (one WARNING).
+- notice with `edits`           -> waits until those redactions are done, then says which
+                                   cards were cleaned and which could not be.
 - other TelegramBadRequest / TelegramAPIError / unexpected exception
                                 -> retry every 10 min, ERROR log with the class name; the
                                    other entries go on.
@@ -30,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -50,17 +66,19 @@ from aiogram.exceptions import (
 )
 from aiogram.types import Message
 
-from bot.cards import render_lead_card, render_notice, render_question, render_redacted_card
+from bot.cards import render_lead_card, render_notice, render_question
+from bot.copies import SentLog, maybe_delivered, outbox_send
+from bot.followups import Cancel, Defer, FollowUps, Lost, Stopping, entry_payload
 from bot.settings import Settings
 from storage.kv import AgencyChat
 from storage.leads import LeadsRepo
-from storage.outbox import OutboxRepo
+from storage.outbox import WAITING_EDITS, OutboxRepo
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
 BACKOFF_BASE = 1.0
-BACKOFF_CAP = 300.0
+BACKOFF_CAP = 30.0  # an outage is probed at least this often: delivery resumes within 30 s
 CHAT_RETRY = 600.0  # agency chat unreachable (bot removed, wrong id)
 CHAT_LOG_PERIOD = 3600.0
 SLOW_RETRY = 600.0  # other Bad Request / unexpected errors
@@ -70,8 +88,7 @@ LOOP_ERROR_PAUSE = 5.0
 STOP_GRACE = 10.0  # let an in-flight send finish (and be marked) before cancelling
 MAX_MIGRATIONS = 3
 
-EDIT_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
-NOT_MODIFIED = "message is not modified"
+SENDS = ("lead_card", "question", "notice")
 
 
 def backoff(attempts: int) -> float:
@@ -91,20 +108,10 @@ class _Outcome(enum.Enum):
     HALT = "halt"  # the worker is paused (flood control, network, chat unreachable, stopping)
 
 
-class _Cancel(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Stopping(Exception):
-    pass
-
-
-class OutboxWorker:
+class OutboxWorker(FollowUps):
     def __init__(
         self, outbox: OutboxRepo, leads: LeadsRepo, agency_chat: AgencyChat, settings: Settings,
-        *, batch_size: int = BATCH_SIZE,
+        *, batch_size: int = BATCH_SIZE, sent_log: SentLog | None = None,
     ) -> None:
         self.outbox = outbox
         self.leads = leads
@@ -120,16 +127,23 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.sent_log = sent_log or SentLog()
+        self._lost: dict[int, Lost] = {}  # outbox id -> its uncertain sends in this process
+        self._target: tuple[int, int] | None = None  # (chat, highest known id) of the last call
+        self._text: str | None = None  # text of the last send
 
     # --- control -------------------------------------------------------------------
     def notify(self) -> None:
         """Something was enqueued: wake the loop (does not override a pause)."""
         self._wake.set()
 
-    def resume(self) -> None:
-        """Lift a pause (e.g. the bot was added back to the agency chat) and wake the loop."""
+    async def resume(self) -> int:
+        """The agency chat is reachable again (the bot was added back): every entry held for it
+        is due now, the pause is lifted and the loop woken. Returns how many were held."""
+        released = await self.outbox.release_held(time.time())
         self.paused_until = 0.0
         self._wake.set()
+        return released
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
@@ -163,6 +177,13 @@ class OutboxWorker:
         if self._task is None:
             self._task = asyncio.current_task()
         log.info("delivery worker started")
+        self.sent_log.install(bot)
+        try:
+            # After a restart nothing waits for a 10-min retry planned by the previous process.
+            if await self.outbox.release_held(time.time()):
+                log.info("delivery: entries held for the agency chat are due again")
+        except aiosqlite.Error as exc:
+            log.error("delivery worker: %s while releasing held entries", type(exc).__name__)
         try:
             while not self._stop.is_set():
                 self._wake.clear()  # before the run: a notify() during it is not lost
@@ -196,6 +217,7 @@ class OutboxWorker:
             return time.time() if now is None else now
 
         self._attempted = 0
+        self.sent_log.install(bot)
         if self.paused_until > clock():
             return 0
         sent = 0
@@ -219,11 +241,15 @@ class OutboxWorker:
     # --- one entry -----------------------------------------------------------------
     async def _deliver(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> _Outcome:
         item_id, kind = item["id"], item["kind"]
+        self._target, self._text = None, None
         try:
             chat_id, message_id = await self._attempt(bot, item)
-        except _Stopping:
+        except Stopping:
             return _Outcome.HALT
-        except _Cancel as c:
+        except Defer as d:
+            await self.outbox.defer(item_id, d.until, WAITING_EDITS)
+            return _Outcome.DONE
+        except Cancel as c:
             await self.outbox.cancel(item_id, c.reason)
             log.info("outbox %d (%s) cancelled: %s", item_id, kind, c.reason)
             return _Outcome.DONE
@@ -236,15 +262,19 @@ class OutboxWorker:
         except (TelegramNetworkError, TelegramServerError) as exc:
             t = clock()
             delay = backoff(item["attempts"])
-            await self.outbox.reschedule(item_id, delay, type(exc).__name__, now=t)
+            uncertain = kind in SENDS and self._text is not None and maybe_delivered(exc)
+            if uncertain:
+                self._note_lost(item_id)
+            await self.outbox.reschedule(item_id, delay, type(exc).__name__, now=t, uncertain=uncertain)
             self._net_failures += 1
             self.paused_until = max(self.paused_until, t + backoff(self._net_failures - 1))
-            log.warning("outbox %d (%s): %s, retry in %.0f s", item_id, kind, type(exc).__name__, delay)
+            log.warning("outbox %d (%s): %s%s, retry in %.0f s", item_id, kind, type(exc).__name__,
+                        " (may have been delivered)" if uncertain else "", delay)
             return _Outcome.HALT
         except TelegramAPIError as exc:
             t = clock()
             if is_chat_unavailable(exc):
-                await self.outbox.reschedule(item_id, CHAT_RETRY, type(exc).__name__, now=t)
+                await self.outbox.hold(item_id, CHAT_RETRY, type(exc).__name__, now=t)
                 self.paused_until = max(self.paused_until, t + CHAT_RETRY)
                 self._chat_unavailable = True
                 self._log_chat_unavailable(exc, t)
@@ -267,15 +297,22 @@ class OutboxWorker:
         if self._chat_unavailable:
             self._chat_unavailable = False
             log.info("agency chat reachable again")
+        lost = self._lost.pop(item_id, None)
+        if lost is not None and chat_id == lost.chat_id and message_id is not None:
+            await self._probe(bot, item, lost, message_id)
         return _Outcome.SENT
 
     async def _mark_sent(self, item: aiosqlite.Row, chat_id: int | None, message_id: int | None) -> None:
-        await self.outbox.mark_sent(item, chat_id, message_id)
+        marked = await self.outbox.mark_sent(item, chat_id, message_id)
         if item["kind"] == "lead_card" and item["lead_id"] is not None:
             # Erased while its card was in flight: the eraser saw no card to redact, so we do it.
             lead = await self.leads.get(item["lead_id"])
             if lead is not None and lead.status != "active":
                 await self.outbox.add("card_edit", lead_id=lead.id, user_id=lead.user_id)
+                self.notify()
+        elif item["kind"] == "question" and not marked and chat_id is not None and message_id is not None:
+            # Erased while in flight: the card is in the chat after all; redact it.
+            if await self.outbox.delivered_late(item["id"], chat_id, message_id) is not None:
                 self.notify()
 
     async def _attempt(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
@@ -283,71 +320,30 @@ class OutboxWorker:
         if kind == "lead_card":
             lead = await self.leads.get(item["lead_id"]) if item["lead_id"] is not None else None
             if lead is None:
-                raise _Cancel("lead_missing")
+                raise Cancel("lead_missing")
             if lead.status != "active":
-                raise _Cancel("lead_erased")
+                raise Cancel("lead_erased")
             msg = await self._send(bot, render_lead_card(lead, self.settings))
             return msg.chat.id, msg.message_id
         if kind == "card_edit":
             return await self._edit_card(bot, item)
+        if kind == "question_edit":
+            return await self._edit_question(bot, item)
+        if kind == "dup_cleanup":
+            return await self._remove_copy(bot, item)
         if kind in ("question", "notice"):
-            if not item["payload"]:
-                raise _Cancel("no_payload")
-            try:
-                payload = json.loads(item["payload"])
-            except ValueError:
-                raise _Cancel("bad_payload") from None
-            if not isinstance(payload, dict):
-                raise _Cancel("bad_payload")
-            text = render_question(payload) if kind == "question" else render_notice(payload, item["lead_id"])
+            payload = entry_payload(item)
+            if kind == "question":
+                text = render_question(payload, item["id"])
+            else:
+                text = render_notice(payload, item["lead_id"], await self._cleanup_of(payload))
             msg = await self._send(bot, text)
             return msg.chat.id, msg.message_id
-        raise _Cancel("unknown_kind")
-
-    async def _edit_card(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
-        lead = await self.leads.get(item["lead_id"]) if item["lead_id"] is not None else None
-        if lead is None:
-            raise _Cancel("lead_missing")
-        if lead.card_chat_id is None or lead.card_message_id is None:
-            raise _Cancel("card_not_delivered")
-        if lead.status != "active":
-            reason = "withdrawal"
-            if item["payload"]:
-                with contextlib.suppress(ValueError, AttributeError):
-                    reason = json.loads(item["payload"]).get("reason", reason)
-            text = render_redacted_card(lead.id, reason)
-        else:
-            text = render_lead_card(lead, self.settings)
-        chat_id, message_id = lead.card_chat_id, lead.card_message_id
-        try:
-            await self._call(
-                lambda cid: bot.edit_message_text(
-                    chat_id=cid, message_id=message_id, text=text, parse_mode=ParseMode.HTML
-                ),
-                chat_id,
-                follow_migration=False,
-            )
-        except TelegramMigrateToChat as exc:
-            # The card stayed in the old group; the same message id in the new supergroup is
-            # another message, so we must not edit there. Later sends follow the new id.
-            await self._migrated(chat_id, exc.migrate_to_chat_id)
-            log.warning("outbox %d: lead %d card is in a group that was upgraded, cannot be edited, cancelled",
-                        item["id"], lead.id)
-            raise _Cancel("card_chat_migrated") from None
-        except TelegramBadRequest as exc:
-            description = exc.message.lower()
-            if NOT_MODIFIED in description:
-                return chat_id, message_id
-            if any(s in description for s in EDIT_GONE):
-                # The deletion in SQLite stands; only the chat copy could not be redacted.
-                log.warning("outbox %d: lead %d card could not be edited (%s), cancelled",
-                            item["id"], lead.id, type(exc).__name__)
-                raise _Cancel("edit_impossible") from None
-            raise
-        return chat_id, message_id
+        raise Cancel("unknown_kind")
 
     async def _send(self, bot: Bot, text: str) -> Message:
         chat_id = await self.agency_chat.get()
+        self._text = text
         return await self._call(
             lambda cid: bot.send_message(chat_id=cid, text=text, parse_mode=ParseMode.HTML), chat_id
         )
@@ -358,8 +354,10 @@ class OutboxWorker:
         """One API call to `chat_id`, paced; follows a group->supergroup migration at once."""
         for _ in range(MAX_MIGRATIONS):
             await self._pace()
+            self._target = (chat_id, self.sent_log.highest(chat_id) or 0)
             try:
-                return await call(chat_id)
+                with outbox_send():
+                    return await call(chat_id)
             except TelegramMigrateToChat as exc:
                 if not follow_migration:
                     raise
@@ -367,8 +365,10 @@ class OutboxWorker:
             finally:
                 self._last_call = time.monotonic()
         await self._pace()
+        self._target = (chat_id, self.sent_log.highest(chat_id) or 0)
         try:
-            return await call(chat_id)
+            with outbox_send():
+                return await call(chat_id)
         finally:
             self._last_call = time.monotonic()
 
@@ -382,7 +382,7 @@ class OutboxWorker:
     async def _pace(self) -> None:
         """Telegram allows ~20 messages a minute in a group: keep AGENCY_SEND_INTERVAL between calls."""
         if self._stop.is_set():
-            raise _Stopping
+            raise Stopping
         interval = self.settings.agency_send_interval
         if interval <= 0 or self._last_call is None:
             return
@@ -391,7 +391,7 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), wait)
             if self._stop.is_set():
-                raise _Stopping
+                raise Stopping
 
     def _log_chat_unavailable(self, exc: Exception, t: float) -> None:
         if self._chat_error_logged_at is not None and t - self._chat_error_logged_at < CHAT_LOG_PERIOD:

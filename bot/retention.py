@@ -1,9 +1,10 @@
 """Retention (152-FZ: keep data only as long as the purpose needs): LEAD_RETENTION_DAYS.
 
-Leads older than the period have their personal data erased exactly as /withdraw does
-(storage.rights.erase_leads), with reason 'retention': card edits and one retention notice
-go to the outbox, a deletion_log row records lead ids and categories. Logs carry counts and
-lead ids only. LEAD_RETENTION_DAYS=0 keeps leads forever.
+Leads and questions to a manager older than the period have their personal data erased
+exactly as /withdraw does (storage.rights.erase_leads / erase_questions), with reason
+'retention': card edits and one retention notice go to the outbox, a deletion_log row records
+lead ids and categories, and the WAL is checkpointed. Logs carry counts and ids only.
+LEAD_RETENTION_DAYS=0 keeps them forever. Unanswered /withdraw prompts older than a day go too.
 """
 
 from __future__ import annotations
@@ -31,24 +32,33 @@ def _as_datetime(now: datetime | float | None) -> datetime:
     return now if now.tzinfo else now.replace(tzinfo=UTC)
 
 
+PROMPT_MAX_AGE = 86400.0
+
+
 async def purge_expired(services: Any, now: datetime | float | None = None) -> int:
-    """Erases every active lead created more than LEAD_RETENTION_DAYS ago; returns how many."""
+    """Erases every active lead and stored question to a manager created more than
+    LEAD_RETENTION_DAYS ago; returns how many leads."""
+    rights = getattr(services, "rights", None) or RightsRepo(services.db)
+    await rights.drop_stale_prompts(PROMPT_MAX_AGE)
+    if services.db.wal_unclean:  # an erasure's checkpoint was blocked (e.g. by a backup)
+        await services.db.checkpoint()
     days = services.settings.lead_retention_days
     if not days:
         return 0
-    rights = getattr(services, "rights", None) or RightsRepo(services.db)
     cutoff = utc_iso(_as_datetime(now) - timedelta(days=days))
     total = 0
     while True:
         ids = await rights.expired_lead_ids(cutoff, ERASE_BATCH)
-        if not ids:
+        questions = await rights.expired_question_ids(cutoff, ERASE_BATCH)
+        if not ids and not questions:
             break
-        result = await rights.erase_expired(ids)
+        result = await rights.erase_expired(ids, questions)
         total += len(result.lead_ids)
         if result.outbox_queued:
             services.delivery.notify()
-        log.info("retention: erased leads %s (%d cards to redact)", result.lead_ids, len(result.redacted_cards))
-        if len(ids) < ERASE_BATCH or not result.lead_ids:
+        log.info("retention: erased leads %s and %d questions (%d cards to redact)", result.lead_ids,
+                 result.questions, len(result.edits))
+        if (len(ids) < ERASE_BATCH and len(questions) < ERASE_BATCH) or not (result.lead_ids or result.questions):
             break
     return total
 

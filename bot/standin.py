@@ -2,6 +2,14 @@
 
 It speaks the subset of the Bot API this bot uses: it queues updates for getUpdates (long
 polling honoured), records every call, and answers sends with realistic Message objects.
+
+Fault modes for drills: `drop_after_accept(call) -> bool` posts the message, then drops the
+connection before answering (the client sees a disconnect after the request went out, the
+message stays in the chat). `strict_messages=True` keeps every chat's messages and answers
+edits and deletes as Telegram does: unknown id -> "message to edit/delete not found", someone
+else's message -> "message can't be edited/deleted", the same text -> "message is not modified".
+`chat_messages(chat_id)` lists what a chat shows. `held` names methods whose requests are
+recorded but never answered (a bot killed while it waits for one).
 """
 
 from __future__ import annotations
@@ -25,6 +33,13 @@ class Call:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     result: Any = None  # what the stand-in answered (e.g. the sent Message, with its message_id)
+    dropped: bool = False  # carried out, but the connection was dropped before the answer
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code, self.description = code, description
 
 
 class BotAPIStandIn:
@@ -34,9 +49,13 @@ class BotAPIStandIn:
     relies on that for a deterministic transcript)."""
 
     def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0, *,
-                 per_chat_message_ids: bool = False, clock: Callable[[], float] = time.time) -> None:
+                 per_chat_message_ids: bool = False, strict_messages: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
         self.token = token
         self.clock = clock  # the dates of the updates it makes (the sandbox moves its clock on)
+        self.strict_messages = strict_messages
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, id) -> {"bot", "text"}
+        self.drop_after_accept: Callable[[Call], bool] | None = None
         self.host, self.port = host, port
         self.per_chat_message_ids = per_chat_message_ids
         self._chat_message_ids: dict[int, itertools.count[int]] = {}
@@ -48,7 +67,6 @@ class BotAPIStandIn:
         self._new_updates = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.confirmed_offset = 0
-        # Methods whose requests are recorded but never answered (a bot killed while waiting).
         self.held: set[str] = set()
         self._release = asyncio.Event()
 
@@ -86,13 +104,15 @@ class BotAPIStandIn:
         return next(self._chat_message_ids.setdefault(int(chat_id), itertools.count(1)))
 
     def _message(self, user_id: int, first_name: str, username: str | None, chat: dict[str, Any] | None,
-                 date: int | None) -> dict[str, Any]:
+                 date: int | None, text: str = "") -> dict[str, Any]:
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
         if username:
             user["username"] = username
         chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
-        return {"message_id": self.next_message_id(chat["id"]),
-                "date": int(self.clock()) if date is None else date, "chat": chat, "from": user}
+        message_id = self.next_message_id(chat["id"])
+        self.messages[(int(chat["id"]), message_id)] = {"bot": False, "text": text}
+        return {"message_id": message_id, "date": int(self.clock()) if date is None else date, "chat": chat,
+                "from": user}
 
     def push_text(self, user_id: int, text: str, first_name: str = "Иван",
                   username: str | None = "ivan", chat: dict[str, Any] | None = None, *,
@@ -100,7 +120,7 @@ class BotAPIStandIn:
         """A text message from `user_id`; in their private chat unless `chat` is given
         (e.g. {"id": -100..., "type": "supergroup", "title": "..."} for a group). `reply_to`:
         the message it replies to; `date`: the same for every part of a long paste."""
-        msg = self._message(user_id, first_name, username, chat, date)
+        msg = self._message(user_id, first_name, username, chat, date, text)
         msg["text"] = text
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -151,6 +171,10 @@ class BotAPIStandIn:
                "chat": {"id": user_id, "type": "private", "first_name": first_name}, "contact": contact}
         return self.push_update(message=msg)
 
+    def chat_messages(self, chat_id: int) -> list[tuple[int, str]]:
+        """(message id, text) of the bot's messages the chat shows now, oldest first."""
+        return sorted((mid, m["text"]) for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
+
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -194,10 +218,20 @@ class BotAPIStandIn:
         if method.lower() == "getupdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         call = Call(method, params)
-        call.result = self._result(method, params)
+        try:
+            call.result = self._result(method, params)
+        except ApiError as exc:
+            call.result = {"error_code": exc.code, "description": exc.description}
+            self.calls.append(call)
+            return web.json_response({"ok": False, "error_code": exc.code, "description": exc.description},
+                                     status=exc.code)
         self.calls.append(call)
         for listener in self.listeners:
             listener(call)
+        if self.drop_after_accept is not None and self.drop_after_accept(call):
+            call.dropped = True
+            if request.transport is not None:
+                request.transport.abort()  # the client sees the connection drop, not the answer
         if method in self.held:
             await self._release.wait()
         return web.json_response({"ok": True, "result": call.result})
@@ -220,10 +254,29 @@ class BotAPIStandIn:
             ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
         return ready
 
+    def _strict(self, m: str, params: dict[str, Any]) -> None:
+        """Telegram's answers to edits and deletes of messages that are not the bot's own."""
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        stored = self.messages.get(key)
+        verb = "edit" if m == "editmessagetext" else "delete"
+        if stored is None:
+            raise ApiError(400, f"Bad Request: message to {verb} not found")
+        if not stored["bot"]:
+            raise ApiError(400, f"Bad Request: message can't be {verb}d")
+        if m == "editmessagetext" and stored["text"] == params.get("text"):
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
+                                "reply markup are exactly the same as a current content and reply markup "
+                                "of the message")
+
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         m = method.lower()
         if m == "getme":
             return BOT_USER
+        if self.strict_messages and m in ("editmessagetext", "deletemessage"):
+            self._strict(m, params)
+        if m == "deletemessage":
+            self.messages.pop((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)), None)
+            return True
         if m in ("sendmessage", "senddocument", "editmessagetext"):
             chat_id = params.get("chat_id", 0)
             chat_type = "private" if int(chat_id) > 0 else "supergroup"
@@ -241,6 +294,7 @@ class BotAPIStandIn:
                                        "file_name": document.get("filename"), "file_size": len(content)}
                 if params.get("caption"):
                     message["caption"] = params["caption"]
+            self.messages[(int(chat_id), int(message_id))] = {"bot": True, "text": params.get("text", "")}
             return message
         return True
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import agency, brief, chat_member, common, fallback, faq, rights
+from handlers import agency, agency_copies, brief, chat_member, common, fallback, faq, rights
 
 
 def build_routers() -> list[Router]:
-    """Fresh routers in priority order: agency chat first, then commands that work in any
+    """Fresh routers in priority order: agency chat first (agency_copies only looks at
+    replies and button presses there and passes every event on), then commands that work in any
     state, then the brief form, the FAQ, and the fallback last.
 
     The FAQ question router (plain text, no state, private chat) goes before all of them: no
@@ -16,6 +17,7 @@ def build_routers() -> list[Router]:
     """
     return [
         faq.create_question_router(),
+        agency_copies.create_router(),
         agency.create_router(),
         chat_member.create_router(),
         rights.create_router(),

@@ -50,6 +50,7 @@ class AskCb(CallbackData, prefix="q"):
 
 class WithdrawCb(CallbackData, prefix="wd"):
     ok: int  # 1 confirm, 0 keep
+    n: str  # nonce of the confirmation prompt shown (checked against withdraw_prompts)
 
 
 class FixCb(CallbackData, prefix="fx"):

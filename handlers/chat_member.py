@@ -29,10 +29,10 @@ async def bot_removed(event: ChatMemberUpdated, agency_chat: AgencyChat) -> None
 
 
 async def bot_added(event: ChatMemberUpdated, agency_chat: AgencyChat, delivery: OutboxWorker) -> None:
-    """Back in the agency chat: deliver what queued up now, not at the next slow retry."""
+    """Back in the agency chat: everything held for it is due now, not at the next slow retry."""
     if event.chat.id == await agency_chat.get():
-        log.info("the bot is back in the agency chat; resuming delivery")
-        delivery.resume()
+        held = await delivery.resume()
+        log.info("the bot is back in the agency chat; resuming delivery (%d entries were held)", held)
 
 
 def create_router() -> Router:

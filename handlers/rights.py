@@ -9,10 +9,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -30,23 +31,28 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.consent import marketing_consent, pd_consent
 from bot.dates import human_datetime
+from bot.plural import days_ru
 from bot.settings import Settings
 from bot.texts import brief as brief_texts
 from bot.texts import rights as texts
 from bot.validation import Invalid, normalize_contact_phone, normalize_email, normalize_name, normalize_phone
+from faq.text import fold
 from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
 from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.leads import Lead, LeadsRepo
-from storage.rights import RightsRepo, UserData
+from storage.rights import Question, RightsRepo, UserData
+from storage.stats import StatsRepo
 
 MAX_TEXT = 4096
 FIX_FIELDS = ("name", "phone", "email")
 FIX_LIMITS = {"name": brief_handlers.LIMITS["name"], "phone": brief_handlers.LIMITS["phone"],
               "email": brief_handlers.LIMITS["email"]}
 BRIEF_STATES = (*brief_handlers.STEP_OF, brief_handlers.Brief.summary.state)
+PROMPT_MAX_AGE = 86400.0  # a /withdraw confirmation older than a day is stale
+ASK_KEY = "ask"  # FSM data of a question the FAQ could not answer, offered to a manager (handlers/faq.py)
 
 
 class Correction(StatesGroup):
@@ -74,28 +80,50 @@ async def _drop_buttons(query: CallbackQuery) -> None:
 # --- /withdraw -------------------------------------------------------------------------
 
 
-def withdraw_keyboard() -> InlineKeyboardMarkup:
+def withdraw_keyboard(nonce: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=texts.BTN_WITHDRAW_YES, callback_data=WithdrawCb(ok=1))
-    kb.button(text=texts.BTN_WITHDRAW_NO, callback_data=WithdrawCb(ok=0))
+    kb.button(text=texts.BTN_WITHDRAW_YES, callback_data=WithdrawCb(ok=1, n=nonce))
+    kb.button(text=texts.BTN_WITHDRAW_NO, callback_data=WithdrawCb(ok=0, n=nonce))
     kb.adjust(1)
     return kb.as_markup()
 
 
 async def cmd_withdraw(message: Message, db: Database, rights: RightsRepo | None = None) -> None:
+    """Shows the confirmation. Its buttons carry a fresh nonce, stored (with the prompt's
+    message id once sent) so that only this prompt, pressed on this message, erases."""
     assert message.from_user is not None
-    if not await _rights(rights, db).has_anything_to_withdraw(message.from_user.id):
+    repo = _rights(rights, db)
+    user_id = message.from_user.id
+    if not await repo.has_anything_to_withdraw(user_id):
         await message.answer(texts.WITHDRAW_NOTHING)
         return
-    await message.answer(texts.WITHDRAW_ASK, reply_markup=withdraw_keyboard())
+    nonce = secrets.token_hex(4)
+    await repo.open_prompt(user_id, nonce)
+    shown = await message.answer(texts.WITHDRAW_ASK, reply_markup=withdraw_keyboard(nonce))
+    await repo.prompt_shown(user_id, nonce, shown.message_id)
+
+
+def _unanswered_norms(data: UserData, fsm_data: dict[str, Any]) -> list[str]:
+    """The user's question texts as the FAQ counts them unanswered (handlers/faq.py)."""
+    texts_ = [q.text for q in data.stored_questions if q.text]
+    pending = fsm_data.get(ASK_KEY)
+    if isinstance(pending, dict) and isinstance(pending.get("q"), str):
+        texts_.append(pending["q"])
+    return [" ".join(fold(t).split()) for t in texts_]
 
 
 async def on_withdraw(
     query: CallbackQuery, callback_data: WithdrawCb, bot: Bot, state: FSMContext, settings: Settings,
-    db: Database, rights: RightsRepo | None = None, delivery: Any = None,
+    db: Database, stats: StatsRepo, rights: RightsRepo | None = None, delivery: Any = None,
 ) -> None:
     user_id = query.from_user.id
     repo = _rights(rights, db)
+    shown_on = query.message.message_id if query.message is not None else None
+    if callback_data.ok not in (0, 1) or not await repo.take_prompt(
+        user_id, callback_data.n, shown_on, PROMPT_MAX_AGE
+    ):
+        await query.answer(texts.WITHDRAW_STALE, show_alert=True)  # forged, old or already used
+        return
     if callback_data.ok != 1:
         await query.answer()
         await _drop_buttons(query)
@@ -105,12 +133,16 @@ async def on_withdraw(
         else:
             await bot.send_message(user_id, texts.WITHDRAW_CANCELLED)
         return
-    if not await repo.has_anything_to_withdraw(user_id):  # a repeat or a double tap
+    if not await repo.has_anything_to_withdraw(user_id):  # erased meanwhile (retention)
         await query.answer()
         await _drop_buttons(query)
         await bot.send_message(user_id, texts.WITHDRAW_NOTHING, reply_markup=ReplyKeyboardRemove())
         return
-    result = await repo.withdraw(user_id, pd_consent(settings), marketing_consent(settings))
+    await stats.flush()  # counters held in memory reach the table before their rows are dropped
+    norms = _unanswered_norms(await repo.collect(user_id), await state.get_data())
+    result = await repo.withdraw(
+        user_id, pd_consent(settings), marketing_consent(settings), unanswered_norms=norms
+    )
     if result.outbox_queued and delivery is not None:
         delivery.notify()
     await query.answer(texts.WITHDRAW_ALERT_DONE)
@@ -118,6 +150,19 @@ async def on_withdraw(
     text = texts.WITHDRAW_DONE + (texts.WITHDRAW_DONE_CARDS if result.notice else "")
     # ReplyKeyboardRemove: the brief's "share my phone" keyboard may still be on screen.
     await bot.send_message(user_id, text, reply_markup=ReplyKeyboardRemove())
+
+
+class _DataPrefix(Filter):
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    async def __call__(self, query: CallbackQuery) -> bool:
+        return (query.data or "").startswith(self.prefix)
+
+
+async def on_withdraw_stale(query: CallbackQuery) -> None:
+    """A confirmation button in an old format, or malformed: nothing is erased."""
+    await query.answer(texts.WITHDRAW_STALE, show_alert=True)
 
 
 # --- /mydata ---------------------------------------------------------------------------
@@ -151,6 +196,22 @@ def _lead_lines(lead: Lead, erased_at: str | None, tz: str) -> list[str]:
     return lines
 
 
+def _question_line(question: Question, tz: str) -> str:
+    q = hd.quote
+
+    def when(value: str | None) -> str:
+        return q(human_datetime(value, tz) if value else "")
+
+    if question.text is None:
+        return texts.MYDATA_QUESTION_ERASED.format(created=when(question.created_at), erased=when(question.erased_at))
+    if question.status == "pending":
+        return texts.MYDATA_QUESTION_QUEUED.format(created=when(question.created_at), text=q(question.text))
+    name = (question.tg_name or "") + (f", @{question.username}" if question.username else "")
+    return texts.MYDATA_QUESTION_SENT.format(
+        sent=when(question.sent_at or question.created_at), name=q(name or texts.EMPTY), text=q(question.text)
+    )
+
+
 def render_mydata(data: UserData, tz: str = "UTC") -> str:
     """Everything stored, dates in the time zone `tz` ("5 марта 2025, 14:07")."""
     q = hd.quote
@@ -172,7 +233,7 @@ def render_mydata(data: UserData, tz: str = "UTC") -> str:
         if len(lines) > 1 or data.draft_state:  # not for the nonce of a marketing offer alone
             blocks.append(lines)
     if data.questions:
-        blocks.append([texts.MYDATA_QUESTIONS, *(f"• {q(t)}" for t in data.questions)])
+        blocks.append([texts.MYDATA_QUESTIONS, *(_question_line(x, tz) for x in data.questions)])
     if data.consent_events:
         lines = [texts.MYDATA_CONSENTS]
         for e in data.consent_events:
@@ -355,7 +416,7 @@ async def cmd_unsubscribe(message: Message, settings: Settings, consent: Consent
 
 def privacy_text(settings: Settings) -> str:
     if settings.lead_retention_days:
-        retention = texts.RETENTION_DAYS.format(days=settings.lead_retention_days)
+        retention = texts.RETENTION_DAYS.format(days=days_ru(settings.lead_retention_days))
     else:
         retention = texts.RETENTION_FOREVER
     return texts.PRIVACY.format(
@@ -384,6 +445,7 @@ def create_router() -> Router:
     router.message.register(cmd_privacy, Command("privacy"))
     router.callback_query.register(menu_privacy, MenuCb.filter(F.action == "privacy"))
     router.callback_query.register(on_withdraw, WithdrawCb.filter())
+    router.callback_query.register(on_withdraw_stale, _DataPrefix(WithdrawCb.__prefix__ + WithdrawCb.__separator__))
     router.callback_query.register(on_fix, FixCb.filter())
 
     correcting = StateFilter(Correction)

@@ -15,6 +15,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_BUSY_MS = 200
 
 
 class StorageError(RuntimeError):
@@ -42,6 +43,7 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._tx_lock = asyncio.Lock()
+        self.wal_unclean = False  # a checkpoint after an erasure did not complete; retried later
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -65,6 +67,8 @@ class Database:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted and overwritten content is zeroed in the file, not left in free space.
+            await conn.execute("PRAGMA secure_delete = ON")
             self._conn = conn
             await self._migrate()
         except BaseException:
@@ -79,6 +83,25 @@ class Database:
         async with self._tx_lock:
             await conn.execute("PRAGMA optimize")
             await conn.close()
+
+    async def checkpoint(self) -> bool:
+        """Copies the WAL into the database file and truncates it to zero bytes, so nothing
+        written before (e.g. values just erased) survives in the -wal file. Returns False
+        when a reader kept the checkpoint from completing (the WAL then still holds pages)."""
+        async with self._tx_lock:
+            # A reader (a backup) would make TRUNCATE wait the whole busy timeout, every update
+            # queued behind it: wait briefly and retry later instead.
+            await self.conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
+            try:
+                rows = await self.conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        row = next(iter(rows), None)
+        done = row is not None and row[0] == 0
+        self.wal_unclean = not done
+        if not done:
+            log.warning("WAL checkpoint did not complete (a reader, e.g. a backup, is busy); retried hourly")
+        return done
 
     async def schema_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")

@@ -5,15 +5,24 @@ always erased the same way: personal columns NULLed, status 'erased', pending ag
 for it cancelled (payload NULLed), the delivered card queued for redaction, and a
 `deletion_log` row written that names only lead ids, categories, reason and time.
 
+`erase_questions` does the same for questions to a manager: a queued one is cancelled, a
+delivered one has its stored text NULLed and its card in the agency chat queued for redaction.
+
 `withdraw` adds what only a withdrawal removes: the journal events, the brief draft (FSM rows,
-deep-link source and the reminder flag with them), queued questions to a manager, the
-marketing subscription and the "blocked the bot" flag — all in the same transaction.
+deep-link source and the reminder flag with them), the marketing subscription, the "blocked the
+bot" flag, an open /withdraw prompt, and the unanswered-question counters of texts the user sent
+to a manager — all in the same transaction. Every erasure ends with a WAL checkpoint, so the
+erased values are in no file of the database (secure_delete zeroes them in the main file).
+
+The agency is told in one notice; its payload lists the redaction entries (`edits`), and the
+worker sends it only after they are done, naming the cards it could not clean.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +33,7 @@ from storage.consent import ConsentRepo, ConsentText
 from storage.db import Database
 from storage.leads import PERSONAL_FIELDS, Lead
 from storage.outbox import OutboxRepo
+from storage.stats import UNANSWERED_MAX_CHARS, scrub
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +43,7 @@ Reason = Literal["withdrawal", "retention"]
 LEAD_CATEGORIES = ("name", "phone", "email", "telegram_profile", "brief_answers")
 CAT_DRAFT = "brief_draft"
 CAT_QUESTIONS = "questions"
+CAT_UNANSWERED = "unanswered_question_texts"
 CAT_MARKETING = "marketing_subscription"
 CAT_INACTIVE = "blocked_flag"
 
@@ -45,9 +56,12 @@ class Erasure:
 
     lead_ids: list[int] = field(default_factory=list)
     redacted_cards: list[int] = field(default_factory=list)  # leads whose card edit was queued
+    redacted_questions: list[int] = field(default_factory=list)  # question rows whose card edit was queued
+    edits: list[int] = field(default_factory=list)  # outbox ids of the queued redactions
     cancelled_outbox: int = 0
     drafts: int = 0
-    questions: int = 0
+    questions: int = 0  # questions cancelled or erased
+    stats_texts: int = 0
     marketing: bool = False
     inactive: bool = False
     journal_events: int = 0
@@ -58,12 +72,50 @@ class Erasure:
     def anything(self) -> bool:
         return bool(
             self.lead_ids or self.cancelled_outbox or self.drafts or self.marketing
-            or self.inactive or self.journal_events
+            or self.inactive or self.journal_events or self.questions
         )
 
     @property
     def outbox_queued(self) -> bool:
-        return bool(self.redacted_cards) or self.notice
+        return bool(self.edits) or self.notice
+
+
+@dataclass
+class Question:
+    """A question to a manager as stored: queued, or sent to the agency chat (or erased)."""
+
+    id: int
+    status: str  # pending | sent
+    text: str | None  # None once erased
+    tg_name: str | None
+    username: str | None
+    created_at: str
+    sent_at: str | None
+    erased_at: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Question:
+        payload: Any = {}
+        if row["payload"]:
+            try:
+                payload = json.loads(row["payload"])
+            except ValueError:
+                payload = {}
+        if not isinstance(payload, dict):
+            payload = {}
+        text = payload.get("text")
+        return cls(
+            id=row["id"], status=row["status"], text=str(text) if text else None,
+            tg_name=payload.get("tg_name"), username=payload.get("username"),
+            created_at=row["created_at"], sent_at=row["sent_at"], erased_at=row["erased_at"],
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "status": self.status, "text": self.text, "sent_as_name": self.tg_name,
+            "sent_as_username": self.username, "created_at": self.created_at,
+            "sent_to_agency_chat_at": self.sent_at, "erased_at": self.erased_at,
+        }
 
 
 @dataclass
@@ -77,7 +129,7 @@ class UserData:
     marketing_since: str | None
     draft: dict[str, Any] | None  # FSM data of an unfinished brief
     draft_state: str | None
-    questions: list[str]  # texts of questions still queued for a manager
+    questions: list[Question]  # questions to a manager: queued, sent, erased
     inactive_since: str | None
 
     @property
@@ -86,6 +138,11 @@ class UserData:
             self.leads or self.consent_events or self.marketing_since or self.draft
             or self.draft_state or self.questions or self.inactive_since
         )
+
+    @property
+    def stored_questions(self) -> list[Question]:
+        """Questions whose text is still stored (queued or sent, not erased)."""
+        return [q for q in self.questions if q.text is not None]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -106,7 +163,7 @@ class UserData:
             ],
             "marketing_subscription": {"since": self.marketing_since} if self.marketing_since else None,
             "unfinished_brief": self.draft,
-            "questions_waiting_for_manager": self.questions,
+            "questions_to_manager": [q.as_json() for q in self.questions],
             "blocked_bot_since": self.inactive_since,
         }
 
@@ -151,7 +208,7 @@ async def erase_leads(
             )
             payload = {"reason": reason} if reason != "withdrawal" else None
             for lead_id in delivered:
-                await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload)
+                result.edits.append(await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
             result.redacted_cards = delivered
             result.categories = list(LEAD_CATEGORIES)
     result.categories += extra_categories or []
@@ -161,6 +218,86 @@ async def erase_leads(
             (json.dumps(result.lead_ids), json.dumps(result.categories), reason, utc_iso()),
         )
     return result
+
+
+async def erase_questions(
+    conn: aiosqlite.Connection, reason: Reason, *, user_id: int | None = None,
+    question_ids: list[int] | None = None,
+) -> Erasure:
+    """Erases questions to a manager inside the caller's transaction: the user's (`user_id`)
+    or the given rows. A queued one is cancelled (payload NULLed); a sent one keeps its row
+    as bookkeeping (who, when, where) with the text, name and username NULLed, and its card in
+    the agency chat gets a `question_edit`. Adds the questions category when anything went."""
+    result = Erasure()
+    params: tuple[int, ...]
+    if user_id is not None:
+        where, params = "user_id = ?", (user_id,)
+    elif question_ids:
+        where, params = f"id IN ({_placeholders(len(question_ids))})", tuple(question_ids)
+    else:
+        return result
+    cur = await conn.execute(
+        f"SELECT id, status, result_message_id FROM outbox WHERE kind = 'question' AND {where} "
+        "AND payload IS NOT NULL AND status IN ('pending', 'sent') ORDER BY id",
+        params,
+    )
+    rows = list(await cur.fetchall())
+    if not rows:
+        return result
+    now = utc_iso()
+    queued = [r["id"] for r in rows if r["status"] == "pending"]
+    sent = [r for r in rows if r["status"] == "sent"]
+    if queued:
+        await conn.execute(
+            f"UPDATE outbox SET status = 'cancelled', payload = NULL, erased_at = ?, last_error = ? "
+            f"WHERE status = 'pending' AND id IN ({_placeholders(len(queued))})",
+            (now, reason, *queued),
+        )
+        result.cancelled_outbox += len(queued)
+    if sent:
+        ids = [r["id"] for r in sent]
+        await conn.execute(
+            f"UPDATE outbox SET payload = NULL, erased_at = ? WHERE id IN ({_placeholders(len(ids))})",
+            (now, *ids),
+        )
+        payload = {"reason": reason} if reason != "withdrawal" else None
+        for row in sent:
+            if row["result_message_id"] is not None:
+                result.edits.append(
+                    await OutboxRepo.enqueue(conn, "question_edit", ref_id=row["id"], payload=payload)
+                )
+                result.redacted_questions.append(row["id"])
+    result.questions = len(rows)
+    result.categories.append(CAT_QUESTIONS)
+    return result
+
+
+async def forget_unanswered(conn: aiosqlite.Connection, norms: Iterable[str]) -> int:
+    """Drops unanswered-question counter rows of these normalised texts (masked and cut the
+    way storage.stats stores them); returns how many rows went."""
+    keys = sorted({scrub(n)[:UNANSWERED_MAX_CHARS] for n in norms if n})
+    if not keys:
+        return 0
+    cur = await conn.execute(
+        f"DELETE FROM faq_unanswered WHERE norm IN ({_placeholders(len(keys))})", tuple(keys)
+    )
+    return cur.rowcount
+
+
+def _merge(into: Erasure, other: Erasure) -> None:
+    into.redacted_questions += other.redacted_questions
+    into.edits += other.edits
+    into.cancelled_outbox += other.cancelled_outbox
+    into.questions += other.questions
+
+
+async def _notice(conn: aiosqlite.Connection, kind: str, result: Erasure) -> None:
+    """One notice for the agency, sent by the worker once every redaction in `edits` is done."""
+    result.notice = True
+    await OutboxRepo.enqueue(conn, "notice", payload={
+        "notice": kind, "lead_ids": result.redacted_cards, "questions": result.redacted_questions,
+        "edits": result.edits,
+    })
 
 
 class RightsRepo:
@@ -189,18 +326,13 @@ class RightsRepo:
             if isinstance(data, dict):
                 draft.update(data)
             draft_state = draft_state or row["state"]
-        questions = []
-        for row in await self.db.fetchall(
-            "SELECT payload FROM outbox WHERE user_id = ? AND kind = 'question' AND status = 'pending' "
-            "ORDER BY id",
-            (user_id,),
-        ):
-            try:
-                payload = json.loads(row["payload"]) if row["payload"] else {}
-            except ValueError:
-                payload = {}
-            if isinstance(payload, dict) and payload.get("text"):
-                questions.append(str(payload["text"]))
+        questions = [
+            Question.from_row(row) for row in await self.db.fetchall(
+                "SELECT * FROM outbox WHERE user_id = ? AND kind = 'question' "
+                "AND (status = 'sent' OR (status = 'pending' AND payload IS NOT NULL)) ORDER BY id",
+                (user_id,),
+            )
+        ]
         inactive = await self.db.fetchone("SELECT since FROM inactive_users WHERE user_id = ?", (user_id,))
         return UserData(
             user_id=user_id, leads=leads, erased_at=erased_at, consent_events=events,
@@ -219,6 +351,8 @@ class RightsRepo:
             " EXISTS (SELECT 1 FROM inactive_users WHERE user_id = ?1) OR"
             " EXISTS (SELECT 1 FROM outbox WHERE user_id = ?1 AND status = 'pending'"
             "         AND kind IN ('lead_card', 'question')) OR"
+            " EXISTS (SELECT 1 FROM outbox WHERE user_id = ?1 AND kind = 'question'"
+            "         AND status = 'sent' AND payload IS NOT NULL) OR"
             " COALESCE((SELECT action = 'grant' FROM consent_events WHERE user_id = ?1 AND kind = 'pd'"
             "           ORDER BY id DESC LIMIT 1), 0)",
             (user_id,),
@@ -226,12 +360,19 @@ class RightsRepo:
         return row is not None and bool(row[0])
 
     # --- erasure ---------------------------------------------------------------------
-    async def withdraw(self, user_id: int, pd_text: ConsentText, marketing_text: ConsentText) -> Erasure:
-        """Withdrawal of all consent and erasure of everything about the user, atomically.
+    async def withdraw(
+        self, user_id: int, pd_text: ConsentText, marketing_text: ConsentText, *,
+        unanswered_norms: Iterable[str] = (),
+    ) -> Erasure:
+        """Withdrawal of all consent and erasure of everything about the user, atomically,
+        then a WAL checkpoint.
 
         Journal: a 'pd' withdraw event if the latest pd event is a grant, a 'marketing' one if
-        subscribed (the journal is append-only and keeps the grants as proof). Harmless to
-        repeat: a second call finds nothing and writes nothing."""
+        subscribed (the journal is append-only and keeps the grants as proof).
+        `unanswered_norms`: normalised texts of the user's questions (see storage.stats); their
+        rows in the anonymous unanswered-question counters are dropped too, since the user tied
+        these texts to their name by sending them to a manager. Harmless to repeat: a second
+        call finds nothing and writes nothing."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "SELECT action FROM consent_events WHERE user_id = ? AND kind = 'pd' ORDER BY id DESC LIMIT 1",
@@ -251,51 +392,74 @@ class RightsRepo:
                 journal += 1
             cur = await conn.execute("DELETE FROM fsm WHERE user_id = ?", (user_id,))
             drafts = cur.rowcount
-            # Questions to a manager not yet delivered (their payload holds the text and name).
-            cur = await conn.execute(
-                "UPDATE outbox SET status = 'cancelled', payload = NULL, last_error = 'withdrawal' "
-                "WHERE status = 'pending' AND user_id = ? AND kind = 'question'",
-                (user_id,),
-            )
-            questions = cur.rowcount
-            cur = await conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE user_id = ? AND kind = 'question' AND status = 'sent')",
-                (user_id,),
-            )
-            row = await cur.fetchone()
-            questions_delivered = row is not None and bool(row[0])
+            await conn.execute("DELETE FROM withdraw_prompts WHERE user_id = ?", (user_id,))
             cur = await conn.execute("DELETE FROM inactive_users WHERE user_id = ?", (user_id,))
             inactive = cur.rowcount > 0
+            stats_texts = await forget_unanswered(conn, unanswered_norms)
             cur = await conn.execute(
                 "SELECT id FROM leads WHERE user_id = ? AND status = 'active' ORDER BY id", (user_id,)
             )
             lead_ids = [r["id"] for r in await cur.fetchall()]
             extra = [
                 cat for cat, done in (
-                    (CAT_DRAFT, drafts), (CAT_QUESTIONS, questions), (CAT_MARKETING, marketing),
-                    (CAT_INACTIVE, inactive),
+                    (CAT_DRAFT, drafts), (CAT_MARKETING, marketing), (CAT_INACTIVE, inactive),
+                    (CAT_UNANSWERED, stats_texts),
                 ) if done
             ]
-            result = await erase_leads(conn, lead_ids, "withdrawal", extra_categories=extra)
-            result.cancelled_outbox += questions
-            result.drafts, result.questions = drafts, questions
+            questions = await erase_questions(conn, "withdrawal", user_id=user_id)
+            result = await erase_leads(
+                conn, lead_ids, "withdrawal", extra_categories=extra + questions.categories
+            )
+            _merge(result, questions)
+            result.drafts, result.stats_texts = drafts, stats_texts
             result.marketing, result.inactive = marketing, inactive
             result.journal_events = journal
-            # The agency chat holds copies (cards, earlier questions): ask the agency to delete
-            # them wherever they were copied to — only when something of this user reached the
-            # chat and this call withdrew something (a repeat stays silent).
-            if result.redacted_cards or (questions_delivered and journal):
-                result.notice = True
-                await OutboxRepo.enqueue(
-                    conn, "notice", payload={"notice": "withdrawn", "lead_ids": result.redacted_cards}
-                )
+            # The agency chat holds copies: say what was cleaned there, once the edits are done.
+            if result.edits:
+                await _notice(conn, "withdrawn", result)
+        await self.db.checkpoint()
         log.info(
-            "withdrawal: leads %s erased, %d cards to redact, %d outbox cancelled, %d drafts, "
-            "%d journal events", result.lead_ids, len(result.redacted_cards), result.cancelled_outbox,
-            result.drafts, result.journal_events,
+            "withdrawal: leads %s erased, %d cards and %d question cards to redact, %d outbox cancelled, "
+            "%d drafts, %d journal events", result.lead_ids, len(result.redacted_cards),
+            len(result.redacted_questions), result.cancelled_outbox, result.drafts, result.journal_events,
         )
         return result
 
+    # --- /withdraw confirmation --------------------------------------------------------
+    async def open_prompt(self, user_id: int, nonce: str) -> None:
+        """A new confirmation prompt replaces any earlier one (its buttons stop working)."""
+        await self.db.execute(
+            "INSERT INTO withdraw_prompts (user_id, nonce, message_id, created_at) VALUES (?, ?, NULL, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET nonce = excluded.nonce, message_id = NULL, "
+            "created_at = excluded.created_at",
+            (user_id, nonce, utc_iso()),
+        )
+
+    async def prompt_shown(self, user_id: int, nonce: str, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE withdraw_prompts SET message_id = ? WHERE user_id = ? AND nonce = ?",
+            (message_id, user_id, nonce),
+        )
+
+    async def take_prompt(self, user_id: int, nonce: str, message_id: int | None, max_age: float) -> bool:
+        """True (and the prompt is used up) if `nonce` is the user's open prompt, pressed on the
+        message that showed it, and not older than `max_age` seconds."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "DELETE FROM withdraw_prompts WHERE user_id = ? AND nonce = ? "
+                "AND (message_id IS NULL OR message_id = ?) "
+                "AND julianday('now') - julianday(created_at) <= ?",
+                (user_id, nonce, message_id, max_age / 86400),
+            )
+            return cur.rowcount > 0
+
+    async def drop_stale_prompts(self, max_age: float) -> int:
+        return await self.db.write(
+            "DELETE FROM withdraw_prompts WHERE julianday('now') - julianday(created_at) > ?",
+            (max_age / 86400,),
+        )
+
+    # --- retention ---------------------------------------------------------------------
     async def expired_lead_ids(self, cutoff_iso: str, limit: int = ERASE_BATCH) -> list[int]:
         rows = await self.db.fetchall(
             "SELECT id FROM leads WHERE status = 'active' AND created_at < ? ORDER BY id LIMIT ?",
@@ -303,13 +467,23 @@ class RightsRepo:
         )
         return [r["id"] for r in rows]
 
-    async def erase_expired(self, lead_ids: list[int]) -> Erasure:
-        """Retention expiry of these leads: the same erasure, reason 'retention', one notice."""
+    async def expired_question_ids(self, cutoff_iso: str, limit: int = ERASE_BATCH) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT id FROM outbox WHERE kind = 'question' AND payload IS NOT NULL "
+            "AND status IN ('pending', 'sent') AND created_at < ? ORDER BY id LIMIT ?",
+            (cutoff_iso, limit),
+        )
+        return [r["id"] for r in rows]
+
+    async def erase_expired(self, lead_ids: list[int], question_ids: list[int] | None = None) -> Erasure:
+        """Retention expiry of these leads and questions: the same erasure, reason 'retention',
+        one notice, then a WAL checkpoint."""
         async with self.db.transaction() as conn:
-            result = await erase_leads(conn, lead_ids, "retention")
-            if result.redacted_cards:
-                result.notice = True
-                await OutboxRepo.enqueue(
-                    conn, "notice", payload={"notice": "retention", "lead_ids": result.redacted_cards}
-                )
+            questions = await erase_questions(conn, "retention", question_ids=question_ids or [])
+            result = await erase_leads(conn, lead_ids, "retention", extra_categories=questions.categories)
+            _merge(result, questions)
+            if result.edits:
+                await _notice(conn, "retention", result)
+        if result.categories:
+            await self.db.checkpoint()
         return result

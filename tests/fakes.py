@@ -59,6 +59,7 @@ class FakeSession(BaseSession):
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
         self.injected: list[Injected] = []
+        self.results: dict[int, Any] = {}  # id(method) -> what the call returned
         self._message_ids = itertools.count(1000)
 
     # --- error injection -------------------------------------------------------------
@@ -140,7 +141,12 @@ class FakeSession(BaseSession):
         result = self._result(bot, name, method)
         pin_response_type(method.__returning__)  # as the production session does
         response = Response[method.__returning__](ok=True, result=result)  # type: ignore[name-defined]
+        self.results[id(method)] = response.result
         return response.result
+
+    def result_of(self, method: TelegramMethod[Any]) -> Any:
+        """What Telegram answered to this call (e.g. the sent Message, with its message_id)."""
+        return self.results[id(method)]
 
     def _result(self, bot: Bot, name: str, method: TelegramMethod[Any]) -> Any:
         if name == "getMe":

@@ -122,23 +122,6 @@ def _key(harness: Harness, user_id: int):  # noqa: ANN202
     return StorageKey(bot_id=fakes.BOT_ID, chat_id=user_id, user_id=user_id)
 
 
-async def test_bot_back_in_agency_chat_resumes_delivery(harness: Harness) -> None:
-    import datetime as dt
-
-    from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated
-
-    from tests.conftest import AGENCY_CHAT_ID
-
-    worker = harness.services.delivery
-    worker.paused_until = 10**12
-    event = ChatMemberUpdated(
-        chat=fakes.group_chat(AGENCY_CHAT_ID), from_user=fakes.user(1), date=dt.datetime.now(dt.UTC),
-        old_chat_member=ChatMemberLeft(user=fakes.BOT_USER), new_chat_member=ChatMemberMember(user=fakes.BOT_USER),
-    )
-    await harness.feed(event)
-    assert worker.paused_until == 0
-
-
 async def test_forbidden_reply_marks_prospect_inactive(harness: Harness) -> None:
     from tests.brief_flow import consent
 

@@ -51,7 +51,7 @@ async def test_agree_journals_version_and_hash_of_exact_text(harness: Harness) -
     rows = await harness.services.consent.events(harness.user.id)
     assert len(rows) == 1
     row = rows[0]
-    assert (row["kind"], row["action"], row["text_version"]) == ("pd", "grant", "pd-2026-11-26")
+    assert (row["kind"], row["action"], row["text_version"]) == ("pd", "grant", "pd-2026-12-06")
     assert row["text_sha256"] == hashlib.sha256(shown.encode()).hexdigest()
     assert row["created_at"].endswith("+00:00")
 

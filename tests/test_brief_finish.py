@@ -16,6 +16,7 @@ from handlers.callbacks import MarketingCb, MenuCb
 from tests import fakes
 from tests.brief_flow import ANSWERS, button, buttons, consent, fill_to_summary, last_text, submit_brief
 from tests.conftest import Harness
+from tests.test_withdraw import withdraw
 
 
 def key(user_id: int) -> StorageKey:
@@ -218,8 +219,8 @@ async def test_after_withdraw_an_old_offer_does_not_subscribe_again(harness: Har
     h = harness
     calls = await submit_brief(h)
     offer = button(calls, "Да, присылайте")
-    calls = await h.send("/withdraw")
-    await h.press(button(calls, "Да, удалить"))
+    await withdraw(h)
+    assert not await h.services.consent.has_active_pd(h.user.id)
     calls = await h.press(offer)
     assert h.answers(calls)[0].show_alert
     assert not await h.services.consent.is_subscribed(h.user.id)

@@ -43,7 +43,10 @@ class Prospect:
 
     async def press(self, reply: Call, label: str) -> Call:
         data = next(b["callback_data"] for b in _buttons(reply) if label in b["text"])
-        return await self._reply_after(lambda: self.api.push_callback(USER, data))
+        # pressed on the message that shows the button, as Telegram reports it
+        message_id = (reply.result["message_id"] if isinstance(reply.result, dict)
+                      else int(reply.params.get("message_id") or 1))
+        return await self._reply_after(lambda: self.api.push_callback(USER, data, message_id=message_id))
 
 
 async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:

@@ -63,7 +63,8 @@ async def test_expired_leads_are_erased_like_a_withdrawal(harness: Harness, capl
     pending = await h.services.outbox.pending()
     assert [(r["kind"], r["lead_id"]) for r in pending] == [("card_edit", old), ("notice", None)]
     assert json.loads(pending[0]["payload"]) == {"reason": "retention"}
-    assert json.loads(pending[1]["payload"]) == {"notice": "retention", "lead_ids": [old]}
+    assert json.loads(pending[1]["payload"]) == {
+        "notice": "retention", "lead_ids": [old], "questions": [], "edits": [pending[0]["id"]]}
     h.session.clear()
     await deliver(h)
     edit = h.session.last("editMessageText")

@@ -15,7 +15,7 @@ from storage.consent import ConsentText
 from tests import fakes
 from tests.brief_flow import ANSWERS, consent, last_text
 from tests.conftest import AGENCY_CHAT_ID, Harness, make_settings
-from tests.test_withdraw import OTHER, db_file, deliver, dump, journal, key, submitted
+from tests.test_withdraw import OTHER, db_file, deliver, dump, journal, key, submitted, withdraw
 
 FIELDS: dict[str, Any] = dict(
     username="ivan", tg_name="Иван", business="Кофейня", links=["https://coffee.example/"],
@@ -75,8 +75,7 @@ async def test_mydata_shows_the_unfinished_brief_and_after_withdrawal_only_the_j
     assert "кнопками ниже" not in text  # no submitted lead: nothing to correct
     # /mydata mid-brief does not disturb the form
     assert await h.dp.storage.get_state(key(h.user.id)) == "Brief:networks"
-    await h.send("/withdraw")
-    await h.press("wd:1")
+    await withdraw(h)
     text = last_text(await h.send("/mydata"))
     assert "Интернет-магазин" not in text
     assert "согласие на обработку данных дано" in text and "согласие на обработку данных отозвано" in text
@@ -211,8 +210,7 @@ async def test_withdraw_during_correction(harness: Harness) -> None:
     h = harness
     lead_id = await submitted(h)
     await h.press(fix("phone", lead_id))
-    await h.send("/withdraw")
-    await h.press("wd:1")
+    await withdraw(h)
     assert await h.dp.storage.get_state(key(h.user.id)) is None
     assert (await h.services.leads.get(lead_id)).status == "erased"
 

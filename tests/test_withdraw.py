@@ -13,7 +13,6 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import User
 
 from bot.settings import Settings
-from handlers.callbacks import WithdrawCb
 from storage.leads import PERSONAL_FIELDS
 from tests import fakes
 from tests.brief_flow import ANSWERS, button, consent, fill_to_summary, last_text, submit_brief
@@ -28,8 +27,7 @@ NEEDLES = (
     "созвониться",
 )
 QUESTION = "Сколько стоит ведение Instagram для кондитерской?"
-CONFIRM = WithdrawCb(ok=1).pack()
-KEEP = WithdrawCb(ok=0).pack()
+FORGED_CONFIRM = "wd:1:00000000"  # a confirmation no prompt showed
 
 
 @pytest.fixture
@@ -104,10 +102,27 @@ async def deliver(h: Harness) -> int:
     return await h.services.delivery.run_once(h.bot, now=time.time() + 1)
 
 
-async def withdraw(h: Harness, user: User | None = None) -> list[Any]:
+async def ask(h: Harness, user: User | None = None) -> Any:
+    """/withdraw; returns the confirmation prompt's sendMessage call."""
     calls = await h.send("/withdraw", from_user=user)
     assert "Отозвать согласие" in last_text(calls)
-    return await h.press(CONFIRM, from_user=user)
+    return calls[-1]
+
+
+async def press_on(h: Harness, shown: Any, label: str, user: User | None = None) -> list[Any]:
+    """Presses the button `label` of the message sent by the call `shown`, on that message."""
+    user = user or h.user
+    msg = h.session.result_of(shown)
+    data = button([shown], label)
+    return await h.feed(fakes.callback(data, from_user=user, message_obj=msg))
+
+
+async def withdraw(h: Harness, user: User | None = None) -> list[Any]:
+    return await press_on(h, await ask(h, user), "Да, удалить", user)
+
+
+async def keep(h: Harness, user: User | None = None) -> list[Any]:
+    return await press_on(h, await ask(h, user), "Нет, оставить", user)
 
 
 def agency_texts(h: Harness) -> list[str]:
@@ -128,18 +143,25 @@ async def test_withdraw_asks_with_two_buttons_and_explains(harness: Harness) -> 
     for row in msg.reply_markup.inline_keyboard:
         for b in row:
             assert b.callback_data.isascii() and len(b.callback_data.encode()) <= 64
-    assert dump(db_file(harness)) == before  # asking changes nothing
+    after = dump(db_file(harness))
+    (prompt,) = after.pop("withdraw_prompts")  # only the prompt's nonce and message id are stored
+    assert prompt[0] == harness.user.id and prompt[2] == harness.session.result_of(msg).message_id
+    before.pop("withdraw_prompts")
+    assert after == before  # asking changes nothing else
 
 
 async def test_cancelling_the_confirmation_changes_nothing(harness: Harness) -> None:
     await submitted(harness, subscribe=True)
     await deliver(harness)
+    await harness.send("/withdraw")  # an earlier prompt, then a second one: both asking change nothing
     before = dump(db_file(harness))
-    await harness.send("/withdraw")
-    calls = await harness.press(KEEP)
+    calls = await keep(harness)
     assert harness.answers(calls), "the callback query is always answered"
     assert "ничего не удалено" in last_text(calls)
-    assert dump(db_file(harness)) == before
+    after = dump(db_file(harness))
+    assert {t: r for t, r in after.items() if t != "withdraw_prompts"} == {
+        t: r for t, r in before.items() if t != "withdraw_prompts"}
+    assert after["withdraw_prompts"] == []  # the answered prompt is used up
 
 
 # --- the erasure, read from the file ------------------------------------------------------
@@ -186,9 +208,10 @@ async def test_withdraw_leaves_no_personal_data_in_any_table(harness: Harness) -
         question = con.execute("SELECT * FROM outbox WHERE kind = 'question'").fetchone()
         assert question["status"] == "cancelled" and question["payload"] is None
         pending = con.execute(
-            "SELECT kind, lead_id, payload FROM outbox WHERE status = 'pending' ORDER BY id").fetchall()
+            "SELECT id, kind, lead_id, payload FROM outbox WHERE status = 'pending' ORDER BY id").fetchall()
         assert [(r["kind"], r["lead_id"]) for r in pending] == [("card_edit", lead_id), ("notice", None)]
-        assert json.loads(pending[1]["payload"]) == {"notice": "withdrawn", "lead_ids": [lead_id]}
+        assert json.loads(pending[1]["payload"]) == {
+            "notice": "withdrawn", "lead_ids": [lead_id], "questions": [], "edits": [pending[0]["id"]]}
     finally:
         con.close()
     assert await h.dp.storage.get_state(key(h.user.id)) is None
@@ -339,8 +362,7 @@ async def test_withdraw_during_every_brief_step(harness: Harness, step: str) -> 
 async def test_keeping_consent_during_the_brief_goes_on_with_the_step(harness: Harness) -> None:
     h = harness
     await walk_to(h, "name")
-    await h.send("/withdraw")
-    calls = await h.press(KEEP)
+    calls = await keep(h)
     assert "ничего не удалено" in h.texts(calls)[0] and "Как к вам обращаться" in last_text(calls)
     assert await h.dp.storage.get_state(key(h.user.id)) == "Brief:name"
     await h.send(ANSWERS["name"])
@@ -354,8 +376,8 @@ async def test_nothing_stored_is_said_and_nothing_is_written(harness: Harness) -
     before = dump(db_file(h))
     calls = await h.send("/withdraw")
     assert "удалять нечего" in last_text(calls) and calls[-1].reply_markup is None
-    calls = await h.press(CONFIRM)  # an old or forged confirmation button
-    assert h.answers(calls) and "удалять нечего" in last_text(calls)
+    calls = await h.press(FORGED_CONFIRM)  # an old or forged confirmation button
+    assert h.answers(calls)[0].show_alert and "устарела" in h.answers(calls)[0].text
     assert dump(db_file(h)) == before
     # declining the consent stores nothing either, so there is still nothing to withdraw
     calls = await h.send("/brief")
@@ -371,8 +393,6 @@ async def test_repeated_withdraw_is_harmless(harness: Harness) -> None:
     after_first = dump(db_file(h))
     calls = await h.send("/withdraw")
     assert "удалять нечего" in last_text(calls)
-    calls = await h.press(CONFIRM)  # the old confirmation pressed again (double tap)
-    assert h.answers(calls) and "удалять нечего" in last_text(calls)
     assert dump(db_file(h)) == after_first
 
 

@@ -5,6 +5,7 @@ Literal markup only; every user value is escaped by bot/cards.py before it is in
 
 LEAD_TAG = "#lead_{id}"
 QUESTION_TAG = "#вопрос"
+QUESTION_NUMBERED_TAG = "#вопрос_{id}"
 
 CARD_TITLE = "<b>Новая заявка из брифа</b>"
 CARD_TITLE_CALLBACK = "<b>Просьба перезвонить</b>"
@@ -24,13 +25,26 @@ REDACTED_RETENTION = "Заявка {tag}: данные удалены — ист
 QUESTION_TITLE = "<b>Вопрос менеджеру</b>"
 QUESTION_FROM = "<b>От:</b>"
 QUESTION_EMPTY = "(пустой вопрос)"
+REDACTED_QUESTION_WITHDRAWAL = "Вопрос {tag}: удалён по запросу пользователя (согласие отозвано)."
+REDACTED_QUESTION_RETENTION = "Вопрос {tag}: удалён — истёк срок хранения."
+
+DUPLICATE_NOTE = "Дубликат карточки {tag}: основная карточка — другое сообщение с этим номером."
+DUPLICATE_NOTE_NOTICE = "Дубликат служебного уведомления."
 
 NOTICE_WITHDRAWN = (
     "⚠️ <b>Пользователь отозвал согласие на обработку персональных данных.</b>\n"
     "{cards}"
     "Удалите копии этих данных, сделанные вне бота: в CRM, почте, заметках, таблицах."
 )
-NOTICE_WITHDRAWN_CARDS = "Карточки {tags} очищены.\n"
+NOTICE_WITHDRAWN_CARDS = "Очищено в этом чате: {tags}.\n"
+NOTICE_NOT_CLEANED = (
+    "Не удалось очистить: {tags} — бот не может изменить эти сообщения (например, они остались "
+    "в группе до её преобразования в супергруппу). Удалите их вручную.\n"
+)
+NOTICE_MAYBE_TWICE = (
+    "Карточка {tags} могла прийти в чат дважды (сбой связи при отправке): если видите копию, "
+    "удалите её.\n"
+)
 NOTICE_UPDATED = "✏️ Клиент исправил или дополнил заявку {tag}: карточка выше обновлена."
 NOTICE_UPDATED_NO_LEAD = "✏️ Клиент исправил или дополнил свою заявку."
 NOTICE_RETENTION = (
@@ -38,6 +52,6 @@ NOTICE_RETENTION = (
     "{cards}"
     "Удалите копии этих данных, сделанные вне бота: в CRM, почте, заметках, таблицах."
 )
-NOTICE_RETENTION_CARDS = "Данные заявок {tags} удалены, карточки очищены.\n"
+NOTICE_RETENTION_CARDS = "Данные удалены, в этом чате очищено: {tags}.\n"
 NOTICE_GENERIC = "ℹ️ Служебное уведомление бота."
 NOTICE_GENERIC_LEADS = "ℹ️ Служебное уведомление по заявкам {tags}."

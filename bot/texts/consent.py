@@ -1,7 +1,7 @@
 """Consent texts (152-FZ). Each is a separate document: changing the wording requires a new
 version id, because the journal stores the version and the SHA-256 of the exact text shown."""
 
-PD_VERSION = "pd-2026-11-26"
+PD_VERSION = "pd-2026-12-06"
 PD_TEXT = (
     "<b>Согласие на обработку персональных данных</b>\n\n"
     "Нажимая «Согласен», я даю согласие оператору персональных данных ({operator}, {email}) "
@@ -17,7 +17,7 @@ PD_TEXT = (
     "с темой «Отзыв согласия на обработку персональных данных».\n\n"
     "Политика обработки персональных данных: {policy_url}"
 )
-RETENTION_DAYS = "{days} дней с момента отправки заявки"
+RETENTION_DAYS = "{days} с момента отправки заявки"  # days: "1 день", "365 дней"
 RETENTION_FOREVER = "пока это нужно для целей обработки"
 
 MARKETING_VERSION = "mk-2026-11-26"

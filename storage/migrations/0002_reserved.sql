@@ -1,1 +1,0 @@
--- Reserved: version 2 belongs to another branch (issue 18) and replaces this file when merged.
