@@ -1,190 +1,153 @@
-"""FAQ search benchmark.  Run:  .venv/bin/python bench/faq_bench.py [--reps N]
+"""FAQ model benchmark.  Run:  .venv/bin/python bench/faq_bench.py [--reps N] [--synthetic N]
 
-Prints corpus load / index build time (and the load of the index snapshot the bot keeps
-next to its database, see faq/snapshot.py), per-query latency (p50/p99) on the real
-corpus with the eval questions (scored anew; repeated; first pass), the same on a
-synthetic 10,000-entry corpus generated from the real one by varying words (up to
-SYNTHETIC_PHRASINGS phrasings per entry), and the
-peak RSS.  A fixed pure-Python loop is timed at the start and the end, a rough check of the
-machine's speed: this VM's speed varies over minutes, and the loop shows only some of its slow
-phases (the search, heavier on memory, slows down in phases where the loop does not).
-Timings are informative only (never asserted in tests).
+Prints: the model file's load time and size, the model's arrays in memory, per-question
+latency (p50/p99) of ``FaqIndex.search`` over every labelled question (nothing is cached per
+question, so every pass scores every question anew), training time, and the same for a
+synthetic corpus of --synthetic entries made from the real one by varying words, plus the
+process's peak RSS. Timings are informative only (never asserted in tests).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import json
+import os
 import random
 import resource
-import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import faq.search as faq_search  # noqa: E402
-import faq.text as faq_text  # noqa: E402
-from faq import snapshot as faq_snapshot  # noqa: E402
+import faq.index as faq_index  # noqa: E402
 from faq.corpus import Corpus, Entry, load_corpus  # noqa: E402
-from faq.evaluation import load_eval  # noqa: E402
-from faq.search import FaqIndex  # noqa: E402
+from faq.evaluation import load_all  # noqa: E402
+from faq.index import FORMAT, FaqIndex, load_index, model_key, model_path  # noqa: E402
 
-# Phrasings per synthetic entry: the real entries have 60-100 each (most FAQs far fewer); ten
-# thousand entries with that many would be an 850,000-field index taking minutes and gigabytes
-# to build, which no FAQ of that size needs.
-SYNTHETIC_PHRASINGS = 30
+# A linear model over 10,000 classes keeps a coefficient per feature and class (float16: 2 bytes):
+# the synthetic corpus has 10 phrasings per entry and the vocabulary is capped at MAX_FEATURES
+# (the real corpus has 31 entries with 60-100 phrasings and ~36,000 features). LinearSVC's
+# one-vs-rest over 10,000 classes did not finish in 25 minutes here, so the synthetic model is a
+# nearest-centroid classifier (computed with SciPy: sklearn's NearestCentroid makes dense copies
+# that do not fit in memory at this size): on l2-normalised vectors it is the same linear form (coefficients
+# = class centroids, intercepts = -|centroid|^2 / 2), and the bot's scorer is what is timed.
+SYNTHETIC_PHRASINGS = 10
+MAX_FEATURES = 20_000
 SUFFIXES = ["ка", "ик", "ость", "ание", "ист", "ный", "ово", "ец", "ура", "ент"]
 
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    k = min(len(values) - 1, max(0, int(round(p / 100 * len(values) + 0.5)) - 1))
-    return values[k]
+    return values[min(len(values) - 1, max(0, int(round(p / 100 * len(values) + 0.5)) - 1))]
 
 
 def synthetic_corpus(base: Corpus, n: int, seed: int = 7) -> Corpus:
     """n entries: copies of real entries with some words replaced by invented ones."""
     rng = random.Random(seed)
-    vocab = sorted({w for e in base.entries for w in (e.question + " " + " ".join(e.phrasings)).split()
-                    if len(w) > 3})
-    invented = [rng.choice(vocab)[:5] + rng.choice(SUFFIXES) + str(rng.randint(0, 99))
-                for _ in range(20000)]
+    vocab = sorted({w for e in base.entries for w in (e.question + " " + " ".join(e.phrasings)).split() if len(w) > 3})
+    invented = [rng.choice(vocab)[:5] + rng.choice(SUFFIXES) + str(rng.randint(0, 99)) for _ in range(20000)]
 
     def vary(text: str) -> str:
         words = text.split()
         for i in range(len(words)):
             r = rng.random()
-            if r < 0.3:
-                words[i] = rng.choice(invented)
-            elif r < 0.4:
-                words[i] = rng.choice(vocab)
+            words[i] = rng.choice(invented) if r < 0.3 else rng.choice(vocab) if r < 0.4 else words[i]
         return " ".join(words)
 
     entries = list(base.entries)
-    i = 0
     while len(entries) < n:
-        src = base.entries[i % len(base.entries)]
-        i += 1
-        entries.append(Entry(
-            id=f"syn_{len(entries)}", title=vary(src.title)[:40], question=vary(src.question),
-            phrasings=tuple(vary(p) for p in src.phrasings[:SYNTHETIC_PHRASINGS]), answer=vary(src.answer),
-            related=(), keywords=tuple(vary(k) for k in src.keywords),
-        ))
-    return Corpus.from_entries(entries, base.offtopic)
+        src = base.entries[len(entries) % len(base.entries)]
+        entries.append(Entry(f"syn_{len(entries)}", vary(src.title)[:40], vary(src.question),
+                             tuple(vary(p) for p in src.phrasings[:SYNTHETIC_PHRASINGS]), vary(src.answer)))
+    return Corpus.from_entries(entries, base.offtopic, base.intents)
 
 
-def clear_message_caches(index: FaqIndex) -> None:
-    """Forget everything cached per whole message (not per word)."""
-    index._neg_cached.cache_clear()
-    index._reach_cached.cache_clear()
-    for ix in (index, index._neg):  # the FAQ index and the off-topic examples' index
-        if ix is not None:
-            ix._resolve_cached.cache_clear()
-            ix._rank_cached.cache_clear()
-    for fn in (faq_search._offtopic_text, faq_search._focus_text, faq_search.is_filler, faq_text.analyze,
-               faq_text.fold, faq_text._apply_phrases, faq_text.surface_text, faq_text.phrase_key):
-        fn.cache_clear()
+def synthetic_model(base: Corpus, n: int) -> tuple[FaqIndex, float, int]:
+    """A nearest-centroid model of a synthetic corpus of n entries in the bot's model format."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from faq.model import settings
+    from faq.text import feature_hash, features
 
-def timed_pass(index: FaqIndex, queries: list[str]) -> list[float]:
-    """Milliseconds of every search of one pass over the queries."""
-    out: list[float] = []
-    for q in queries:
-        t0 = time.perf_counter()
-        index.search(q)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def bench_queries(index: FaqIndex, queries: list[str], reps: int) -> tuple[float, ...]:
-    """Returns (cold p50, cold p99, scoring p50, scoring p99, warm p50, warm p99, p99 of the
-    questions' median scoring times) in ms.
-
-    cold: first pass (normalisation/fuzzy caches empty); scoring: later passes with every
-    whole-message cache (normalised text, analysis, off-topic rules, resolved terms, ranking)
-    cleared before every pass, so every query is analysed and scored again; word-level caches
-    (stems, transliteration, typo matches, how each index reads a word) stay warm, as in a
-    running bot that has seen the words before; warm: later passes with every cache warm (a
-    repeated question).
-    """
-    cold = timed_pass(index, queries)
-    passes: list[list[float]] = []
-    for _ in range(reps):
-        clear_message_caches(index)
-        passes.append(timed_pass(index, queries))
-    scoring = [t for p in passes for t in p]
-    medians = [statistics.median(ts) for ts in zip(*passes, strict=True)]  # each question's typical time
-    warm: list[float] = []
-    for _ in range(reps):
-        warm += timed_pass(index, queries)
-    return (pct(cold, 50), pct(cold, 99), pct(scoring, 50), pct(scoring, 99),
-            pct(warm, 50), pct(warm, 99), pct(medians, 99))
-
-
-def report(n_queries: int, reps: int, r: tuple[float, ...]) -> str:
-    c50, c99, s50, s99, w50, w99, m99 = r
-    return (f"  {n_queries} eval queries x {reps} reps: scoring p50 {s50:.3f} ms, p99 {s99:.3f} ms "
-            f"(p99 of each question's median time {m99:.3f}; "
-            f"repeated question, all caches warm: p50 {w50:.3f}, p99 {w99:.3f}; "
-            f"first pass, cold caches: p50 {c50:.3f}, p99 {c99:.3f})")
-
-
-def machine_check() -> float:
-    """Seconds a fixed pure-Python loop takes (a rough check of the machine's speed, see the
-    module docstring)."""
+    cfg = settings()
+    syn = synthetic_corpus(base, n)
+    examples = syn.examples()
     t0 = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.perf_counter() - t0
+    vec = TfidfVectorizer(analyzer=partial(features, ngrams=tuple(cfg["ngrams"])), sublinear_tf=True,
+                          min_df=cfg["min_df"], max_features=MAX_FEATURES)
+    X = vec.fit_transform([t for t, _ in examples])
+    classes, y = np.unique([label for _, label in examples], return_inverse=True)
+    onehot = sparse.csr_matrix((np.ones(len(y)), (y, np.arange(len(y)))), shape=(len(classes), len(y)))
+    centroids = sparse.diags(1.0 / np.bincount(y)) @ onehot @ X  # (classes x features), sparse
+    t_fit = time.perf_counter() - t0
+    hashes = np.array([feature_hash(f) for f, _ in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])], np.uint64)
+    order = np.argsort(hashes)
+    coef = np.zeros((len(hashes), len(classes)), np.float16)
+    cols = centroids.T.tocsr()[order]
+    for i in range(len(hashes)):
+        coef[i, cols.indices[cols.indptr[i]:cols.indptr[i + 1]]] = cols.data[cols.indptr[i]:cols.indptr[i + 1]]
+    meta = {"format": FORMAT, "classes": [str(c) for c in classes], "settings": cfg, "related": {},
+            "answer_margin": cfg["answer_margin"], "unsure_margin": cfg["unsure_margin"],
+            "entries": [{"id": e.id, "title": e.title, "question": e.question, "phrasings": [], "answer": e.answer}
+                        for e in syn.entries]}
+    index = FaqIndex({"hashes": hashes[order], "idf": vec.idf_.astype(np.float32)[order], "coef": coef,
+                      "intercept": -0.5 * np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel(),
+                      "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)})
+    return index, t_fit, len(examples)
+
+
+def latencies(index: FaqIndex, queries: list[str], reps: int) -> tuple[float, float]:
+    out = []
+    for _ in range(reps):
+        for q in queries:
+            t0 = time.perf_counter()
+            index.search(q)
+            out.append((time.perf_counter() - t0) * 1000)
+    return pct(out, 50), pct(out, 99)
+
+
+def model_mb(index: FaqIndex) -> float:
+    return sum(a.nbytes for a in (index.hashes, index.idf, index.coef, index.intercept)) / 2**20
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=50)
+    ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--synthetic", type=int, default=10_000)
     ns = ap.parse_args()
-    print(f"machine check: a loop of 10M additions took {machine_check():.2f} s")
-
-    t0 = time.perf_counter()
-    corpus = load_corpus()
-    t_load = (time.perf_counter() - t0) * 1000
-    t0 = time.perf_counter()
-    index = FaqIndex.build(corpus)
-    t_build = (time.perf_counter() - t0) * 1000
-    queries = [it.q for it in load_eval()]
+    queries = [it.q for it in load_all()]
     with tempfile.TemporaryDirectory() as d:
-        faq_snapshot.load_index(cache_dir=d)  # builds once more and saves the snapshot
-        faq_snapshot._memo.clear()  # noqa: SLF001 - the next call must read the file
+        os.environ["XDG_CACHE_HOME"] = d  # no model trained before: the user's cache folder is empty
         t0 = time.perf_counter()
-        faq_snapshot.load_index(cache_dir=d)
-        t_snap = (time.perf_counter() - t0) * 1000
-    faq_snapshot._memo.clear()  # noqa: SLF001 - one index in memory, as in the bot
-    gc.collect()
-    gc.freeze()  # as the bot does once started (bot/__main__.py): full collections skip the index
-    print(f"real corpus: {len(corpus.entries)} entries, {len(corpus.offtopic)} off-topic kinds; "
-          f"load {t_load:.1f} ms, build {t_build:.1f} ms (load+build {t_load + t_build:.1f} ms); "
-          f"from the snapshot {t_snap:.1f} ms")
-    print(report(len(queries), ns.reps, bench_queries(index, queries, ns.reps)))
+        index = load_index(cache_dir=d)  # trains in a child process (python -m faq train)
+        t_train = time.perf_counter() - t0
+        path = model_path(d, model_key())
+        faq_index._memo.clear()
+        t0 = time.perf_counter()
+        index = load_index(cache_dir=d)
+        t_load = (time.perf_counter() - t0) * 1000
+        size = path.stat().st_size / 2**20
+    print(f"real corpus: {len(index.corpus.entries)} entries, {len(index.classes)} classes, {len(index.hashes)} "
+          f"features; first start (training in a child process) {t_train:.1f} s; a start with the model file "
+          f"{t_load:.1f} ms (file {size:.1f} MB, arrays {model_mb(index):.1f} MB)")
+    c50, c99 = latencies(index, queries, 1)
+    p50, p99 = latencies(index, queries, ns.reps)
+    print(f"  {len(queries)} eval questions x {ns.reps}: p50 {p50:.3f} ms, p99 {p99:.3f} ms (first pass, no word "
+          f"seen before: p50 {c50:.3f} ms, p99 {c99:.3f} ms)")
 
-    t0 = time.perf_counter()
-    syn = synthetic_corpus(corpus, ns.synthetic)
-    t_gen = (time.perf_counter() - t0) * 1000
-    t0 = time.perf_counter()
-    syn_index = FaqIndex.build(syn)
-    t_sbuild = (time.perf_counter() - t0) * 1000
-    print(f"synthetic corpus: {len(syn.entries)} entries; generated in {t_gen:.0f} ms, "
-          f"build {t_sbuild:.0f} ms, vocabulary {len(syn_index._idf)} stems")
-    reps = max(3, ns.reps // 10)
-    print(report(len(queries), reps, bench_queries(syn_index, queries, reps)))
-
-    print(f"machine check: a loop of 10M additions took {machine_check():.2f} s")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    rss_mb = rss / 1024 if sys.platform != "darwin" else rss / 1024 / 1024
-    print(f"peak RSS: {rss_mb:.1f} MB")
+    syn_index, t_fit, n_examples = synthetic_model(load_corpus(), ns.synthetic)
+    print(f"synthetic corpus: {len(syn_index.corpus.entries)} entries, {n_examples} examples, "
+          f"{len(syn_index.hashes)} features; fitted in {t_fit:.0f} s; arrays {model_mb(syn_index):.0f} MB")
+    reps = max(1, ns.reps // 10)
+    p50, p99 = latencies(syn_index, queries, reps)
+    print(f"  {len(queries)} eval questions x {reps}: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -1,43 +1,35 @@
-"""Loading and validation of the human-edited FAQ corpus (``faq/corpus.yaml``).
+"""The FAQ's editable sources and their validation.
 
-The YAML file is a mapping with a single key ``entries`` (a bare top-level list
-of entries is accepted too).  Every problem found is reported with the file
-name, the 1-based line and the entry id, so an editor can fix all of them in
-one pass: ``python -m faq check``.
+* ``corpus.yaml``: ``entries:``, each with ``id``, ``title``, ``question``, ``phrasings``, ``answer``;
+* ``offtopic.yaml`` (next to it): ``topics:``, kinds of questions the FAQ must not answer;
+* ``intents.yaml`` (next to it): ``intents:``, conversation moves (greeting, thanks ...);
+* an additions file anywhere (optional): more examples, ``{entries: {<entry id>: [text, ...]},
+  offtopic: [text, ...], intents: {<intent>: [text, ...]}}``, shaped to be merged into the above.
+
+Every problem is reported with file and line (``python -m faq check``); an example that stands
+in two classes is one of them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-__all__ = [
-    "Entry",
-    "OffTopic",
-    "Corpus",
-    "CorpusError",
-    "load_corpus",
-    "parse_corpus",
-    "DEFAULT_CORPUS_PATH",
-    "OFFTOPIC_FILE",
-    "parse_offtopic",
-    "MAX_ANSWER_CHARS",
-    "MAX_TITLE_CHARS",
-    "ID_RE",
-]
+from .text import words
 
 DEFAULT_CORPUS_PATH = Path(__file__).with_name("corpus.yaml")
-OFFTOPIC_FILE = "offtopic.yaml"  # off-topic examples, read from the corpus file's folder
+OFFTOPIC_FILE, INTENTS_FILE = "offtopic.yaml", "intents.yaml"
+INTENTS = ("greeting", "thanks", "human", "callback", "order", "bot")
+OFFTOPIC = "~"  # the class label of the off-topic examples; an intent's is "~" + its name
 MAX_ANSWER_CHARS = 4096  # Telegram message limit
 MAX_TITLE_CHARS = 40  # inline button label
 ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")  # keeps callback_data short ASCII
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
-_REQUIRED_STR = ("id", "title", "question", "answer")
-_KNOWN_KEYS = {"id", "title", "question", "phrasings", "answer", "related", "keywords"}
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_ENTRY_KEYS = ("id", "title", "question", "phrasings", "answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +39,11 @@ class Entry:
     question: str
     phrasings: tuple[str, ...]
     answer: str
-    related: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class OffTopic:
-    """A kind of question the FAQ must not answer ("SEO of a website"), with examples."""
+class Kind:
+    """An off-topic kind or an intent: an id, a title and example phrasings."""
     id: str
     title: str
     phrasings: tuple[str, ...]
@@ -63,314 +53,224 @@ class OffTopic:
 class Corpus:
     entries: tuple[Entry, ...]
     by_id: dict[str, Entry] = field(compare=False)
-    offtopic: tuple[OffTopic, ...] = ()
+    offtopic: tuple[Kind, ...] = ()
+    intents: tuple[Kind, ...] = ()
+    additions: tuple[tuple[str, str], ...] = ()  # (text, class label) from an additions file
 
     @classmethod
-    def from_entries(cls, entries: list[Entry] | tuple[Entry, ...],
-                     offtopic: list[OffTopic] | tuple[OffTopic, ...] = ()) -> Corpus:
+    def from_entries(cls, entries: tuple[Entry, ...] | list[Entry], offtopic: tuple[Kind, ...] = (),
+                     intents: tuple[Kind, ...] = (), additions: tuple[tuple[str, str], ...] = ()) -> Corpus:
         entries = tuple(entries)
-        return cls(entries=entries, by_id={e.id: e for e in entries}, offtopic=tuple(offtopic))
+        return cls(entries, {e.id: e for e in entries}, tuple(offtopic), tuple(intents), additions)
 
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __iter__(self):
-        return iter(self.entries)
-
-    def get(self, entry_id: str) -> Entry | None:
-        return self.by_id.get(entry_id)
+    def examples(self) -> list[tuple[str, str]]:
+        """(text, class label) of every training example."""
+        out = [(t, e.id) for e in self.entries for t in (e.title, e.question, *e.phrasings)]
+        out += [(t, OFFTOPIC) for k in self.offtopic for t in k.phrasings]
+        out += [(t, OFFTOPIC + k.id) for k in self.intents for t in k.phrasings]
+        return out + list(self.additions)
 
 
 class CorpusError(Exception):
-    """Raised when the corpus cannot be loaded; ``.errors`` lists every problem."""
+    """The sources cannot be loaded; ``.errors`` lists every problem as 'file:line: ...'."""
 
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
         super().__init__("\n".join(self.errors) if self.errors else "invalid corpus")
 
 
-def _read(p: Path) -> str:
-    try:
-        return p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CorpusError([f"{p}: cannot read file: {exc}"]) from None
+Err = Callable[[yaml.Node | int | None, str | None, str], None]
 
 
-def load_corpus(path: Path | str | None = None, *, offtopic: bool = True) -> Corpus:
-    """Read and validate the corpus and, when ``offtopic`` and the file exists, the off-topic
-    examples in ``offtopic.yaml`` next to it; raises :class:`CorpusError` on any problem
-    (all problems of both files)."""
-    p = Path(path) if path is not None else DEFAULT_CORPUS_PATH
-    text = _read(p)
-    op = p.with_name(OFFTOPIC_FILE)
-    if not offtopic or not op.is_file():
-        return parse_corpus(text, source=str(p))
-    errors: list[str] = []
-    try:
-        corpus = parse_corpus(text, source=str(p))
-    except CorpusError as exc:
-        errors += exc.errors
-        corpus = None
-    try:
-        topics = parse_offtopic(_read(op), source=str(op), corpus=corpus)
-    except CorpusError as exc:
-        errors += exc.errors
-    if errors:
-        raise CorpusError(errors)
-    return Corpus.from_entries(corpus.entries, topics)
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _scalar_text(node: yaml.Node) -> str | None:
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == "tag:yaml.org,2002:null":
-            return None
-        return node.value
-    return None
-
-
-def _error_sink(source: str, errors: list[str], kind: str = "entry"):
-    def err(line: int | None, entry_id: str | None, msg: str) -> None:
+def _sink(source: str, errors: list[str], kind: str) -> Err:
+    def err(node: yaml.Node | int | None, who: str | None, msg: str) -> None:
+        line = node if isinstance(node, int) else node.start_mark.line + 1 if node is not None else None
         where = f"{source}:{line}" if line else source
-        who = f" {kind} '{entry_id}'" if entry_id else ""
-        errors.append(f"{where}:{who}: {msg}" if who else f"{where}: {msg}")
+        errors.append(f"{where}: {kind} '{who}': {msg}" if who else f"{where}: {msg}")
     return err
 
 
-def _root_list(text: str, key: str, err) -> yaml.SequenceNode:
-    """The list under top-level ``key`` (or a bare top-level list); raises CorpusError."""
+def _text(node: yaml.Node | None) -> str | None:
+    """A scalar's stripped text (None for null, a non-scalar or a blank)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null" and node.value.strip():
+        return node.value.strip()
+    return None
+
+
+def _compose(path: Path, err: Err) -> yaml.Node | None:
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError) as exc:
+        err(None, None, f"cannot read file: {exc}")
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        err(line, None, f"YAML syntax error: {problem}")
-        raise CorpusError([]) from None
+        problem = getattr(exc, "problem", None) or exc
+        err(mark.line + 1 if mark is not None else None, None, f"YAML syntax error: {problem}")
+        return None
     if root is None:
-        err(None, None, f"file is empty (expected '{key}:' with a list)")
-        raise CorpusError([])
-    seq: yaml.Node | None = None
+        err(None, None, "file is empty")
+    return root
+
+
+def _mapping(node: yaml.Node, who: str | None, err: Err, known: tuple[str, ...]) -> dict[str, yaml.Node]:
+    out: dict[str, yaml.Node] = {}
+    if not isinstance(node, yaml.MappingNode):
+        err(node, who, "must be a mapping")
+        return out
+    for k, v in node.value:
+        key = _text(k) or ""
+        if key not in known:
+            err(k, who, f"unknown field '{key}'")
+        elif key in out:
+            err(k, who, f"duplicate key '{key}'")
+        out[key] = v
+    return out
+
+
+def _strings(node: yaml.Node | None, who: str, key: str, err: Err,
+             parent: yaml.Node) -> list[tuple[str, yaml.Node]]:
+    """(text, node) of each item of a list of strings; a missing, empty or bad list is reported."""
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        err(node if node is not None else parent, who, f"missing or empty field '{key}' (a list of strings)")
+        return []
+    out = []
+    for item in node.value:
+        s = _text(item)
+        if s is None:
+            err(item, who, f"empty or non-string item in '{key}'")
+        else:
+            out.append((s, item))
+    return out
+
+
+def _root_list(root: yaml.Node, key: str, err: Err) -> list[yaml.Node]:
     if isinstance(root, yaml.SequenceNode):
-        seq = root
-    elif isinstance(root, yaml.MappingNode):
-        for k, v in root.value:
-            if _scalar_text(k) == key:
-                seq = v
-            else:
-                err(_line(k), None, f"unknown top-level key '{_scalar_text(k)}'")
-        if seq is None:
-            err(_line(root), None, f"missing top-level key '{key}'")
-    else:
-        err(_line(root), None, f"top level must be a mapping with '{key}' or a list")
-    if seq is not None and not isinstance(seq, yaml.SequenceNode):
-        err(_line(seq), None, f"'{key}' must be a list")
-        seq = None
-    if seq is None:
-        raise CorpusError([])
-    if not seq.value:
-        err(_line(seq), None, f"no {key}")
-    return seq
+        return list(root.value)
+    seq = _mapping(root, None, err, (key,)).get(key)
+    if not isinstance(seq, yaml.SequenceNode) or not seq.value:
+        err(seq if seq is not None else root, None, f"'{key}' must be a non-empty list")
+        return []
+    return list(seq.value)
 
 
-def _string_items(seq: yaml.SequenceNode, key: str, who: str, err):
-    """(line, stripped text) of each string item of list ``seq`` of field ``key``; an empty or
-    non-string item is reported and skipped."""
-    for item in seq.value:
-        s = _scalar_text(item) if isinstance(item, yaml.ScalarNode) else None
-        if s is None or not s.strip():
-            err(_line(item), who, f"empty or non-string item in '{key}'")
-            continue
-        yield _line(item), s.strip()
-
-
-def parse_corpus(text: str, source: str = "<corpus>") -> Corpus:
-    """Validate YAML text and build a :class:`Corpus` (used by :func:`load_corpus`)."""
-    errors: list[str] = []
-    err = _error_sink(source, errors)
-    try:
-        seq = _root_list(text, "entries", err)
-    except CorpusError:
-        raise CorpusError(errors) from None
-
+def _parse_entries(root: yaml.Node, err: Err, seen: dict[str, list]) -> list[Entry]:
+    """The entries (any error is reported, and then the whole corpus is refused)."""
     entries: list[Entry] = []
-    first_seen: dict[str, int] = {}
-    related_refs: list[tuple[int, str, str]] = []  # (line, entry id, ref)
+    ids: dict[str, int] = {}
+    for idx, node in enumerate(_root_list(root, "entries", err), start=1):
+        f = _mapping(node, f"#{idx}", err, _ENTRY_KEYS)
+        eid = _text(f.get("id")) or f"#{idx}"
+        for key in ("id", "title", "question", "answer"):
+            if key not in f:
+                err(node, eid, f"missing field '{key}'")
+            elif _text(f[key]) is None:
+                err(f[key], eid, "empty answer" if key == "answer" else f"empty field '{key}'")
+        if _text(f.get("id")) and not ID_RE.match(eid):
+            err(f["id"], eid, f"bad id '{eid}': must match {ID_RE.pattern}")
+        elif eid in ids:
+            err(f["id"], eid, f"duplicate id (first defined at line {ids[eid]})")
+        elif "id" in f:
+            ids[eid] = f["id"].start_mark.line + 1
+        title, question, answer = (_text(f.get(k)) or "" for k in ("title", "question", "answer"))
+        if len(title) > MAX_TITLE_CHARS:
+            err(f["title"], eid, f"title is {len(title)} chars, max {MAX_TITLE_CHARS}")
+        if len(answer) > MAX_ANSWER_CHARS:
+            err(f["answer"], eid, f"answer is {len(answer)} chars, max {MAX_ANSWER_CHARS}")
+        items = _strings(f.get("phrasings"), eid, "phrasings", err, node) if f else []
+        for text, n in [(title, f.get("title")), (question, f.get("question")), *items]:
+            if text and n is not None:
+                seen.setdefault(_key(text), []).append((eid, n, err))
+        entries.append(Entry(eid, title, question, tuple(t for t, _ in items), answer))
+    return entries
 
-    for idx, node in enumerate(seq.value, start=1):
-        if not isinstance(node, yaml.MappingNode):
-            err(_line(node), f"#{idx}", "entry must be a mapping")
+
+def _parse_kinds(root: yaml.Node, key: str, err: Err, seen: dict[str, list], label: Callable[[str], str],
+                 allowed: tuple[str, ...] | None = None, taken: dict[str, Entry] | None = None) -> tuple[Kind, ...]:
+    """Off-topic kinds or intents (any error is reported, and then the whole corpus is refused)."""
+    kinds: list[Kind] = []
+    for idx, node in enumerate(_root_list(root, key, err), start=1):
+        f = _mapping(node, f"#{idx}", err, ("id", "title", "phrasings"))
+        kid = _text(f.get("id")) or ""
+        if not ID_RE.match(kid) or kid in {k.id for k in kinds}:
+            err(f.get("id", node), kid or f"#{idx}", f"missing, bad or duplicate id: must match {ID_RE.pattern}")
+        elif allowed is not None and kid not in allowed:
+            err(f["id"], kid, f"unknown intent (the intents are {', '.join(allowed)})")
+        elif taken is not None and kid in taken:
+            err(f["id"], kid, "id is also an FAQ entry id")
+        if _text(f.get("title")) is None:
+            err(f.get("title", node), kid or f"#{idx}", "missing or empty field 'title'")
+        items = _strings(f.get("phrasings"), kid or f"#{idx}", "phrasings", err, node)
+        for text, n in items:
+            seen.setdefault(_key(text), []).append((label(kid), n, err))
+        kinds.append(Kind(kid, _text(f.get("title")) or "", tuple(t for t, _ in items)))
+    if allowed is not None and kinds and (missing := [i for i in allowed if i not in {k.id for k in kinds}]):
+        err(root, None, f"missing intents: {', '.join(missing)}")
+    return tuple(kinds)
+
+
+def _parse_additions(root: yaml.Node, err: Err, seen: dict[str, list],
+                     entries: dict[str, Entry]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    f = _mapping(root, None, err, ("entries", "offtopic", "intents"))
+    groups: list[tuple[str, yaml.Node, yaml.Node]] = []
+    for key, valid in (("entries", entries), ("intents", INTENTS)):
+        node = f.get(key)
+        if node is None:
             continue
-        fields: dict[str, yaml.Node] = {}
-        key_lines: dict[str, int] = {}
-        for k, v in node.value:
-            key = _scalar_text(k)
-            if key is None:
-                err(_line(k), f"#{idx}", "bad key")
-                continue
-            if key in fields:
-                err(_line(k), f"#{idx}", f"duplicate key '{key}'")
-            fields[key] = v
-            key_lines[key] = _line(k)
-
-        id_node = fields.get("id")
-        raw_id = _scalar_text(id_node) if id_node is not None else None
-        eid = raw_id.strip() if isinstance(raw_id, str) and raw_id.strip() else f"#{idx}"
-        entry_line = _line(node)
-
-        for key in fields:
-            if key not in _KNOWN_KEYS:
-                err(key_lines[key], eid, f"unknown field '{key}'")
-
-        # --- id
-        if id_node is None or not (raw_id or "").strip():
-            err(key_lines.get("id", entry_line), eid, "missing or empty field 'id'")
-        elif not ID_RE.match(eid):
-            err(_line(id_node), eid, f"bad id '{eid}': must match {ID_RE.pattern}")
-        elif eid in first_seen:
-            err(_line(id_node), eid, f"duplicate id (first defined at line {first_seen[eid]})")
-        else:
-            first_seen[eid] = _line(id_node)
-
-        # --- required strings
-        values: dict[str, str] = {}
-        for key in _REQUIRED_STR:
-            vnode = fields.get(key)
-            if vnode is None:
-                if key != "id":
-                    err(entry_line, eid, f"missing field '{key}'")
-                continue
-            if not isinstance(vnode, yaml.ScalarNode):
-                err(_line(vnode), eid, f"field '{key}' must be a string")
-                continue
-            sval = (_scalar_text(vnode) or "").strip()
-            if not sval:
-                if key != "id":
-                    what = "empty answer" if key == "answer" else f"empty field '{key}'"
-                    err(_line(vnode), eid, what)
-                continue
-            values[key] = sval
-
-        if "title" in values and len(values["title"]) > MAX_TITLE_CHARS:
-            err(_line(fields["title"]), eid,
-                f"title is {len(values['title'])} chars, max {MAX_TITLE_CHARS}")
-        if "answer" in values and len(values["answer"]) > MAX_ANSWER_CHARS:
-            err(_line(fields["answer"]), eid,
-                f"answer is {len(values['answer'])} chars, max {MAX_ANSWER_CHARS}")
-
-        # --- lists
-        lists: dict[str, tuple[str, ...]] = {}
-        for key, required in (("phrasings", True), ("related", False), ("keywords", False)):
-            vnode = fields.get(key)
-            if vnode is None or (isinstance(vnode, yaml.ScalarNode) and _scalar_text(vnode) is None):
-                if required:
-                    err(key_lines.get(key, entry_line), eid, f"missing or empty field '{key}'")
-                lists[key] = ()
-                continue
-            if not isinstance(vnode, yaml.SequenceNode):
-                err(_line(vnode), eid, f"field '{key}' must be a list of strings")
-                lists[key] = ()
-                continue
-            items = [s for _line_no, s in _string_items(vnode, key, eid, err)]
-            if required and not items:
-                err(_line(vnode), eid, f"missing or empty field '{key}'")
-            lists[key] = tuple(items)
-
-        for ref in lists["related"]:
-            related_refs.append((_line(fields["related"]), eid, ref))
-
-        if len(values) == len(_REQUIRED_STR) and ID_RE.match(eid):
-            entries.append(Entry(
-                id=eid,
-                title=values["title"],
-                question=values["question"],
-                phrasings=lists["phrasings"],
-                answer=values["answer"],
-                related=lists["related"],
-                keywords=lists["keywords"],
-            ))
-
-    for line, eid, ref in related_refs:
-        if ref not in first_seen:
-            err(line, eid, f"unknown related id '{ref}'")
-        elif ref == eid:
-            err(line, eid, "entry lists itself in 'related'")
-
-    if errors:
-        raise CorpusError(errors)
-    return Corpus.from_entries(entries)
+        for k, v in (node.value if isinstance(node, yaml.MappingNode) else []):
+            name = _text(k) or ""
+            if name not in valid:
+                err(k, None, f"unknown {'entry' if key == 'entries' else 'intent'} '{name}'")
+            else:
+                groups.append((name if key == "entries" else OFFTOPIC + name, v, k))
+        if not isinstance(node, yaml.MappingNode):
+            err(node, None, f"'{key}' must be a mapping of id to a list of phrasings")
+    if "offtopic" in f:
+        groups.append((OFFTOPIC, f["offtopic"], f["offtopic"]))
+    for label, node, parent in groups:
+        for s, n in _strings(node, label, "phrasings", err, parent):
+            seen.setdefault(_key(s), []).append((label, n, err))
+            out.append((s, label))
+    return out
 
 
-_WORD_RE = re.compile(r"\w+")
+def _key(text: str) -> str:
+    """What two examples share when they are the same words (case, punctuation aside)."""
+    return " ".join(w for w in words(text) if w[0].isalnum() or w[0] == "_")
 
 
-def _plain(text: str) -> str:
-    """Words of ``text``, case- and ё-folded, joined by spaces (to spot copied phrasings)."""
-    return " ".join(_WORD_RE.findall(text.casefold().replace("ё", "е")))
-
-
-def parse_offtopic(text: str, source: str = "<offtopic>", corpus: Corpus | None = None) -> tuple[OffTopic, ...]:
-    """Validate the off-topic examples (``topics:``, each with ``id``, ``title`` and
-    ``phrasings``).  With ``corpus``, an id equal to an entry's or a phrasing equal (as a
-    phrase) to an entry's title, question or phrasing is an error too."""
+def load_corpus(path: Path | str | None = None, additions: Path | str | None = None) -> Corpus:
+    """Read and validate ``path`` (default: the packaged corpus.yaml), the off-topic and intent
+    files next to it (when present) and ``additions``; raises :class:`CorpusError` listing every
+    problem of every file."""
+    p = Path(path) if path is not None else DEFAULT_CORPUS_PATH
     errors: list[str] = []
-    err = _error_sink(source, errors, "topic")
-    try:
-        seq = _root_list(text, "topics", err)
-    except CorpusError:
-        raise CorpusError(errors) from None
-    faq_phrases: dict[str, str] = {}
-    if corpus is not None:
-        for e in corpus.entries:
-            for t in (e.title, e.question, *e.phrasings):
-                faq_phrases.setdefault(_plain(t), e.id)
-    topics: list[OffTopic] = []
-    first_seen: dict[str, int] = {}
-    for idx, node in enumerate(seq.value, start=1):
-        if not isinstance(node, yaml.MappingNode):
-            err(_line(node), f"#{idx}", "topic must be a mapping")
-            continue
-        fields = {_scalar_text(k): v for k, v in node.value}
-        for k, _v in node.value:
-            if _scalar_text(k) not in ("id", "title", "phrasings"):
-                err(_line(k), f"#{idx}", f"unknown field '{_scalar_text(k)}'")
-        tid = (_scalar_text(fields["id"]) or "").strip() if isinstance(fields.get("id"), yaml.ScalarNode) else ""
-        who = tid or f"#{idx}"
-        ok = True
-        if not ID_RE.match(tid):
-            err(_line(fields.get("id", node)), who, f"missing or bad id: must match {ID_RE.pattern}")
-            ok = False
-        elif tid in first_seen:
-            err(_line(fields["id"]), who, f"duplicate id (first defined at line {first_seen[tid]})")
-            ok = False
-        elif corpus is not None and tid in corpus.by_id:
-            err(_line(fields["id"]), who, "id is also an FAQ entry id")
-            ok = False
-        else:
-            first_seen[tid] = _line(fields["id"])
-        title_node = fields.get("title")
-        title = (_scalar_text(title_node) or "").strip() if isinstance(title_node, yaml.ScalarNode) else ""
-        if not title:
-            err(_line(title_node or node), who, "missing or empty field 'title'")
-            ok = False
-        pnode = fields.get("phrasings")
-        items: list[str] = []
-        if not isinstance(pnode, yaml.SequenceNode) or not pnode.value:
-            err(_line(pnode or node), who, "missing or empty field 'phrasings' (a list of strings)")
-            ok = False
-        else:
-            for line, s in _string_items(pnode, "phrasings", who, err):
-                other = faq_phrases.get(_plain(s))
-                if other is not None:
-                    err(line, who, f"phrasing '{s}' is also a phrasing of FAQ entry '{other}'")
-                    ok = False
-                items.append(s)
-            ok = ok and len(items) == len(pnode.value)
-        if ok:
-            topics.append(OffTopic(tid, title, tuple(items)))
+    seen: dict[str, list[tuple[str, yaml.Node, Err]]] = {}  # example key -> (label, node, sink)
+    err = _sink(str(p), errors, "entry")
+    root = _compose(p, err)
+    entries = _parse_entries(root, err, seen) if root is not None else []
+    by_id = {e.id: e for e in entries}
+    offtopic: tuple[Kind, ...] = ()
+    intents: tuple[Kind, ...] = ()
+    extra: list[tuple[str, str]] = []
+    op, ip = p.with_name(OFFTOPIC_FILE), p.with_name(INTENTS_FILE)
+    if op.is_file() and (r := _compose(op, e := _sink(str(op), errors, "topic"))) is not None:
+        offtopic = _parse_kinds(r, "topics", e, seen, lambda _kid: OFFTOPIC, taken=by_id)
+    if ip.is_file() and (r := _compose(ip, e := _sink(str(ip), errors, "intent"))) is not None:
+        intents = _parse_kinds(r, "intents", e, seen, lambda kid: OFFTOPIC + kid, allowed=INTENTS)
+    if additions is not None:
+        ap = Path(additions)
+        if (r := _compose(ap, e := _sink(str(ap), errors, "class"))) is not None:
+            extra = _parse_additions(r, e, seen, by_id)
+    for key, uses in seen.items():
+        labels = {label for label, _n, _e in uses}
+        if key and len(labels) > 1:
+            first_label, first, _ = uses[0]
+            where = f"line {first.start_mark.line + 1}"
+            for label, node, sink in uses[1:]:
+                if label != first_label:
+                    sink(node, None, f"example '{key}' stands in two classes: '{label}' and '{first_label}' ({where})")
     if errors:
         raise CorpusError(errors)
-    return tuple(topics)
+    return Corpus.from_entries(entries, offtopic, intents, tuple(extra))

@@ -34,7 +34,7 @@ PHONE_MIN_DIGITS = 5  # fewer digits in a sentence: it is not an attempt at a nu
 
 def asks(text: str) -> bool:
     """At a contact step a statement is about the contact ("нет", "пишите в телеграм"); only a
-    question mark makes it a question for the FAQ."""
+    question mark makes it a question for the FAQ (a greeting or thanks is answered anyway)."""
     return "?" in text
 
 
@@ -113,10 +113,13 @@ async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
         await email_given(turn, email, texts.CONTACT_EMAIL_FOUND.format(email=hd.quote(email.address)))
         return
     code = match_option("contact", text)
+    reading = faq.search(text)
+    if code is None and reading.intent == "callback":
+        code = "phone"  # "позвоните мне"
     if code is not None:
         await pick(bot, turn.chat_id, state, "contact", code)
         return
-    if asks(text) and await answered(turn, "contact"):
+    if await answered(turn, "contact", reading=reading, questions=asks(text)):
         return
     await to_telegram(turn, "contact", texts.CONTACT_TG, settings, leads, consent, delivery)
 
@@ -149,7 +152,11 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
                        reply_markup=ReplyKeyboardRemove())
         await email_given(turn, email)
         return
-    if asks(text) and await answered(turn, "phone"):
+    reading = faq.search(text)
+    if reading.intent == "callback":  # "перезвоните мне": then a number is needed
+        await reprompt(bot, turn.chat_id, state, texts.CALLBACK_NEEDS_PHONE)
+        return
+    if await answered(turn, "phone", reading=reading, questions=asks(text)):
         return
     await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent, delivery)
 
@@ -191,7 +198,11 @@ async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
     if len(text.split()) == 1 and "." in text:  # "anna.mail.ru": an address missing its "@"
         await reprompt(bot, turn.chat_id, state, texts.EMAIL_ERRORS["no_at"])
         return
-    if asks(text) and await answered(turn, "email"):
+    reading = faq.search(text)
+    if reading.intent == "callback":  # "лучше позвоните": the phone instead
+        await pick(bot, turn.chat_id, state, "contact", "phone")
+        return
+    if await answered(turn, "email", reading=reading, questions=asks(text)):
         return
     await to_telegram(turn, "email", texts.CONTACT_REFUSED_EMAIL, settings, leads, consent, delivery)
 

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.pastes import Part, Pastes
+from bot.settings import Settings
 from bot.texts import common as common_texts
 from bot.texts import faq as texts
 from faq import FaqIndex
@@ -33,7 +34,7 @@ __all__ = ["PENDING", "answer_view", "create_question_router", "create_router", 
 
 async def on_question(
     message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo, pastes: Pastes,
-    leads: LeadsRepo, delivery: Any = None,
+    leads: LeadsRepo, settings: Settings, delivery: Any = None,
 ) -> None:
     text = (message.text or "").strip()
     chat_id, date = message.chat.id, message.date.timestamp()
@@ -48,7 +49,8 @@ async def on_question(
     reading = faq.search(text)
     if edit_id is None:
         await talk.count(reading, text, stats)
-    sent = await talk.reply(bot, chat_id, text, reading, faq, edit_id=edit_id)
+    pending = (await state.get_data()).get(talk.PENDING) if reading.intent in talk.TO_MANAGER else None
+    sent = await talk.reply(bot, chat_id, text, reading, faq, settings.policy_url, edit_id=edit_id, pending=pending)
     pastes.remember(chat_id, Part(date, "faq", current, text, sent.message_id))
     await talk.keep_pending(state, sent.pending)
 

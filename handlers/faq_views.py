@@ -11,17 +11,18 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.texts import common as common_texts
 from bot.texts import faq as texts
 from faq import Entry, FaqIndex
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
-from handlers.keyboards import button, markup
+from handlers.keyboards import button, main_menu, markup
 
 PAGE_SIZE = 8
 MAX_TEXT = 4096
 
-# answer_view results by id(entry); the entry and corpus are kept and compared by identity,
-# so a hit is always for this very entry in this very corpus (markups are frozen models).
-_ANSWER_VIEWS: dict[int, tuple[Entry, Any, str, InlineKeyboardMarkup]] = {}
+# answer_view results by (id(entry), related ids); the entry and corpus are kept and compared by
+# identity, so a hit is always for this very entry in this very corpus (markups are frozen models).
+_ANSWER_VIEWS: dict[tuple[int, tuple[str, ...]], tuple[Entry, Any, str, InlineKeyboardMarkup]] = {}
 ANSWER_VIEWS_MAX = 4096
 
 
@@ -38,24 +39,29 @@ def brief_button() -> InlineKeyboardButton:
     return button(texts.BTN_BRIEF, MenuCb(action="brief"))
 
 
-def answer_view(entry: Entry, index: FaqIndex) -> tuple[str, InlineKeyboardMarkup]:
-    cached = _ANSWER_VIEWS.get(id(entry))
+def answer_view(
+    entry: Entry, index: FaqIndex, related: tuple[Entry, ...] | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The answer with buttons for `related` entries (default: the model's related entries)."""
+    related = index.related(entry.id) if related is None else related
+    key = (id(entry), tuple(e.id for e in related))
+    cached = _ANSWER_VIEWS.get(key)
     if cached is not None and cached[0] is entry and cached[1] is index.corpus:
         return cached[2], cached[3]
     text = texts.ANSWER.format(question=hd.quote(entry.question), answer=hd.quote(entry.answer))
-    rows = [[button(index.corpus.by_id[rel].title, FaqCb(id=rel))]
-            for rel in entry.related[:4] if rel in index.corpus.by_id]
+    rows = [[button(rel.title, FaqCb(id=rel.id))] for rel in related[:3]]
     rows += [[brief_button()], [topics_button()]]
     view = text[:MAX_TEXT], markup(rows)
     if len(_ANSWER_VIEWS) >= ANSWER_VIEWS_MAX:
         _ANSWER_VIEWS.clear()
-    _ANSWER_VIEWS[id(entry)] = (entry, index.corpus, *view)
+    _ANSWER_VIEWS[key] = (entry, index.corpus, *view)
     return view
 
 
-def long_answer_view(entry: Entry, index: FaqIndex, nonce: str) -> tuple[str, InlineKeyboardMarkup]:
+def long_answer_view(entry: Entry, index: FaqIndex, related: tuple[Entry, ...], nonce: str,
+                     ) -> tuple[str, InlineKeyboardMarkup]:
     """The answer to a long message, with a button that passes the whole message on."""
-    text, keyboard = answer_view(entry, index)
+    text, keyboard = answer_view(entry, index, related)
     note = texts.LONG_NOTE
     rows = [[ask_button(nonce, full=True)], *keyboard.inline_keyboard]
     return text[:MAX_TEXT - len(note)] + note, markup(rows)
@@ -86,3 +92,21 @@ def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
         rows.append(nav)
     rows.append([brief_button(), button(texts.BTN_MENU, MenuCb(action="home"))])
     return texts.TOPICS.format(page=page + 1, pages=pages), markup(rows)
+
+
+def intent_view(intent: str, nonce: str, policy_url: str | None) -> tuple[str, InlineKeyboardMarkup]:
+    """What the bot says to a greeting, thanks, a request for a person ... (the FAQ model's
+    conversation intents). `policy_url` None: inside the brief, where the step follows."""
+    in_form = policy_url is None
+    if intent == "greeting":
+        return common_texts.INTENT_GREETING, markup([]) if in_form else main_menu(str(policy_url))
+    if intent == "thanks":
+        rows = [[button(common_texts.BTN_FAQ, MenuCb(action="faq"))], [brief_button()]]
+        return common_texts.INTENT_THANKS, markup([] if in_form else rows)
+    if intent in ("human", "bot"):
+        text = common_texts.INTENT_HUMAN if intent == "human" else common_texts.INTENT_BOT
+        return text, markup([[ask_button(nonce)]] if in_form else [[ask_button(nonce)], [brief_button()]])
+    call = button(common_texts.BTN_CALL_ME, MenuCb(action="call"))
+    if intent == "callback":
+        return common_texts.INTENT_CALLBACK, markup([[call], [brief_button()]])
+    return common_texts.INTENT_ORDER, markup([[brief_button()], [call]])

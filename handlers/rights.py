@@ -36,7 +36,7 @@ from bot.settings import Settings
 from bot.texts import brief as brief_texts
 from bot.texts import rights as texts
 from bot.validation import Invalid, normalize_contact_phone, normalize_email, normalize_name, normalize_phone
-from faq.text import fold
+from faq import normalize
 from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
@@ -109,7 +109,7 @@ def _unanswered_norms(data: UserData, fsm_data: dict[str, Any]) -> list[str]:
     pending = fsm_data.get(ASK_KEY)
     if isinstance(pending, dict) and isinstance(pending.get("q"), str):
         texts_.append(pending["q"])
-    return [" ".join(fold(t).split()) for t in texts_]
+    return [normalize(t) for t in texts_]
 
 
 async def on_withdraw(

@@ -1,5 +1,6 @@
 """Replies to what the FAQ model made of a message, wherever the message came: as a question,
-or in the middle of the brief."""
+or in the middle of the brief. The model's conversation intents (greeting, thanks, a person,
+"are you a bot", a call back, an order) get their own replies and never count as unanswered."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup
 
-from faq import FaqIndex, SearchResult
-from faq.text import fold
-from handlers.faq_views import answer_view, long_answer_view, no_answer_view, unsure_view
+from faq import FaqIndex, SearchResult, normalize
+from handlers.faq_views import answer_view, intent_view, long_answer_view, no_answer_view, unsure_view
 from storage.stats import StatsRepo
 
 LONG = 200  # characters: a message this long is a request to pass on whole, not a quick question
@@ -22,9 +22,20 @@ PENDING = "ask"  # FSM data key of a question waiting for the user's confirmatio
 NOT_MODIFIED = "message is not modified"
 
 
+# Intents that are never an answer to a question of the brief: answered there too. An order or a
+# call-back request inside the brief is what the brief is for (the contact steps read them).
+NOT_ANSWERS = frozenset({"greeting", "thanks", "human", "bot"})
+TO_MANAGER = frozenset({"human", "bot"})  # replies that offer "Спросить менеджера"
+
+
 def answers(reading: SearchResult) -> bool:
     """The FAQ has something to say to this message itself (not a "no answer")."""
     return reading.status == "answer"
+
+
+def answers_in_form(reading: SearchResult) -> bool:
+    """Inside the brief: an FAQ answer, or an intent that cannot be an answer to a step."""
+    return reading.status == "answer" or (reading.status == "intent" and reading.intent in NOT_ANSWERS)
 
 
 @dataclass
@@ -33,14 +44,26 @@ class Reply:
     pending: dict[str, str] | None  # the question "Спросить менеджера" would pass on
 
 
-def view(text: str, reading: SearchResult, faq: FaqIndex) -> tuple[str, InlineKeyboardMarkup, dict[str, str] | None]:
-    """The reply to `text` as the FAQ read it, and the question to keep for a manager."""
+def view(
+    text: str, reading: SearchResult, faq: FaqIndex, policy_url: str | None = None, *,
+    pending: dict[str, Any] | None = None,
+) -> tuple[str, InlineKeyboardMarkup, dict[str, str] | None]:
+    """The reply to `text` as the FAQ read it, and the question to keep for a manager. Asked for
+    a person right after a question the FAQ could not answer, the offer passes that question on
+    (`pending`, the one kept before), not the request itself."""
     nonce = secrets.token_hex(4)
+    if reading.status == "intent" and reading.intent is not None:
+        offer: dict[str, str] | None = None
+        if reading.intent in TO_MANAGER:
+            offer = ({"q": str(pending["q"]), "n": str(pending["n"])} if isinstance(pending, dict)
+                     and pending.get("q") and pending.get("n") else {"q": text, "n": nonce})
+        return *intent_view(reading.intent, offer["n"] if offer else nonce, policy_url), offer
     pending = {"q": text, "n": nonce}
     if reading.status == "answer" and reading.entry is not None:
+        related = tuple(reading.suggestions)
         if len(text) >= LONG:
-            return *long_answer_view(reading.entry, faq, nonce), pending
-        return *answer_view(reading.entry, faq), None
+            return *long_answer_view(reading.entry, faq, related, nonce), pending
+        return *answer_view(reading.entry, faq, related), None
     if reading.suggestions:
         return *unsure_view(tuple(reading.suggestions), nonce), pending
     return *no_answer_view(nonce), pending
@@ -50,23 +73,26 @@ async def count(reading: SearchResult, text: str, stats: StatsRepo) -> None:
     """FAQ hits and unanswered questions for /stats."""
     if reading.status == "answer" and reading.entry is not None:
         stats.faq_hit(reading.entry.id)
-    elif text:
-        await stats.unanswered(" ".join(fold(text).split()), text)
+    elif text and reading.status != "intent":
+        await stats.unanswered(normalize(text), text)
 
 
 async def reply(
-    bot: Bot, chat_id: int, text: str, reading: SearchResult, faq: FaqIndex, *, edit_id: int | None = None,
+    bot: Bot, chat_id: int, text: str, reading: SearchResult, faq: FaqIndex, policy_url: str | None = None, *,
+    edit_id: int | None = None, pending: dict[str, Any] | None = None,
 ) -> Reply:
-    """Sends the reply, or turns the bot's message `edit_id` into it (a message that grew)."""
-    body, keyboard, pending = view(text, reading, faq)
+    """Sends the reply, or turns the bot's message `edit_id` into it (a message that grew).
+    `policy_url` (for the main menu under a greeting) is left out inside the brief."""
+    body, keyboard, pending = view(text, reading, faq, policy_url, pending=pending)
+    markup = keyboard if keyboard.inline_keyboard else None
     if edit_id is not None:
         try:
-            await bot.edit_message_text(body, chat_id=chat_id, message_id=edit_id, reply_markup=keyboard)
+            await bot.edit_message_text(body, chat_id=chat_id, message_id=edit_id, reply_markup=markup)
             return Reply(edit_id, pending)
         except TelegramBadRequest as exc:
             if NOT_MODIFIED in str(exc).lower():
                 return Reply(edit_id, pending)
-    sent = await bot.send_message(chat_id, body, reply_markup=keyboard)
+    sent = await bot.send_message(chat_id, body, reply_markup=markup)
     return Reply(sent.message_id, pending)
 
 

@@ -14,13 +14,15 @@ from bot import brief_form as form
 from bot.contacts import find_links
 from bot.pastes import Part, Pastes
 from bot.texts import brief as texts
-from faq import FaqIndex
+from bot.texts import common as common_texts
+from faq import FaqIndex, SearchResult
 from handlers import talk
 from handlers.brief_view import refresh, reprompt
 from handlers.states import step_of
 from storage.stats import StatsRepo
 
 JOINABLE = frozenset({"business", "comment"})  # stored free-text answers a paste's next part extends
+SHORT_WORDS = {"greeting": common_texts.IN_FORM_GREETING, "thanks": common_texts.IN_FORM_THANKS}
 
 
 @dataclass
@@ -75,17 +77,24 @@ async def joined(turn: Turn) -> bool:
     return True
 
 
-async def answered(turn: Turn, step: str, text: str | None = None) -> bool:
-    """A text the FAQ answers is answered, then the step asked again ("Продолжим: шаг N");
-    on steps where it may still be the answer, a button keeps it as such."""
+async def answered(turn: Turn, step: str, text: str | None = None, *, reading: SearchResult | None = None,
+                   questions: bool = True) -> bool:
+    """A text the FAQ answers, or a greeting, thanks, a request for a person, is answered, then
+    the step asked again ("Продолжим: шаг N"); on steps where it may still be the answer, a
+    button keeps it as such. A greeting or thanks is a word before the step, in one message.
+    `questions=False`: FAQ answers are not given (only the intents are)."""
     text = turn.text if text is None else text
-    reading = turn.faq.search(text)
-    if not talk.answers(reading):
+    reading = turn.faq.search(text) if reading is None else reading
+    if not talk.answers_in_form(reading) or (reading.status == "answer" and not questions):
         return False
     await talk.count(reading, text, turn.stats)
-    sent = await talk.reply(turn.bot, turn.chat_id, text, reading, turn.faq)
     if step in form.HOLDABLE or step == "addition":
         await turn.state.update_data(held={"s": step, "t": text})
+    if reading.status == "intent" and reading.intent in SHORT_WORDS:
+        await reprompt(turn.bot, turn.chat_id, turn.state, SHORT_WORDS[reading.intent], cont=True)
+        return True
+    pending = (await turn.state.get_data()).get(talk.PENDING)
+    sent = await talk.reply(turn.bot, turn.chat_id, text, reading, turn.faq, pending=pending)
     await reprompt(turn.bot, turn.chat_id, turn.state, cont=True)
     await talk.keep_pending(turn.state, sent.pending)
     return True

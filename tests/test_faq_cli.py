@@ -1,4 +1,4 @@
-"""CLI contract: python -m faq ask/check/eval (run as subprocesses)."""
+"""CLI contract: python -m faq ask/check/train/eval/explain (run as subprocesses)."""
 
 from __future__ import annotations
 
@@ -7,64 +7,78 @@ import subprocess
 import sys
 from pathlib import Path
 
-from faq.evaluation import BLIND_SPLITS
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "faq", *args], input=stdin, capture_output=True,
-        text=True, encoding="utf-8", cwd=ROOT, timeout=60,
-    )
+    return subprocess.run([sys.executable, "-m", "faq", *args], input=stdin, capture_output=True,
+                          text=True, encoding="utf-8", cwd=ROOT, timeout=300)
 
 
-def parse_lines(out: str) -> list[dict]:
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> str:
+    d = tmp_path_factory.mktemp("faq-cli")
+    p = run("train", "--dir", str(d))
+    assert p.returncode == 0, p.stderr
+    assert "leave one split out, all splits: answerable top-1" in p.stdout and "saved" in p.stdout
+    assert "(near-)verbatim in the training data" in p.stdout and len(list(d.glob("faq-model-*.npz"))) == 1
+    return str(d)
+
+
+def rows(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def test_ask_json_args():
-    p = run("ask", "--json", "сколько стоит ваши услуги", "какая погода завтра")
+def test_ask_json(model_dir):
+    p = run("ask", "--dir", model_dir, "--json", "сколько стоят ваши услуги", "какая погода завтра", "привет", "ъъъ")
     assert p.returncode == 0, p.stderr
-    rows = parse_lines(p.stdout)
-    assert len(rows) == 2
-    a, b = rows
-    assert set(a) == {"query", "id", "score", "answer", "suggestions"}
-    assert a["query"] == "сколько стоит ваши услуги"
-    assert a["id"] == "pricing" and "/brief" in a["answer"]
-    assert isinstance(a["score"], (int, float)) and isinstance(a["suggestions"], list)
-    assert b["id"] is None and b["answer"] is None
-    assert "сколько стоит" in p.stdout  # ensure_ascii=False
+    a, b, c, d = rows(p.stdout)
+    assert d == {"query": "ъъъ", "id": None, "score": None, "answer": None, "suggestions": [], "intent": None}
+    assert set(a) == {"query", "id", "score", "answer", "suggestions", "intent"}
+    assert a["id"] == "pricing" and "/brief" in a["answer"] and a["intent"] is None and len(a["suggestions"]) == 3
+    assert b["id"] is None and b["answer"] is None and b["intent"] is None and b["suggestions"] == []
+    assert c["id"] is None and c["intent"] == "greeting" and isinstance(c["score"], float)
+    assert "сколько стоят" in p.stdout  # ensure_ascii=False
 
 
-def test_ask_json_stdin_keeps_order():
-    qs = ["what is smm", "как отозвать согласие", "рецепт борща", "skolko zhdat rezultata"]
-    p = run("ask", "--json", stdin="\n".join(qs) + "\n")
+def test_ask_stdin_keeps_order(model_dir):
+    qs = ["what is smm", "как отозвать согласие", "рецепт борща", "skolko zhdat rezultata", "спасибо"]
+    p = run("ask", "--dir", model_dir, "--json", stdin="\n".join(qs) + "\n\n")
     assert p.returncode == 0, p.stderr
-    rows = parse_lines(p.stdout)
-    assert [r["query"] for r in rows] == qs
-    assert [r["id"] for r in rows] == ["what_is_smm", "privacy_withdraw", None, "time_to_results"]
-    for r in rows:
-        assert all(isinstance(s, str) for s in r["suggestions"])
+    got = rows(p.stdout)
+    assert [r["query"] for r in got] == qs
+    want = ["what_is_smm", "privacy_withdraw", None, "time_to_results", "thanks"]
+    assert [r["id"] or r["intent"] for r in got] == want
 
 
-def test_ask_unsure_lists_suggestions():
-    p = run("ask", "--json", "есть ли смысл вообще лезть в соцсети")
-    (row,) = parse_lines(p.stdout)
-    assert row["id"] is None and row["answer"] is None and 1 <= len(row["suggestions"]) <= 3
-
-
-def test_ask_readable():
-    p = run("ask", "как отписаться от рассылки", "погода")
+def test_ask_readable(model_dir):
+    p = run("ask", "--dir", model_dir, "как отписаться от рассылки", "погода", "ты бот?")
     assert p.returncode == 0
-    assert "/unsubscribe" in p.stdout
-    assert "no exact answer" in p.stdout
+    assert "/unsubscribe" in p.stdout and "no exact answer" in p.stdout and "intent: bot" in p.stdout
+
+
+def test_explain(model_dir):
+    p = run("explain", "--dir", model_dir, "skolko stoit vedenie gruppy")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("decision: answer pricing")
+    assert lines[1].startswith("pricing: +") and len([ln for ln in lines if not ln.startswith(" ")]) == 4
+    assert "'~веден'" in p.stdout and "' веде'" in p.stdout  # stems and n-grams are named
+
+
+def test_eval(model_dir):
+    p = run("eval", "--dir", model_dir)
+    assert p.returncode == 0, p.stderr
+    for split in ("tune:", "test:", "fresh:", "dev:", "ctx:", "holdout:", "holdout21:"):
+        assert split in p.stdout
+    assert "leave one split out, blind splits" in p.stdout and "leaked questions left out" in p.stdout
 
 
 def test_check_ok():
     p = run("check")
-    assert p.returncode == 0
-    assert p.stdout.startswith("OK: ") and "entries" in p.stdout
+    assert p.returncode == 0 and p.stdout.startswith("OK: 31 entries") and "6 intents" in p.stdout
 
 
 def test_check_errors(tmp_path):
@@ -73,61 +87,28 @@ def test_check_errors(tmp_path):
                    "    answer: ''\n", encoding="utf-8")
     p = run("check", "--path", str(bad))
     assert p.returncode == 1
-    assert "bad id" in p.stdout and "empty answer" in p.stdout and str(bad) in p.stdout
+    assert f"{bad}:2: entry 'Bad Id': bad id" in p.stderr and f"{bad}:6: entry 'Bad Id': empty answer" in p.stderr
 
 
-def test_check_yaml_error(tmp_path):
-    bad = tmp_path / "broken.yaml"
-    bad.write_text("entries: [\n", encoding="utf-8")
-    p = run("check", "--path", str(bad))
-    assert p.returncode == 1 and "YAML syntax error" in p.stdout
-
-
-def test_check_custom_good_file(tmp_path):
-    good = tmp_path / "good.yaml"
-    good.write_text("entries:\n  - id: a\n    title: t\n    question: q\n    phrasings: [x]\n"
+def test_check_reports_an_example_in_two_classes(tmp_path):
+    good = tmp_path / "corpus.yaml"
+    good.write_text("entries:\n  - id: a\n    title: t\n    question: q\n    phrasings: [один вопрос]\n"
                     "    answer: ответ\n", encoding="utf-8")
+    (tmp_path / "offtopic.yaml").write_text("topics:\n- id: x\n  title: X\n  phrasings:\n  - Один вопрос?\n",
+                                            encoding="utf-8")
     p = run("check", "--path", str(good))
-    assert p.returncode == 0 and p.stdout.strip() == "OK: 1 entries, 0 off-topic kinds"
+    assert p.returncode == 1
+    assert p.stderr.strip() == (f"{tmp_path / 'offtopic.yaml'}:5: example 'один вопрос' stands in two classes: "
+                                "'~' and 'a' (line 5)")
 
 
-def test_eval_prints_accuracy():
-    p = run("eval")
+def test_check_yaml_error_and_additions(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("entries: [\n", encoding="utf-8")
+    p = run("check", "--path", str(broken))
+    assert p.returncode == 1 and f"{broken}:2: YAML syntax error" in p.stderr
+    additions = tmp_path / "add.yaml"
+    additions.write_text("entries:\n  pricing: [почём ваша работа в месяц]\nintents:\n  greeting: [салам]\n"
+                         "offtopic: [где купить дрова]\n", encoding="utf-8")
+    p = run("check", "--additions", str(additions))
     assert p.returncode == 0, p.stderr
-    assert "tune:" in p.stdout and "test:" in p.stdout and "top-1" in p.stdout
-    assert "fresh:" in p.stdout and "dev:" in p.stdout and "holdout:" in p.stdout
-    assert "ctx:" in p.stdout and "holdout2:" in p.stdout and "holdout3:" in p.stdout
-
-
-def test_eval_single_split():
-    p = run("eval", "--split", "holdout")
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.startswith("holdout: answerable top-1 ") and "tune:" not in p.stdout
-
-
-def test_eval_second_blind_split():
-    p = run("eval", "--split", "holdout2")
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.startswith("holdout2: answerable top-1 ") and "holdout:" not in p.stdout
-
-
-def test_eval_third_blind_split():
-    p = run("eval", "--split", "holdout3")
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.startswith("holdout3: answerable top-1 ") and "holdout2:" not in p.stdout
-
-
-def test_calibrate_small_set(tmp_path):
-    qs = tmp_path / "q.yaml"
-    qs.write_text(
-        "- {q: 'что такое смм', id: what_is_smm, split: tune}\n"
-        "- {q: 'хватит спамить акциями, как отключить', id: privacy_unsubscribe, split: tune}\n"
-        "- {q: 'рецепт борща', id: null, split: tune}\n"
-        "- {q: 'сколько стоит ведение', id: pricing, split: test}\n"
-        "- {q: 'как поменять колесо', id: null, split: test}\n", encoding="utf-8")
-    none = str(tmp_path / "none.yaml")  # no blind split: only the five questions above
-    p = run("calibrate", "--questions", str(qs), *(a for split in BLIND_SPLITS for a in (f"--{split}", none)),
-            "--min-rejection", "0.9")
-    assert p.returncode == 0, p.stderr
-    assert "leave-one-split-out" in p.stdout and "pooled" in p.stdout
-    assert "fitted on all splits" in p.stdout and "curve along b" in p.stdout

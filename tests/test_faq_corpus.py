@@ -54,7 +54,6 @@ def test_types_and_order(corpus):
     for e in corpus.entries:
         assert isinstance(e, Entry)
         assert isinstance(e.phrasings, tuple) and len(e.phrasings) >= 3
-        assert isinstance(e.related, tuple) and isinstance(e.keywords, tuple)
         assert corpus.by_id[e.id] is e
     with pytest.raises(AttributeError):
         corpus.entries[0].id = "x"  # frozen
@@ -66,12 +65,6 @@ def test_answers_fit_telegram(corpus):
         assert len(e.answer) < 1000, f"{e.id}: aim for short answers"
         assert len(e.title) <= 40, e.id
         assert re.fullmatch(r"[a-z0-9_]{1,40}", e.id)
-
-
-def test_related_ids_valid(corpus):
-    for e in corpus.entries:
-        for r in e.related:
-            assert r in corpus.by_id and r != e.id, (e.id, r)
 
 
 def test_answers_are_plain_text(corpus):
@@ -114,7 +107,6 @@ entries:
     question: Что это?
     phrasings: [один, два]
     answer: Ответ.
-    related: [second]
   - id: second
     title: Второй
     question: А это?
@@ -144,9 +136,7 @@ def test_good_tmp_corpus_loads(tmp_path):
     c = load_corpus(write(tmp_path, GOOD))
     assert [e.id for e in c.entries] == ["first", "second"]
     assert c.by_id["first"].phrasings == ("один", "два")
-    assert c.by_id["first"].related == ("second",)
     assert c.by_id["second"].answer == "Другой ответ."
-    assert c.by_id["second"].keywords == ()
 
 
 def test_bare_list_accepted(tmp_path):
@@ -156,15 +146,15 @@ def test_bare_list_accepted(tmp_path):
 
 
 def test_duplicate_id(tmp_path):
-    p = write(tmp_path, GOOD.replace("id: second", "id: first").replace("related: [second]", ""))
+    p = write(tmp_path, GOOD.replace("id: second", "id: first"))
     errs = errors_of(p)
-    assert any("duplicate id" in e and ":8:" in e and "'first'" in e for e in errs), errs
+    assert any("duplicate id" in e and ":7:" in e and "'first'" in e for e in errs), errs
 
 
 def test_missing_field(tmp_path):
     p = write(tmp_path, GOOD.replace("    question: А это?\n", ""))
     errs = errors_of(p)
-    assert any("missing field 'question'" in e and "'second'" in e and ":8:" in e for e in errs), errs
+    assert any("missing field 'question'" in e and "'second'" in e and ":7:" in e for e in errs), errs
 
 
 def test_empty_field_and_empty_answer(tmp_path):
@@ -198,19 +188,19 @@ def test_title_too_long(tmp_path):
     assert any("title is 41 chars" in e and ":3:" in e for e in errs), errs
 
 
-def test_unknown_related(tmp_path):
-    p = write(tmp_path, GOOD.replace("related: [second]", "related: [second, nope]"))
+def test_unknown_field(tmp_path):
+    p = write(tmp_path, GOOD.replace("    answer: Ответ.", "    answer: Ответ.\n    related: [second]"))
     errs = errors_of(p)
-    assert any("unknown related id 'nope'" in e and ":7:" in e and "'first'" in e for e in errs), errs
+    assert any("unknown field 'related'" in e and ":7:" in e for e in errs), errs
 
 
 def test_bad_slug(tmp_path):
-    p = write(tmp_path, GOOD.replace("id: second", "id: Second-Entry").replace("related: [second]", ""))
+    p = write(tmp_path, GOOD.replace("id: second", "id: Second-Entry"))
     errs = errors_of(p)
-    assert any("bad id 'Second-Entry'" in e and ":8:" in e for e in errs), errs
-    p2 = write(tmp_path, GOOD.replace("id: second", "id: " + "x" * 41).replace("related: [second]", ""), "c2.yaml")
+    assert any("bad id 'Second-Entry'" in e and ":7:" in e for e in errs), errs
+    p2 = write(tmp_path, GOOD.replace("id: second", "id: " + "x" * 41), "c2.yaml")
     assert any("bad id" in e for e in errors_of(p2))
-    p3 = write(tmp_path, GOOD.replace("id: second", "id: вопрос").replace("related: [second]", ""), "c3.yaml")
+    p3 = write(tmp_path, GOOD.replace("id: second", "id: вопрос"), "c3.yaml")
     assert any("bad id" in e for e in errors_of(p3))
 
 
@@ -224,10 +214,62 @@ def test_yaml_syntax_error(tmp_path):
 def test_several_errors_reported_together(tmp_path):
     p = write(tmp_path, GOOD.replace("id: second", "id: BAD").replace("answer: Ответ.", "answer: ''"))
     errs = errors_of(p)
-    assert len(errs) >= 3  # bad id, empty answer, unknown related 'second'
+    assert len(errs) >= 2  # bad id, empty answer
 
 
 def test_missing_file_and_empty_file(tmp_path):
     errs = errors_of(tmp_path / "nope.yaml")
     assert "cannot read" in errs[0]
     assert "empty" in errors_of(write(tmp_path, "", "e.yaml"))[0]
+
+
+def test_same_example_in_two_entries(tmp_path):
+    p = write(tmp_path, GOOD.replace("      - три", "      - Один!"))
+    errs = errors_of(p)
+    assert errs == [f"{p}:11: example 'один' stands in two classes: 'second' and 'first' (line 5)"]
+
+
+def test_intents_errors(tmp_path):
+    c = write(tmp_path, GOOD, "corpus.yaml")
+    i = write(tmp_path, """\
+        intents:
+        - id: greeting
+          title: Привет
+          phrasings: [привет]
+        - id: weather
+          title: Погода
+          phrasings: [какая погода]
+        - id: thanks
+          title: Спасибо
+          phrasings: [Ответ]
+        """, "intents.yaml")
+    with pytest.raises(CorpusError) as ei:
+        load_corpus(c)
+    errs = ei.value.errors
+    assert any(f"{i}:5: intent 'weather': unknown intent" in e for e in errs), errs
+    assert any(f"{i}:1: missing intents: human, callback, order, bot" in e for e in errs), errs
+    assert any(f"{i}:10: example 'ответ' stands in two classes" in e for e in errs) is False  # answers are no examples
+
+
+def test_additions(tmp_path):
+    c = write(tmp_path, GOOD, "corpus.yaml")
+    a = write(tmp_path, """\
+        entries:
+          first: [ещё вопрос, другой]
+        offtopic:
+          - погода
+        """, "add.yaml")
+    corpus = load_corpus(c, a)
+    assert ("ещё вопрос", "first") in corpus.examples() and ("погода", "~") in corpus.examples()
+    bad = write(tmp_path, """\
+        entries:
+          nope: [вопрос]
+          second: [один]
+        colours: [red]
+        """, "bad.yaml")
+    with pytest.raises(CorpusError) as ei:
+        load_corpus(c, bad)
+    errs = ei.value.errors
+    assert f"{bad}:2: unknown entry 'nope'" in errs
+    assert f"{bad}:4: unknown field 'colours'" in errs
+    assert any(e.startswith(f"{bad}:3: example 'один' stands in two classes: 'second' and 'first'") for e in errs)
