@@ -32,12 +32,6 @@ from storage.stats import StatsRepo
 PHONE_MIN_DIGITS = 5  # fewer digits in a sentence: it is not an attempt at a number
 
 
-def asks(text: str) -> bool:
-    """At a contact step a statement is about the contact ("нет", "пишите в телеграм"); only a
-    question mark makes it a question for the FAQ (a greeting or thanks is answered anyway)."""
-    return "?" in text
-
-
 async def to_telegram(turn: Turn, step: str, note: str, settings: Settings, leads: LeadsRepo,
                       consent: ConsentRepo, delivery: Any) -> None:
     """The prospect declines a phone or an e-mail: Telegram is the channel. The note carries the
@@ -119,7 +113,7 @@ async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
     if code is not None:
         await pick(bot, turn.chat_id, state, "contact", code)
         return
-    if await answered(turn, "contact", reading=reading, questions=asks(text)):
+    if await answered(turn, "contact", reading=reading, sure_answers=False):
         return
     await to_telegram(turn, "contact", texts.CONTACT_TG, settings, leads, consent, delivery)
 
@@ -156,7 +150,7 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
     if reading.intent == "callback":  # "перезвоните мне": then a number is needed
         await reprompt(bot, turn.chat_id, state, texts.CALLBACK_NEEDS_PHONE)
         return
-    if await answered(turn, "phone", reading=reading, questions=asks(text)):
+    if await answered(turn, "phone", reading=reading, sure_answers=False):
         return
     await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent, delivery)
 
@@ -202,7 +196,7 @@ async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
     if reading.intent == "callback":  # "лучше позвоните": the phone instead
         await pick(bot, turn.chat_id, state, "contact", "phone")
         return
-    if await answered(turn, "email", reading=reading, questions=asks(text)):
+    if await answered(turn, "email", reading=reading, sure_answers=False):
         return
     await to_telegram(turn, "email", texts.CONTACT_REFUSED_EMAIL, settings, leads, consent, delivery)
 
