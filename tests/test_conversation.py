@@ -241,3 +241,14 @@ async def test_topics_pages_turn_in_place_both_ways(harness: Harness) -> None:
     calls = await h.press(button(calls, "Назад"))
     assert [c.__api_method__ for c in calls] == ["answerCallbackQuery", "editMessageText"]
     assert "стр. 1 из" in last_text(calls)
+
+
+async def test_a_comment_that_reads_like_an_unsure_question_stays_the_answer(harness: Harness) -> None:
+    h = harness
+    comment = "Бюджет обсудим"
+    reading = h.services.faq.search(comment)
+    assert reading.status == "answer" and reading.score < 0.5 and "?" not in comment  # the model is not sure
+    calls = await fill_to_summary(h)
+    calls = await h.press(button(calls, "Комментарий"))
+    calls = await h.send(comment)
+    assert "Проверьте заявку" in last_text(calls) and await value(h, "comment") == comment
