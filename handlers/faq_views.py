@@ -78,6 +78,11 @@ def no_answer_view(nonce: str) -> tuple[str, InlineKeyboardMarkup]:
     return texts.NO_ANSWER, markup(rows)
 
 
+def long_no_answer_view(nonce: str) -> tuple[str, InlineKeyboardMarkup]:
+    """A long message (a request, a story) the FAQ has no answer for: a person is the way."""
+    return texts.LONG_NO_ANSWER, markup([[ask_button(nonce, full=True)], [brief_button()]])
+
+
 def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
     entries = index.corpus.entries
     pages = max(1, -(-len(entries) // PAGE_SIZE))

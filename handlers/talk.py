@@ -14,7 +14,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup
 
 from faq import FaqIndex, SearchResult, normalize
-from handlers.faq_views import answer_view, intent_view, long_answer_view, no_answer_view, unsure_view
+from handlers.faq_views import (
+    answer_view,
+    intent_view,
+    long_answer_view,
+    long_no_answer_view,
+    no_answer_view,
+    unsure_view,
+)
 from storage.stats import StatsRepo
 
 LONG = 200  # characters: a message this long is a request to pass on whole, not a quick question
@@ -64,6 +71,8 @@ def view(
         if len(text) >= LONG:
             return *long_answer_view(reading.entry, faq, related, nonce), pending
         return *answer_view(reading.entry, faq, related), None
+    if len(text) >= LONG:
+        return *long_no_answer_view(nonce), pending
     if reading.suggestions:
         return *unsure_view(tuple(reading.suggestions), nonce), pending
     return *no_answer_view(nonce), pending
