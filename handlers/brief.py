@@ -164,14 +164,15 @@ async def on_links(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex,
 
 async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
                          pastes: Pastes) -> None:
-    """Typed at a multi-choice step: an option's name ticks it; other text (not a question)
-    is "Другое: <text>". At a single-choice step: the option it names, or the options listed."""
+    """Typed at a multi-choice step: an option's name ticks it; a question is answered (or
+    passed to a manager); other text is "Другое: <text>". At a single-choice step: the option it
+    names, or the options listed."""
     turn = Turn(message, bot, state, faq, stats, pastes)
     step = step_of(await state.get_state())
     if step is None or await joined(turn):
         return
     code = match_option(step, turn.text)  # an option's own name first: then it is not a question
-    if code is None and await answered(turn, step):
+    if code is None and await answered(turn, step, questions=True):
         return
     if step in form.PICK:
         if code is not None:

@@ -113,7 +113,7 @@ async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
     if code is not None:
         await pick(bot, turn.chat_id, state, "contact", code)
         return
-    if await answered(turn, "contact", reading=reading, sure_answers=False):
+    if await answered(turn, "contact", reading=reading, sure_answers=False, questions=True):
         return
     await to_telegram(turn, "contact", texts.CONTACT_TG, settings, leads, consent, delivery)
 
@@ -150,7 +150,7 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
     if reading.intent == "callback":  # "перезвоните мне": then a number is needed
         await reprompt(bot, turn.chat_id, state, texts.CALLBACK_NEEDS_PHONE)
         return
-    if await answered(turn, "phone", reading=reading, sure_answers=False):
+    if await answered(turn, "phone", reading=reading, sure_answers=False, questions=True):
         return
     await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent, delivery)
 
@@ -196,7 +196,7 @@ async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
     if reading.intent == "callback":  # "лучше позвоните": the phone instead
         await pick(bot, turn.chat_id, state, "contact", "phone")
         return
-    if await answered(turn, "email", reading=reading, sure_answers=False):
+    if await answered(turn, "email", reading=reading, sure_answers=False, questions=True):
         return
     await to_telegram(turn, "email", texts.CONTACT_REFUSED_EMAIL, settings, leads, consent, delivery)
 

@@ -77,7 +77,7 @@ async def ask_email_fix(bot: Bot, chat_id: int, data: dict[str, Any]) -> None:
 async def on_summary_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
                           pastes: Pastes) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
-    if await joined(turn) or await answered(turn, SUMMARY):
+    if await joined(turn) or await answered(turn, SUMMARY, questions=True):
         return
     await reprompt(bot, message.chat.id, state, texts.SUMMARY_NEED_BUTTON)
 

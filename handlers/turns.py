@@ -87,15 +87,18 @@ async def joined(turn: Turn) -> bool:
 
 
 async def answered(turn: Turn, step: str, text: str | None = None, *, reading: SearchResult | None = None,
-                   sure_answers: bool = True) -> bool:
+                   sure_answers: bool = True, questions: bool = False) -> bool:
     """A text the FAQ answers, or a greeting, thanks, a request for a person, is answered, then
     the step asked again ("Продолжим: шаг N"); on steps where it may still be the answer, a
     button keeps it as such. A greeting or thanks is a word before the step, in one message.
     An FAQ answer is given when the text asks ("?") or the model is sure (SURE); with
-    `sure_answers=False` (the contact steps) only when it asks."""
+    `sure_answers=False` (the contact steps) only when it asks. `questions`: a text that asks is
+    a question whatever the FAQ makes of it (steps with buttons, where it cannot be the answer):
+    "no answer" and "did you mean" come with "Спросить менеджера"."""
     text = turn.text if text is None else text
     reading = turn.faq.search(text) if reading is None else reading
-    if not talk.answers_in_form(reading):
+    question = questions and asks(text) and reading.status != "intent"
+    if not (talk.answers_in_form(reading) or question):
         return False
     if reading.status == "answer" and not (asks(text) or (sure_answers and reading.score >= SURE)):
         return False

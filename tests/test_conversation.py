@@ -252,3 +252,15 @@ async def test_a_comment_that_reads_like_an_unsure_question_stays_the_answer(har
     calls = await h.press(button(calls, "Комментарий"))
     calls = await h.send(comment)
     assert "Проверьте заявку" in last_text(calls) and await value(h, "comment") == comment
+
+
+async def test_a_question_at_a_button_step_is_never_other(harness: Harness) -> None:
+    h = harness
+    await consent(h)
+    await h.send(ANSWERS["business"])
+    question = "а в тикток вы тоже умеете?"
+    assert h.services.faq.search(question).status != "answer"  # no ready answer for it
+    calls = await h.send(question)
+    assert any(b.text == "🙋 Спросить менеджера" for b in buttons(calls[:1]))
+    assert "Продолжим: шаг 2 из 8" in last_text(calls)
+    assert await value(h, "networks_other") is None and await value(h, "networks") is None
