@@ -80,6 +80,8 @@ def choice_text(field: str, codes: Any, other: Any = None) -> str:
     """Codes of a multi-choice field as labels; "other" with its text as "Другое: …"."""
     catalogue = CATALOGUES.get(field, {})
     items = codes if isinstance(codes, list | tuple) else [codes]
+    order = {code: n for n, code in enumerate(catalogue)}  # as on the buttons, "Другое" last
+    items = sorted(items, key=lambda code: order.get(str(code), len(order)))
     labels = []
     for code in items:
         if code in (None, ""):

@@ -34,15 +34,17 @@ PHONE_MIN_DIGITS = 5  # fewer digits in a sentence: it is not an attempt at a nu
 
 async def to_telegram(turn: Turn, step: str, note: str, settings: Settings, leads: LeadsRepo,
                       consent: ConsentRepo, delivery: Any) -> None:
-    """The prospect declines a phone or an e-mail: Telegram is the channel. The note carries the
-    removal of the phone step's keyboard."""
-    await turn.say(note, reply_markup=ReplyKeyboardRemove())
+    """The prospect declines a phone or an e-mail: Telegram is the channel. At the phone step the
+    note is a message of its own, to take the step's reply keyboard away."""
     changes = {"contact_method": "tg", "phone": None, "email": None}
-    if (await turn.state.get_data()).get("kind") == "callback":
+    callback = (await turn.state.get_data()).get("kind") == "callback"
+    if step == "phone" or callback:
+        await turn.say(note, reply_markup=ReplyKeyboardRemove())
+    if callback:
         await brief_finish.submit_callback(turn.message, turn.bot, turn.state, changes, settings, leads, consent,
                                            delivery)
         return
-    await advance(turn.bot, turn.chat_id, turn.state, step, **changes)
+    await advance(turn.bot, turn.chat_id, turn.state, step, None if step == "phone" else note, **changes)
 
 
 async def phone_given(turn: Turn, phone: str, settings: Settings, leads: LeadsRepo, consent: ConsentRepo,
