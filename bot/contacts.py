@@ -25,6 +25,7 @@ COMMON_MAIL_DOMAINS = (
     "mail.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "ukr.net", "tut.by",
 )
 PHONE_DIGITS_MIN = 10
+RU_DIGITS = 11  # a Russian number written with +7 or 8
 PHONE_DIGITS_MAX = 15
 NAME_MAX_WORDS = 4
 
@@ -68,6 +69,11 @@ def parse_phone(text: str) -> str:
     count = digits_in(text)
     if count == 0:
         raise Invalid("no_digits")
+    digits = "".join(_DIGIT.findall(text))
+    if text.lstrip().startswith("+7") or (digits[0] in "78" and not text.lstrip().startswith("+")):
+        expected = RU_DIGITS  # +7 / 8 and ten digits
+        if count != expected:
+            raise Invalid("too_few" if count < expected else "too_many", str(count))
     if count < PHONE_DIGITS_MIN:
         raise Invalid("too_few", str(count))
     if count > PHONE_DIGITS_MAX:

@@ -27,7 +27,7 @@ from bot.texts import brief as texts
 from bot.texts import consent as consent_texts
 from bot.validation import Invalid
 from faq import FaqIndex
-from handlers import brief_contact, brief_finish
+from handlers import brief_contact, brief_finish, talk
 from handlers.brief_steps import advance, go_back, match_option, pick, store_text
 from handlers.brief_view import back_to_draft, consent_view, reprompt, show, step_prompt
 from handlers.callbacks import ConsentCb, MenuCb, StepCb
@@ -173,6 +173,9 @@ async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: Faq
         return
     code = match_option(step, turn.text)  # an option's own name first: then it is not a question
     if code is None and await answered(turn, step, questions=True):
+        return
+    if code is None and not talk.wordy(turn.text):  # only emoji: not a "Другое"
+        await reprompt(bot, turn.chat_id, state, texts.NEED_BUTTON)
         return
     if step in form.PICK:
         if code is not None:

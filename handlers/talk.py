@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.texts import common as common_texts
 from faq import FaqIndex, SearchResult, normalize
 from handlers.faq_views import (
     answer_view,
@@ -22,6 +23,7 @@ from handlers.faq_views import (
     no_answer_view,
     unsure_view,
 )
+from handlers.keyboards import markup
 from storage.stats import StatsRepo
 
 LONG = 200  # characters: a message this long is a request to pass on whole, not a quick question
@@ -33,6 +35,11 @@ NOT_MODIFIED = "message is not modified"
 # call-back request inside the brief is what the brief is for (the contact steps read them).
 NOT_ANSWERS = frozenset({"greeting", "thanks", "human", "bot"})
 TO_MANAGER = frozenset({"human", "bot"})  # replies that offer "Спросить менеджера"
+
+
+def wordy(text: str) -> bool:
+    """Has a letter or a digit: something a question could be made of (not only emoji)."""
+    return any(ch.isalnum() for ch in text)
 
 
 def answers(reading: SearchResult) -> bool:
@@ -65,6 +72,8 @@ def view(
             offer = ({"q": str(pending["q"]), "n": str(pending["n"])} if isinstance(pending, dict)
                      and pending.get("q") and pending.get("n") else {"q": text, "n": nonce})
         return *intent_view(reading.intent, offer["n"] if offer else nonce, policy_url), offer
+    if not wordy(text) and reading.status != "answer":
+        return common_texts.HINT_MEDIA["sticker"], markup([]), None  # only emoji or signs: no question
     pending = {"q": text, "n": nonce}
     if reading.status == "answer" and reading.entry is not None:
         related = tuple(reading.suggestions)
@@ -82,7 +91,7 @@ async def count(reading: SearchResult, text: str, stats: StatsRepo) -> None:
     """FAQ hits and unanswered questions for /stats."""
     if reading.status == "answer" and reading.entry is not None:
         stats.faq_hit(reading.entry.id)
-    elif text and reading.status != "intent":
+    elif wordy(text) and reading.status != "intent":
         await stats.unanswered(normalize(text), text)
 
 

@@ -103,7 +103,7 @@ async def answered(turn: Turn, step: str, text: str | None = None, *, reading: S
     if reading.status == "answer" and not (asks(text) or (sure_answers and reading.score >= SURE)):
         return False
     await talk.count(reading, text, turn.stats)
-    if step in form.HOLDABLE or step == "addition":
+    if reading.status == "answer" and (step in form.HOLDABLE or step == "addition"):
         await turn.state.update_data(held={"s": step, "t": text})
     if reading.status == "intent" and reading.intent in SHORT_WORDS:
         await reprompt(turn.bot, turn.chat_id, turn.state, SHORT_WORDS[reading.intent], cont=True)

@@ -162,7 +162,7 @@ async def test_phone_forms_normalised(harness: Harness, typed: str) -> None:
 @pytest.mark.parametrize(("typed", "problem"), [
     ("123", "цифр в номере: 3 — не хватает"), ("+7 999", "цифр в номере: 4 — не хватает"),
     ("1" * 30, "цифр в номере: 30 — больше"), ("+7 000 000 00 00", "такого номера не бывает"),
-    ("375291234567", "с «+» и кодом страны"),
+    ("375291234567", "с «+» и кодом страны"), ("+7 912 345 67 8", "цифр в номере: 10 — не хватает"),
 ])
 async def test_invalid_phone_names_the_problem(harness: Harness, typed: str, problem: str) -> None:
     await _to_phone(harness)

@@ -264,3 +264,16 @@ async def test_a_question_at_a_button_step_is_never_other(harness: Harness) -> N
     assert any(b.text == "🙋 Спросить менеджера" for b in buttons(calls[:1]))
     assert "Продолжим: шаг 2 из 8" in last_text(calls)
     assert await value(h, "networks_other") is None and await value(h, "networks") is None
+
+
+async def test_emoji_alone_is_not_an_unanswered_question(harness: Harness) -> None:
+    h = harness
+    emoji = "👌"
+    assert h.services.faq.search(emoji).status != "answer"
+    calls = await h.send(emoji)
+    assert "напишите его" in last_text(calls) and "нет готового ответа" not in last_text(calls)
+    assert await h.services.stats.top_unanswered() == []
+    await consent(h)
+    await h.send(ANSWERS["business"])
+    calls = await h.send(emoji)  # at a step with buttons: not "Другое: 👌"
+    assert "кнопкой" in last_text(calls) and await value(h, "networks_other") is None
