@@ -221,14 +221,20 @@ async def latest_lead(leads: LeadsRepo, user_id: int) -> Lead | None:
     return active[-1] if active else None
 
 
-async def offer_returning(bot: Bot, user_id: int, settings: Settings, leads: LeadsRepo) -> bool:
-    """"У вас уже есть заявка №N": add to it, or start a new one. False: no lead."""
+async def offer_returning(bot: Bot, user_id: int, settings: Settings, leads: LeadsRepo, *,
+                          waiting: bool = False) -> bool:
+    """"У вас уже есть заявка №N": add to it, or start a new one (`waiting`: said to someone who
+    asks for a call or to order, "the specialist will get back to you"). False: no lead."""
     lead = await latest_lead(leads, user_id)
     if lead is None:
         return False
     rows = [[button(texts.BTN_ADD_TO_LEAD.format(lead_id=lead.id), LeadCb(a="add", lead=lead.id))],
             [button(texts.BTN_NEW_LEAD, LeadCb(a="new", lead=lead.id))]]
-    text = texts.HAS_LEAD.format(lead_id=lead.id, created=human_date(lead.created_at, settings.timezone))
+    if waiting:
+        contact = texts.LEAD_CONTACT.get(str(lead.fields.get("contact_method")), texts.CONTACT_PROMISE_DEFAULT)
+        text = texts.LEAD_WAITING.format(lead_id=lead.id, contact=contact)
+    else:
+        text = texts.HAS_LEAD.format(lead_id=lead.id, created=human_date(lead.created_at, settings.timezone))
     await bot.send_message(user_id, text, reply_markup=markup(rows))
     return True
 

@@ -47,6 +47,10 @@ async def on_question(
     if part is not None and part.where == "faq":
         text, edit_id = f"{part.text}\n{text}", part.reply_id  # the next part of a long paste
     reading = faq.search(text)
+    if edit_id is None and reading.intent in talk.BUYING and await brief_finish.offer_returning(
+        bot, chat_id, settings, leads, waiting=True,
+    ):
+        return  # a prospect with a lead who asks for a call or to order: it is on its way
     if edit_id is None:
         await talk.count(reading, text, stats)
     pending = (await state.get_data()).get(talk.PENDING) if reading.intent in talk.TO_MANAGER else None

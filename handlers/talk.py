@@ -35,6 +35,7 @@ NOT_MODIFIED = "message is not modified"
 # call-back request inside the brief is what the brief is for (the contact steps read them).
 NOT_ANSWERS = frozenset({"greeting", "thanks", "human", "bot"})
 TO_MANAGER = frozenset({"human", "bot"})  # replies that offer "Спросить менеджера"
+BUYING = frozenset({"order", "callback"})  # replies that offer the brief or a call back
 
 
 def wordy(text: str) -> bool:

@@ -110,3 +110,13 @@ async def test_call_back_and_order_talk_inside_the_brief(harness: Harness) -> No
     calls = await h.send("Звоните после 18:00")  # the comment, although it reads as a call back
     assert "Проверьте заявку" in last_text(calls)
     assert await h.dp.storage.get_value(key(h.user.id), "comment") == "Звоните после 18:00"
+
+
+async def test_a_prospect_with_a_lead_who_asks_for_a_call_hears_it_is_on_its_way(harness: Harness) -> None:
+    h = harness
+    from tests.brief_flow import submit_brief
+
+    await submit_brief(h)  # contact: a phone call
+    calls = await h.send(CALLBACK)
+    assert "Ваша заявка <b>№1</b> уже у специалиста" in last_text(calls) and "позвонит вам" in last_text(calls)
+    assert labels(calls) == ["✍️ Дополнить заявку №1", "📝 Новая заявка"]
