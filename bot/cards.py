@@ -190,7 +190,9 @@ def render_lead_card(lead: Lead, settings: Any) -> str:
     source = lead.source or ""
     user_values = [v for _, v in rows] + additions + [source, f.get("tg_name") or "", f.get("username") or ""]
     longest = max(utf16_len(v) for v in user_values)
-    title = t.CARD_TITLE_CALLBACK if lead.kind == "callback" else t.CARD_TITLE
+    title = t.CARD_TITLE
+    if lead.kind == "callback":  # a call back, or (without a phone) a message in Telegram
+        title = t.CARD_TITLE_CALLBACK if f.get("phone") else t.CARD_TITLE_CONTACT
 
     def build(cap: int | None) -> str:
         def c(v: str) -> str:

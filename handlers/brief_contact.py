@@ -37,13 +37,12 @@ async def to_telegram(turn: Turn, step: str, note: str, settings: Settings, lead
     """The prospect declines a phone or an e-mail: Telegram is the channel. At the phone step the
     note is a message of its own, to take the step's reply keyboard away."""
     changes = {"contact_method": "tg", "phone": None, "email": None}
-    callback = (await turn.state.get_data()).get("kind") == "callback"
-    if step == "phone" or callback:
-        await turn.say(note, reply_markup=ReplyKeyboardRemove())
-    if callback:
+    if (await turn.state.get_data()).get("kind") == "callback":  # its confirmation says it all
         await brief_finish.submit_callback(turn.message, turn.bot, turn.state, changes, settings, leads, consent,
                                            delivery)
         return
+    if step == "phone":
+        await turn.say(note, reply_markup=ReplyKeyboardRemove())
     await advance(turn.bot, turn.chat_id, turn.state, step, None if step == "phone" else note, **changes)
 
 

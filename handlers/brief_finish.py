@@ -166,7 +166,8 @@ async def submit(
     else:
         text = texts.SUBMITTED.format(lead_id=lead_id, contact=texts.CONTACT_PROMISE.get(
             method, texts.CONTACT_PROMISE_DEFAULT))
-    await bot.send_message(user.id, text)
+    # A call-back request ends at the phone step: its confirmation takes that keyboard away.
+    await bot.send_message(user.id, text, reply_markup=ReplyKeyboardRemove() if kind == "callback" else None)
     if offer is not None:
         rows = [[button(consent_texts.BTN_MARKETING_YES, MarketingCb(ok=1, n=nonce)),
                  button(consent_texts.BTN_MARKETING_NO, MarketingCb(ok=0, n=nonce))]]

@@ -318,3 +318,15 @@ async def test_forged_lead_buttons_are_refused(harness: Harness, data: str) -> N
     (alert,) = h.answers(calls)
     assert alert.show_alert
     assert await h.dp.storage.get_state(key(h.user.id)) is None
+
+
+async def test_call_back_request_without_a_phone_asks_to_be_written_to(harness: Harness) -> None:
+    h = harness
+    calls = await h.press(MenuCb(action="call").pack())
+    calls = await h.press(button(calls, "Согласен"))
+    calls = await h.send("нет")
+    assert len(h.texts(calls)) == 2  # the confirmation (it takes the keyboard away) and the offer
+    assert "напишет вам здесь, в Telegram" in calls[0].text and isinstance(calls[0].reply_markup, ReplyKeyboardRemove)
+    lead = await h.services.leads.get(1)
+    assert (lead.kind, lead.fields["contact_method"], lead.fields["phone"]) == ("callback", "tg", None)
+    assert "Просьба связаться" in render_lead_card(lead, h.settings)

@@ -9,6 +9,7 @@ QUESTION_NUMBERED_TAG = "#вопрос_{id}"
 
 CARD_TITLE = "<b>Новая заявка из брифа</b>"
 CARD_TITLE_CALLBACK = "<b>Просьба перезвонить</b>"
+CARD_TITLE_CONTACT = "<b>Просьба связаться</b>"
 CARD_EMPTY = "—"
 CARD_ADDITIONS = "<b>Дополнения клиента:</b>"
 CARD_CLIENT = "<b>Клиент:</b>"
