@@ -4,9 +4,11 @@ characters); the topics menu turns its pages in place; every reply that does not
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -78,11 +80,9 @@ async def on_page(query: CallbackQuery, callback_data: FaqPageCb, bot: Bot, faq:
     await query.answer()
     text, keyboard = topics_view(faq, callback_data.p)
     if isinstance(query.message, Message):
-        try:
+        with suppress(TelegramBadRequest):  # not the bot's message, or gone: show the page anew
             await query.message.edit_text(text, reply_markup=keyboard)
             return
-        except Exception:  # noqa: BLE001 - not editable (too old, not ours): a new message instead
-            pass
     await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
 
 

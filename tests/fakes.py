@@ -37,6 +37,7 @@ from bot.session import pin_response_type
 
 BOT_ID = 42
 BOT_TOKEN = f"{BOT_ID}:TEST-token-for-tests-only"
+RESULTS_KEPT = 10_000  # results of the latest calls kept for result_of()
 BOT_USER = User(id=BOT_ID, is_bot=True, first_name="Kosmmos", username="kosmmos_bot")
 
 
@@ -58,8 +59,8 @@ class FakeSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
+        self._results: dict[int, tuple[TelegramMethod[Any], Any]] = {}  # id(call) -> (call, result), latest
         self.injected: list[Injected] = []
-        self.results: dict[int, Any] = {}  # id(method) -> what the call returned
         self._message_ids = itertools.count(1000)
 
     # --- error injection -------------------------------------------------------------
@@ -115,7 +116,13 @@ class FakeSession(BaseSession):
         assert calls, f"no {name or 'API'} call was made"
         return calls[-1]
 
+    def result_of(self, call: TelegramMethod[Any]) -> Any:
+        """What a recent call returned (e.g. the sent Message); None if it failed."""
+        entry = self._results.get(id(call))
+        return entry[1] if entry is not None and entry[0] is call else None
+
     def clear(self) -> None:
+        """Forgets the recorded calls; the latest results stay readable (result_of)."""
         self.calls.clear()
 
     # --- BaseSession -----------------------------------------------------------------
@@ -141,12 +148,10 @@ class FakeSession(BaseSession):
         result = self._result(bot, name, method)
         pin_response_type(method.__returning__)  # as the production session does
         response = Response[method.__returning__](ok=True, result=result)  # type: ignore[name-defined]
-        self.results[id(method)] = response.result
+        self._results[id(method)] = (method, response.result)
+        if len(self._results) > RESULTS_KEPT:
+            del self._results[next(iter(self._results))]
         return response.result
-
-    def result_of(self, method: TelegramMethod[Any]) -> Any:
-        """What Telegram answered to this call (e.g. the sent Message, with its message_id)."""
-        return self.results[id(method)]
 
     def _result(self, bot: Bot, name: str, method: TelegramMethod[Any]) -> Any:
         if name == "getMe":
