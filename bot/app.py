@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.delivery import OutboxWorker
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
+from bot.pastes import Pastes
 from bot.relay import RelayService
 from bot.retention import RetentionJob
 from bot.session import PinnedAiohttpSession
@@ -79,6 +80,7 @@ class Services:
     in_flight: InFlight
     clock: Clock
     relay: RelayService
+    pastes: Pastes
     run_workers: bool = True
 
     def as_kwargs(self) -> dict[str, Any]:
@@ -117,16 +119,17 @@ def create_dispatcher(
         outbox=outbox,
         delivery=delivery,
         faq=load_index(settings.faq_path, cache_dir=settings.db_path.parent),
-        maintenance=Maintenance(db, settings, users, stats),
+        maintenance=Maintenance(db, settings, users, stats, clock),
         rights=RightsRepo(db),
         retention=RetentionJob(),
         in_flight=InFlight(),
         clock=clock,
         relay=RelayService(delivery.relay, settings, clock, delivery.notify, end_button_data),
+        pastes=Pastes(),
         run_workers=run_workers,
     )
     dp = Dispatcher(
-        storage=SQLiteStorage(db),
+        storage=SQLiteStorage(db, now=clock.time),
         events_isolation=UserLockIsolation(),
         services=services,
         **services.as_kwargs(),

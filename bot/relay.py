@@ -210,13 +210,16 @@ class RelayService:
     def expired(self, conversation: Conversation) -> bool:
         return conversation.open_until <= self.clock.time()
 
-    async def from_prospect(self, message: Message, conversation: Conversation) -> bool:
-        """Queues the prospect's message for the agency chat; True the first time in this
-        conversation (the prospect is then told it went to the manager)."""
+    async def from_prospect(self, message: Message) -> None:
+        """Queues the prospect's message for the agency chat."""
         user = message.from_user
         assert user is not None
         await self._queue_in(user, message.chat.id, message.message_id, media_kind(message) or "text",
                              message.text, message.caption, message.reply_to_message)
+
+    async def tell_once(self, conversation: Conversation) -> bool:
+        """True the first time in this conversation: the prospect is then told where their
+        messages go."""
         return await self.repo.mark_told(conversation.id)
 
     async def _queue_in(
@@ -248,7 +251,6 @@ class RelayService:
             return None
         now = self.clock.time()
         conversation = await self.repo.open(user_id, "question", now, now + self.window, question_id=question_id)
-        await self.repo.mark_told(conversation.id)
         self._remember(conversation)
         return conversation
 
@@ -261,7 +263,6 @@ class RelayService:
             now = self.clock.time()
             opener: Opener = "media"
             conversation = await self.repo.open(user.id, opener, now, now + self.window)
-            await self.repo.mark_told(conversation.id)
             self._remember(conversation)
         await self._queue_in(user, chat_id, message_id, media, None, caption)
         return conversation

@@ -55,6 +55,9 @@ class BotAPIStandIn:
                  per_chat_message_ids: bool = False, strict_messages: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
         self.token = token
+        head = token.partition(":")[0]
+        # The bot, as getMe and its messages show it: its id is the token's, as in Telegram.
+        self.bot_user = {**BOT_USER, "id": int(head) if head.isdigit() else BOT_USER["id"]}
         self.clock = clock  # the dates of the updates it makes (the sandbox moves its clock on)
         self.strict_messages = strict_messages
         # (chat, id) -> {"bot", "text", "media" (kind or None), "caption"}
@@ -136,9 +139,13 @@ class BotAPIStandIn:
         return self.push_update(message=msg)
 
     def push_media(self, user_id: int, kind: str, caption: str | None = None, first_name: str = "Иван",
-                   username: str | None = "ivan", file_name: str = "file.pdf") -> int:
-        """A photo, voice note, sticker or document from `user_id` in their private chat."""
-        msg = self._message(user_id, first_name, username, None, None)
+                   username: str | None = "ivan", file_name: str = "file.pdf", *,
+                   chat: dict[str, Any] | None = None, reply_to: dict[str, Any] | None = None) -> int:
+        """A photo, voice note, sticker or document from `user_id`, in their private chat unless
+        `chat` is given; `reply_to`: the message it replies to."""
+        msg = self._message(user_id, first_name, username, chat, None)
+        if reply_to is not None:
+            msg["reply_to_message"] = reply_to
         n = msg["message_id"]
         ids = {"file_id": f"{kind}{n}", "file_unique_id": f"{kind}u{n}"}
         media: dict[str, Any] = {
@@ -151,8 +158,8 @@ class BotAPIStandIn:
         msg[kind] = media[kind]
         if caption:
             msg["caption"] = caption
-        self.messages[(user_id, n)] = {"bot": False, "text": None, "media": kind, "caption": caption,
-                                       "content": media[kind]}
+        self.messages[(int(msg["chat"]["id"]), n)] = {"bot": False, "text": None, "media": kind,
+                                                      "caption": caption, "content": media[kind]}
         return self.push_update(message=msg)
 
     def push_callback(self, user_id: int, data: str, message_id: int = 1, first_name: str = "Иван",
@@ -166,7 +173,7 @@ class BotAPIStandIn:
         chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
         query = {
             "id": str(next(self._update_ids) * 1000), "from": user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": message_id, "date": int(self.clock()), "from": BOT_USER,
+            "message": {"message_id": message_id, "date": int(self.clock()), "from": self.bot_user,
                         "chat": chat, "text": message_text},
         }
         return self.push_update(callback_query=query)
@@ -305,7 +312,7 @@ class BotAPIStandIn:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         m = method.lower()
         if m == "getme":
-            return BOT_USER
+            return self.bot_user
         if self.strict_messages and m in ("editmessagetext", "editmessagecaption", "deletemessage"):
             self._strict(m, params)
         if m == "copymessage":
@@ -314,7 +321,7 @@ class BotAPIStandIn:
             stored = self.messages.get((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)))
             if stored is not None:
                 stored["caption"] = params.get("caption")
-            return {"message_id": params.get("message_id"), "date": int(self.clock()), "from": BOT_USER,
+            return {"message_id": params.get("message_id"), "date": int(self.clock()), "from": self.bot_user,
                     "chat": {"id": params.get("chat_id"), "type": "supergroup"}, "caption": params.get("caption")}
         if m == "deletemessage":
             self.messages.pop((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)), None)
@@ -333,7 +340,7 @@ class BotAPIStandIn:
             message_id = params.get("message_id") or self.next_message_id(int(chat_id))
             message = {
                 "message_id": message_id, "date": int(time.time()),
-                "chat": {"id": chat_id, "type": chat_type}, "from": BOT_USER,
+                "chat": {"id": chat_id, "type": chat_type}, "from": self.bot_user,
                 "text": params.get("text", ""),
             }
             document = params.get("document")

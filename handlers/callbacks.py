@@ -17,29 +17,32 @@ Nonce = Annotated[str, Field(pattern=r"^[0-9a-f]{8}$")]  # token_hex(4) of an of
 
 
 class MenuCb(CallbackData, prefix="m"):
-    action: Token  # faq | brief | privacy | home
+    action: Token  # faq | brief | privacy | home | call (a call-back request)
 
 
 class ConsentCb(CallbackData, prefix="c"):
     ok: Flag  # 1 agree, 0 decline
     v: Token  # consent text version shown
+    k: Literal["b", "c"] = "b"  # what the consent is for: b (the brief) | c (a call-back request)
 
 
 class StepCb(CallbackData, prefix="b"):
     d: Token  # draft id (8 hex) — buttons of an older draft are stale
     s: Token  # step the button belongs to
-    a: Token  # back | skip | t (toggle) | done | p (pick)
+    a: Token  # back | skip | t (toggle) | done | p (pick) | tg (Telegram instead) | keep | ef (e-mail fix)
     v: Token = ""  # option code
 
 
 class SummaryCb(CallbackData, prefix="s"):
     d: Token
-    a: Token  # edit | submit | cancel
-    f: Token = ""  # field to edit
+    a: Token  # edit | submit | cancel | drop (cancel confirmed) | keep (cancel declined)
+    f: Token = ""  # step to edit
+    r: Token = ""  # revision: a hash of the answers the summary showed
 
 
 class MarketingCb(CallbackData, prefix="mk"):
     ok: Flag
+    n: Token = ""  # nonce of the offer shown (FSM data "mk"): any other press is stale
 
 
 class FaqCb(CallbackData, prefix="f"):
@@ -73,3 +76,6 @@ class RelayCb(CallbackData, prefix="rl"):
 class MediaCb(CallbackData, prefix="rm"):
     a: Literal["send", "no"]  # pass the file offered to a manager | do not
     n: Nonce  # nonce of the offer (FSM data): any other press is stale
+class LeadCb(CallbackData, prefix="ld"):
+    a: Literal["add", "new", "held"]  # add details to the lead | a new brief | add the text held back
+    lead: RowId  # the user's lead (checked on press)

@@ -28,13 +28,16 @@ from bot.cards import cut
 from bot.dates import human_datetime
 from bot.relay import OFFERED, RelayService, media_kind
 from bot.texts import relay as texts
+from faq import FaqIndex
 from handlers.callbacks import MediaCb, MenuCb, RelayCb
 from handlers.filters import PRIVATE, ChatType, MaybeCommand
 from handlers.keyboards import button, markup
+from handlers.states import Brief
+from handlers.talk import TO_MANAGER
 from storage.relay import Conversation, RelaySummary
 
 MEDIA_KEY = "relay_media"  # FSM data: the file offered to a manager, until the prospect decides
-RELAY_STATES = (None, "Brief:paused")  # outside a form (or with the brief on pause)
+RELAY_STATES = (None, Brief.paused.state)  # outside a form (or with the brief on pause)
 CAPTION_PREVIEW = 200
 
 
@@ -77,21 +80,41 @@ async def on_start(message: Message, relay: RelayService) -> None:
     raise SkipHandler
 
 
-async def on_message(message: Message, state: FSMContext, relay: RelayService) -> None:
-    """In a conversation: to the agency chat. An expired one is closed with a short note and
-    the message is then handled as usual (an FAQ question)."""
+def bot_answers(message: Message, faq: FaqIndex) -> bool:
+    """While the prospect waits for a manager's first message, the bot still answers what it
+    can itself (an FAQ answer, a greeting, thanks, an order); a request for a person is theirs to
+    answer only (the prospect is waiting for one)."""
+    if media_kind(message) != "text":
+        return False
+    reading = faq.search((message.text or "").strip())
+    return reading.status == "answer" or (reading.status == "intent" and reading.intent not in TO_MANAGER)
+
+
+async def on_message(message: Message, state: FSMContext, relay: RelayService, faq: FaqIndex) -> None:
+    """In a conversation: to the agency chat. While the prospect waits for the manager's first
+    message, the bot also answers what it can (then says nothing of the relay) and says
+    "передал" under the rest. An expired conversation is closed (with a short note if a
+    manager had written) and the message is then handled as usual (an FAQ question)."""
     assert message.from_user is not None
     conversation = await relay.conversation(message.from_user.id)
     if conversation is None or await state.get_state() not in RELAY_STATES:
         raise SkipHandler
     if relay.expired(conversation):
         await relay.end(message.from_user.id, conversation.id, tell_agency=False)
-        if conversation.shown:
+        if conversation.shown and not conversation.waiting:
             await message.answer(relay.expired_text())
         raise SkipHandler
-    if not relay.is_live(conversation) or media_kind(message) is None:
-        raise SkipHandler  # the manager's message has not reached them yet, or a service message
-    if await relay.from_prospect(message, conversation):
+    kind = media_kind(message)
+    if not relay.is_live(conversation) or kind is None or (conversation.waiting and kind == "sticker"):
+        raise SkipHandler  # the manager's message has not reached them yet; a service message; a sticker
+    await relay.from_prospect(message)
+    if conversation.waiting:
+        if bot_answers(message, faq):
+            raise SkipHandler  # the FAQ answers it as usual
+        first = await relay.tell_once(conversation)
+        await message.answer(texts.RELAYED_FIRST_WAITING if first else texts.RELAYED,
+                             reply_markup=end_markup(conversation) if first else None)
+    elif await relay.tell_once(conversation):
         await message.answer(texts.RELAYED_FIRST, reply_markup=end_markup(conversation))
 
 
@@ -124,7 +147,8 @@ async def on_media(message: Message, state: FSMContext, relay: RelayService) -> 
     if await relay.is_banned(message.from_user.id):
         raise SkipHandler
     nonce = secrets.token_hex(4)
-    text = texts.MEDIA_OFFER.format(what=_what(message, kind), who=await relay.who_sees(message.from_user))
+    text = texts.MEDIA_OFFER.format(cannot=texts.MEDIA_CANNOT.get(kind, ""), what=_what(message, kind),
+                                    who=await relay.who_sees(message.from_user))
     rows = [[button(texts.BTN_SEND, MediaCb(a="send", n=nonce)), button(texts.BTN_NO, MediaCb(a="no", n=nonce))]]
     await message.answer(text, reply_markup=markup(rows))
     await state.update_data({MEDIA_KEY: {"m": message.message_id, "k": kind, "c": message.caption, "n": nonce}})

@@ -52,6 +52,11 @@ class Conversation:
     anchor_message_id: int | None
     question_id: int | None
 
+    @property
+    def waiting(self) -> bool:
+        """Opened by the prospect (a question or a file), and no manager has written yet."""
+        return self.opened_by != "manager"
+
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Conversation:
         return cls(
@@ -259,6 +264,9 @@ class RelayRepo:
             "INSERT INTO conversations (user_id, opened_by, started_at, open_until, shown, anchor_chat_id, "
             "anchor_message_id, question_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(user_id) DO UPDATE SET open_until = MAX(open_until, excluded.open_until), "
+            "opened_by = CASE WHEN excluded.opened_by = 'manager' THEN 'manager' ELSE opened_by END, "
+            # a manager's first message changes the rules (all goes to them): told once more
+            "told = CASE WHEN excluded.opened_by = 'manager' AND opened_by != 'manager' THEN 0 ELSE told END, "
             "shown = MAX(shown, excluded.shown), "
             "anchor_chat_id = COALESCE(excluded.anchor_chat_id, anchor_chat_id), "
             "anchor_message_id = COALESCE(excluded.anchor_message_id, anchor_message_id), "

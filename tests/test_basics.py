@@ -54,7 +54,7 @@ async def test_sticker_outside_form_gets_hint(harness: Harness) -> None:
     """A sticker is not content for a manager: a hint (photos and voice notes are offered to a
     manager: tests/test_relay_prospect.py)."""
     calls = await harness.feed(fakes.sticker_message(from_user=harness.user))
-    assert len(calls) == 1 and "текст" in calls[0].text
+    assert len(calls) == 1 and "напишите его" in calls[0].text
 
 
 async def test_forged_callback_is_answered(harness: Harness) -> None:

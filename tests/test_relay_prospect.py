@@ -253,15 +253,35 @@ async def test_restart_in_the_middle_of_a_conversation(settings: Settings, bot: 
 
 
 async def test_a_question_to_a_manager_opens_a_conversation(harness: Harness) -> None:
+    """Until the manager writes, the bot still answers what it can; everything the prospect
+    writes reaches the manager, under the question card; "передал" under what the bot did not
+    answer. Once the manager writes, everything just goes to the manager."""
     h = harness
     await ask_manager(h, "Вы делаете таргет в Одноклассниках для аптек?")
-    await h.send("Уточню: сеть из пяти аптек в Казани")
-    await deliver(h)
-    card, detail = [c for c in h.session.of("sendMessage") if c.chat_id == AGENCY_CHAT_ID]
+    calls = await h.send("Уточню: сеть из пяти аптек в Казани")
+    assert "Передал менеджеру ✓ Пока он не ответил" in calls[-1].text and button(calls, "Завершить диалог")
+    calls = await h.send("сколько стоит ведение группы вк?")  # the FAQ knows this
+    assert "Передал" not in calls[-1].text and "Стоимость" in calls[-1].text
+    calls = await h.send("бюджет около 50 тысяч")
+    assert [c.text for c in calls] == ["Передал менеджеру ✓"]
+    calls = await h.feed(fakes.sticker_message(from_user=h.user))
+    assert "Передал" not in calls[-1].text  # a sticker is for the bot
+    await deliver(h, rounds=6)
+    card, *details = [c for c in h.session.of("sendMessage") if c.chat_id == AGENCY_CHAT_ID]
     assert card.text.startswith("#вопрос_")
-    assert detail.text.endswith("сеть из пяти аптек в Казани")
-    assert reply_target(detail) == h.session.result_of(card).message_id
-    assert "заявка №" not in detail.text  # no lead yet
+    assert [d.text.split("\n\n")[-1] for d in details] == [
+        "Уточню: сеть из пяти аптек в Казани", "сколько стоит ведение группы вк?", "бюджет около 50 тысяч"]
+    assert reply_target(details[0]) == h.session.result_of(card).message_id
+    assert "заявка №" not in details[0].text  # no lead yet
+    # The manager answers: now it is a conversation with a person, the bot keeps out of it.
+    h.session.clear()
+    await reply(h, h.session.result_of(details[-1]).message_id, "Добрый день! Да, делаем.")
+    await deliver(h)
+    assert texts_to(h, PROSPECT) == []  # they saw what the manager sees when they asked
+    calls = await h.send("сколько стоит ведение группы вк?")
+    assert "Передал менеджеру ✓ Пока диалог открыт" in calls[-1].text
+    await deliver(h)
+    assert relayed(h)[-1].text.endswith("сколько стоит ведение группы вк?")
 
 
 async def test_prospects_reply_to_a_managers_message_threads_under_it(harness: Harness) -> None:
@@ -291,9 +311,9 @@ async def test_a_file_outside_a_conversation_is_offered_to_a_manager(harness: Ha
     [copy] = relayed(h)
     assert copy.message_id == doc.message_id and copy.caption == (
         '💬 <a href="tg://user?id=1001">Иван</a> @ivan\n\nнаше ТЗ')
-    await h.send("Сроки — до конца месяца")  # the conversation is open
+    await h.send("Файл подготовила Ольга, наш маркетолог")  # the conversation is open
     await deliver(h)
-    assert relayed(h)[-1].text.endswith("Сроки — до конца месяца")
+    assert relayed(h)[-1].text.endswith("Файл подготовила Ольга, наш маркетолог")
 
 
 async def test_a_declined_or_stale_offer_sends_nothing(harness: Harness) -> None:

@@ -72,7 +72,7 @@ CREATE INDEX relay_links_private ON relay_links(user_id, private_message_id);
 CREATE TABLE conversations (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: "end" buttons carry it
     user_id            INTEGER NOT NULL UNIQUE,
-    opened_by          TEXT NOT NULL CHECK (opened_by IN ('manager', 'question', 'media')),
+    opened_by          TEXT NOT NULL CHECK (opened_by IN ('manager', 'question', 'media')),  -- 'manager' once one wrote
     started_at         REAL NOT NULL,
     open_until         REAL NOT NULL,    -- the manager's last message (or the prospect's own send) + window
     shown              INTEGER NOT NULL DEFAULT 0,   -- the prospect was shown what the manager sees
