@@ -81,6 +81,14 @@ def test_demo_script_end_to_end(tmp_path: Path) -> None:
     assert "Сайт и соцсети: https://vk.com/kofe_u_doma" in out
     assert "• Забыла сказать: у нас две точки, вторая у метро" in out  # the addition, on the card
     assert "Статистика" in block_after(out, "agency: /stats")
+    # the relay: the owner's Reply to the card reaches the prospect, their answers come back threaded
+    owner = block_after(out, "agency: reply 2 Мария, добрый день! Позвоню сегодня после 18:00. Пришлите, пожалуйста, меню")
+    assert "(сообщение менеджера): Мария, добрый день!" in owner and "Завершить диалог" in owner
+    assert re.search(r"^\[агентство\] #\d+ ↩ #(\d+): ✅ Доставлено$", owner, re.M), owner
+    answer = block_after(out, "Спасибо, жду звонка")
+    assert "💬 Иван (tg://user?id=700001) @ivan_sandbox · заявка №1" in answer and "Передал менеджеру" in answer
+    assert "📷 фото" in block_after(out, ":photo меню кофейни")
+    assert "2 сообщения переписки" in out  # cleaned by /withdraw
     mydata = out[out.index("\n> /mydata\n"):out.index("\n> /withdraw\n")]
     assert plain(rights_texts.MYDATA_TITLE) in mydata and "Звоните после 18:00" in mydata
     assert plain(rights_texts.WITHDRAW_DONE).split("\n")[0] in out
