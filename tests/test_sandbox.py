@@ -82,7 +82,8 @@ def test_demo_script_end_to_end(tmp_path: Path) -> None:
     assert "• Забыла сказать: у нас две точки, вторая у метро" in out  # the addition, on the card
     assert "Статистика" in block_after(out, "agency: /stats")
     # the relay: the owner's Reply to the card reaches the prospect, their answers come back threaded
-    owner = block_after(out, "agency: reply 2 Мария, добрый день! Позвоню сегодня после 18:00. Пришлите, пожалуйста, меню")
+    owner = block_after(out, "agency: reply 2 Мария, добрый день! Позвоню сегодня после 18:00. "
+                             "Пришлите, пожалуйста, меню")
     assert "(сообщение менеджера): Мария, добрый день!" in owner and "Завершить диалог" in owner
     assert re.search(r"^\[агентство\] #\d+ ↩ #(\d+): ✅ Доставлено$", owner, re.M), owner
     answer = block_after(out, "Спасибо, жду звонка")
