@@ -13,16 +13,20 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
+from bot.broadcast import Broadcaster
 from bot.delivery import OutboxWorker
+from bot.faq_service import FaqService, overlay_path
+from bot.funnel import Funnel
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
 from bot.retention import RetentionJob
 from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
 from bot.texts import common as texts
-from faq import FaqIndex, load_index
-from handlers import build_routers
+from faq import load_index
+from handlers import agency_broadcast, agency_leads, build_routers
 from handlers.errors import on_error
+from storage.broadcast import BroadcastRepo
 from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.fsm import SQLiteStorage, UserLockIsolation
@@ -31,7 +35,9 @@ from storage.leads import LeadsRepo
 from storage.outbox import OutboxRepo
 from storage.rights import RightsRepo
 from storage.stats import StatsRepo
+from storage.teach import TeachRepo
 from storage.users import UsersRepo
+from storage.work import WorkRepo
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +68,16 @@ class Services:
     leads: LeadsRepo
     outbox: OutboxRepo
     delivery: OutboxWorker
-    faq: FaqIndex
+    faq: FaqService
     maintenance: Maintenance
     rights: RightsRepo
     retention: RetentionJob
     in_flight: InFlight
+    work: WorkRepo
+    teach: TeachRepo
+    funnel: Funnel
+    broadcasts: BroadcastRepo
+    broadcaster: Broadcaster
     run_workers: bool = True
 
     def as_kwargs(self) -> dict[str, Any]:
@@ -82,6 +93,16 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
     outbox = OutboxRepo(db)
     stats = StatsRepo(db)
     users = UsersRepo(db)
+    delivery = OutboxWorker(outbox, leads, agency_chat, settings, buttons=agency_leads.card_buttons())
+    overlay = overlay_path(settings.db_path)
+    index = load_index(settings.faq_path, cache_dir=settings.db_path.parent,
+                       additions=overlay if overlay.is_file() else None)
+    faq = FaqService(
+        index,
+        TeachRepo(db), outbox, corpus_path=settings.faq_path, folder=settings.db_path.parent, overlay=overlay,
+        timeout=settings.faq_train_timeout, notify=delivery.notify,
+    )
+    broadcasts = BroadcastRepo(db)
     services = Services(
         settings=settings,
         db=db,
@@ -92,12 +113,18 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispat
         consent=ConsentRepo(db),
         leads=leads,
         outbox=outbox,
-        delivery=OutboxWorker(outbox, leads, agency_chat, settings),
-        faq=load_index(settings.faq_path, cache_dir=settings.db_path.parent),
+        delivery=delivery,
+        faq=faq,
         maintenance=Maintenance(db, settings, users, stats),
         rights=RightsRepo(db),
         retention=RetentionJob(),
         in_flight=InFlight(),
+        work=WorkRepo(db),
+        teach=faq.teach,
+        funnel=Funnel(stats),
+        broadcasts=broadcasts,
+        broadcaster=Broadcaster(broadcasts, users, outbox, settings, stop_markup=agency_broadcast.stop_markup,
+                                notify=delivery.notify),
         run_workers=run_workers,
     )
     dp = Dispatcher(
@@ -123,11 +150,15 @@ async def on_startup(services: Services, bot: Bot) -> None:
         services.delivery.start(bot)
         services.maintenance.start(bot)
         services.retention.start(services)
+        services.faq.start()
+        services.broadcaster.start(bot)
 
 
 async def on_shutdown(services: Services) -> None:
     if not await services.in_flight.wait_idle(SHUTDOWN_GRACE):
         log.warning("shutdown: %d updates still running after %.0fs", services.in_flight.count, SHUTDOWN_GRACE)
+    await services.broadcaster.stop()
+    await services.faq.stop()
     await services.delivery.stop()
     await services.maintenance.stop()
     await services.retention.stop()

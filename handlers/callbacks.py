@@ -1,6 +1,9 @@
 """Typed callback data. Prefixes are short ASCII; payloads never carry personal data."""
 
+from typing import Annotated, Literal
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -50,3 +53,38 @@ class WithdrawCb(CallbackData, prefix="wd"):
 class FixCb(CallbackData, prefix="fx"):
     f: str  # name | phone | email
     lead: int  # lead id (the user's own; checked on press)
+
+
+# --- the agency chat (pressed by the agency's staff; checked against the agency chat id) ----
+
+
+class LeadStatusCb(CallbackData, prefix="ls"):
+    lead: Annotated[int, Field(ge=1, le=2**63 - 1)]  # the lead whose card it is
+    s: Literal["work", "kp", "success", "refused", "spam"]  # the work status to set
+
+
+class LeadOpenCb(CallbackData, prefix="lo"):
+    lead: Annotated[int, Field(ge=1, le=2**63 - 1)]  # post this lead's card again
+
+
+class LeadsPageCb(CallbackData, prefix="lp"):
+    s: Literal["all", "new", "work", "kp", "success", "refused", "spam"]  # the list's status filter
+    before: Annotated[int, Field(ge=1, le=2**63 - 1)]  # leads older than this one
+
+
+class TeachCb(CallbackData, prefix="tf"):
+    src: Literal["q", "u"]  # a question card (outbox row id) | an unanswered question (its row id)
+    id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    a: Literal["s", "p", "e", "o", "x"]  # show the topics | page | pick entry | off-topic | cancel
+    v: Annotated[int, Field(ge=0, le=10_000)] = 0  # the page, or the entry's index in the corpus
+
+
+class TaughtCb(CallbackData, prefix="tu"):
+    a: Literal["p", "d"]  # page | delete
+    v: Annotated[int, Field(ge=0, le=2**63 - 1)]  # the page, or the phrasing's id
+    p: Annotated[int, Field(ge=0, le=10_000)] = 0  # the page shown (kept after a delete)
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    a: Literal["go", "no", "stop"]
+    id: Annotated[int, Field(ge=1, le=2**63 - 1)]

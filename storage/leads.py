@@ -20,6 +20,23 @@ PERSONAL_FIELDS = (
 LIST_FIELDS = ("links", "networks", "goals")
 
 
+@dataclass(frozen=True, slots=True)
+class LeadWork:
+    """A lead's work status, who set it (Telegram id and name of the staff member) and when."""
+
+    status: str
+    by_id: int | None
+    by_name: str | None
+    at: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> LeadWork | None:
+        keys = row.keys()
+        if "work_status" not in keys or row["work_status"] in (None, "new"):
+            return None
+        return cls(row["work_status"], row["work_by"], row["work_by_name"], row["work_at"])
+
+
 @dataclass
 class Lead:
     id: int
@@ -32,6 +49,8 @@ class Lead:
     card_message_id: int | None
     delivered_at: str | None
     fields: dict[str, Any] = field(default_factory=dict)
+    work: LeadWork | None = None  # the work status set by the agency (None: new)
+    erased_at: str | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Lead:
@@ -42,7 +61,8 @@ class Lead:
             id=row["id"], user_id=row["user_id"], status=row["status"], created_at=row["created_at"],
             source=row["source"], consent_event_id=row["consent_event_id"],
             card_chat_id=row["card_chat_id"], card_message_id=row["card_message_id"],
-            delivered_at=row["delivered_at"], fields=values,
+            delivered_at=row["delivered_at"], fields=values, work=LeadWork.from_row(row),
+            erased_at=row["erased_at"],
         )
 
 

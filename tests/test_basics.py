@@ -30,8 +30,8 @@ async def test_deep_link_source_counted_without_user(harness: Harness) -> None:
     await harness.send("/start")
     stats = await harness.services.stats.start_sources()
     assert stats == {"vk_ads_nov": 2, "direct": 1}
-    rows = await harness.services.db.fetchall("SELECT * FROM start_sources")
-    assert all(set(r.keys()) == {"source", "count"} for r in rows)
+    rows = await harness.services.db.fetchall("SELECT * FROM stats_events")
+    assert rows and all(set(r.keys()) == {"hour", "kind", "source", "detail", "count"} for r in rows)
     # the source is kept for a brief started in this conversation
     data = await harness.dp.storage.get_data(_key(harness, harness.user.id))
     assert data == {"source": "vk_ads_nov"}
