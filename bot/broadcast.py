@@ -51,6 +51,7 @@ PROGRESS_EVERY = 5.0  # seconds between edits of the progress message
 NETWORK_ATTEMPTS = 5  # per recipient: 1, 2, 4, 8 s apart
 RETRY_AFTER_ATTEMPTS = 20  # 429s honoured per recipient before it counts as failed
 IDLE = 60.0
+STOP_GRACE = 10.0
 SOURCE_GONE = ("message to copy not found", "message_id_invalid")
 
 
@@ -59,17 +60,23 @@ class SourceGone(Exception):
 
 
 class Pacer:
-    """At most `rate` calls a second, for every caller together; `hold(s)` makes all wait."""
+    """At most `rate` calls a second, for every caller together; `hold(s)` makes all wait.
+    A wait ends early when `stop` is set (then wait() returns False)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, stop: asyncio.Event) -> None:
         self.interval = 1.0 / rate
+        self.stop = stop
         self._next = 0.0
 
-    async def wait(self) -> None:
-        now = time.monotonic()
-        if self._next > now:
-            await asyncio.sleep(self._next - now)
+    async def wait(self) -> bool:
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), delay)
+            if self.stop.is_set():
+                return False
         self._next = max(self._next, time.monotonic()) + self.interval
+        return True
 
     def hold(self, seconds: float) -> None:
         self._next = max(self._next, time.monotonic() + seconds)
@@ -102,10 +109,10 @@ class Broadcaster:
         self.settings = settings
         self.stop_markup = stop_markup
         self.notify = notify
-        self.pacer = Pacer(settings.broadcast_rate)
-        self.paused_until = 0.0  # monotonic: a 429's retry_after (shown in the progress message)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self.pacer = Pacer(settings.broadcast_rate, self._stop)
+        self.paused_until = 0.0  # monotonic: a 429's retry_after (shown in the progress message)
         self._task: asyncio.Task[None] | None = None
 
     # --- control ---------------------------------------------------------------------
@@ -118,13 +125,19 @@ class Broadcaster:
             self._task = asyncio.create_task(self.run(bot), name="broadcast")
 
     async def stop(self) -> None:
+        """Ends run() between two recipients (the one in flight is sent and recorded first);
+        the broadcast goes on at the next start."""
         self._stop.set()
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
+        except TimeoutError:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     async def run(self, bot: Bot) -> None:
         while not self._stop.is_set():
@@ -161,6 +174,8 @@ class Broadcaster:
                     break
                 for user_id in batch:
                     state = await self._send_one(bot, b, user_id)
+                    if state is None:
+                        return None  # shutting down: resumed at the next start
                     await self.repo.mark(b.id, user_id, state)
                     if state == "blocked":
                         await self.users.mark_inactive(user_id)
@@ -182,11 +197,13 @@ class Broadcaster:
                  done.id, how, done.sent, done.blocked, done.failed, done.skipped)
         return done
 
-    async def _send_one(self, bot: Bot, b: Broadcast, user_id: int) -> str:
+    async def _send_one(self, bot: Bot, b: Broadcast, user_id: int) -> str | None:
+        """Sends to one recipient: 'sent', 'blocked' or 'failed'; None if stopping meanwhile."""
         content = b.content or {}
         network_failures = retries = 0
         while True:
-            await self.pacer.wait()
+            if not await self.pacer.wait():
+                return None
             try:
                 if b.mode == "text":
                     text, entities = with_unsubscribe(str(content.get("text") or ""), content.get("entities"))

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 import faq as faq_package
-from faq import FaqIndex
+from faq import CorpusError, FaqIndex, load_index
 from faq.index import MODEL_PREFIX, model_key, model_path, read_model, release
 from storage.outbox import OutboxRepo
 from storage.teach import OFFTOPIC_TARGET, Addition, TeachRepo
@@ -196,7 +196,10 @@ class FaqService:
             candidate.unlink(missing_ok=True)
         additions = candidate if text else None
         target = model_path(self.folder, model_key(self.corpus_path, additions))
-        model = read_model(target)  # a set of phrasings trained before (e.g. after a removal)
+        model: FaqIndex | str = read_model(target)  # a set of phrasings trained before (e.g. after a removal)
+        if isinstance(model, str) and additions is None:  # nothing taught: the packaged model (kept in the user's cache)
+            with contextlib.suppress(CorpusError):
+                model = await asyncio.to_thread(load_index, self.corpus_path, self.folder)
         if isinstance(model, str):
             result.error, result.conflict_with = await self._child(additions)
             if result.error is None:

@@ -25,4 +25,5 @@ def build_routers() -> list[Router]:
         brief.create_router(),
         faq.create_router(),
         fallback.create_router(),
+        agency.create_fallback_router(),
     ]

@@ -98,7 +98,7 @@ async def on_teach(query: CallbackQuery, callback_data: TeachCb, bot: Bot, faq: 
         return
     entries = faq.corpus.entries
     if cb.a == "e" and cb.v >= len(entries):
-        await query.answer(t.TEACH_STALE, show_alert=True)
+        await query.answer(t.TEACH_NO_TOPIC, show_alert=True)
         return
     target = entries[cb.v].id if cb.a == "e" else OFFTOPIC_TARGET
     added = await teach.add(text, target, query.from_user.id, cb.id if cb.src == "q" else None)

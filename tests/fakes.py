@@ -8,6 +8,7 @@ import itertools
 import json
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -24,8 +25,10 @@ from aiogram.types import (
     ChatMemberMember,
     ChatMemberUpdated,
     Contact,
+    FSInputFile,
     Message,
     MessageEntity,
+    MessageId,
     PhotoSize,
     Sticker,
     Update,
@@ -60,6 +63,7 @@ class FakeSession(BaseSession):
         self.calls: list[TelegramMethod[Any]] = []
         self.injected: list[Injected] = []
         self.results: dict[int, Any] = {}  # id(method) -> what the call returned
+        self.uploads: dict[int, bytes] = {}  # id(method) -> the bytes of a file it uploaded from disk
         self._message_ids = itertools.count(1000)
 
     # --- error injection -------------------------------------------------------------
@@ -122,6 +126,9 @@ class FakeSession(BaseSession):
     async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
         name = method.__api_method__
         self.calls.append(method)
+        document = getattr(method, "document", None)
+        if isinstance(document, FSInputFile):  # read now: the bot may delete the file once sent
+            self.uploads[id(method)] = Path(document.path).read_bytes()
         injected = self._take_injected(name, method)
         if injected is not None:
             if injected.network:
@@ -163,6 +170,8 @@ class FakeSession(BaseSession):
             )
         if name == "getUpdates":
             return []
+        if name == "copyMessage":
+            return MessageId(message_id=next(self._message_ids))
         return True
 
     async def close(self) -> None:
