@@ -197,7 +197,7 @@ class FaqService:
         additions = candidate if text else None
         target = model_path(self.folder, model_key(self.corpus_path, additions))
         model: FaqIndex | str = read_model(target)  # a set of phrasings trained before (e.g. after a removal)
-        if isinstance(model, str) and additions is None:  # nothing taught: the packaged model (kept in the user's cache)
+        if isinstance(model, str) and additions is None:  # nothing taught: the packaged model, from the cache
             with contextlib.suppress(CorpusError):
                 model = await asyncio.to_thread(load_index, self.corpus_path, self.folder)
         if isinstance(model, str):
