@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -60,22 +61,34 @@ class SourceGone(Exception):
 
 
 class Pacer:
-    """At most `rate` calls a second, for every caller together; `hold(s)` makes all wait.
-    A wait ends early when `stop` is set (then wait() returns False)."""
+    """At most `rate` calls in any second, for every caller together: calls are spaced 1/rate
+    apart, and no call starts while `rate` others started within the last second (plus a margin
+    for the network's jitter). `hold(s)` makes every call wait. A wait ends early when `stop` is
+    set (then wait() returns False)."""
+
+    MARGIN = 0.05
 
     def __init__(self, rate: float, stop: asyncio.Event) -> None:
         self.interval = 1.0 / rate
         self.stop = stop
         self._next = 0.0
+        self._recent: deque[float] = deque(maxlen=max(1, int(rate)))
 
     async def wait(self) -> bool:
-        delay = self._next - time.monotonic()
-        if delay > 0:
+        while True:
+            now = time.monotonic()
+            due = self._next
+            if len(self._recent) == self._recent.maxlen:
+                due = max(due, self._recent[0] + 1.0 + self.MARGIN)
+            if due <= now:
+                break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), delay)
+                await asyncio.wait_for(self.stop.wait(), due - now)
             if self.stop.is_set():
                 return False
-        self._next = max(self._next, time.monotonic()) + self.interval
+        now = time.monotonic()
+        self._recent.append(now)
+        self._next = now + self.interval
         return True
 
     def hold(self, seconds: float) -> None:

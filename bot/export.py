@@ -12,6 +12,7 @@ Rows are read in pages and written as they come: memory stays flat with the numb
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from datetime import UTC, datetime, tzinfo
@@ -26,13 +27,13 @@ from bot.texts import cards as card_texts
 from storage.leads import LIST_FIELDS, PERSONAL_FIELDS
 from storage.work import WorkRepo
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = "=+-@\t\r"
 TIME_FORMAT = "%d.%m.%Y %H:%M"
 
 
 def safe(value: Any) -> Any:
     """A cell Excel will not run: text starting like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value[:1] in FORMULA_START and value:
         return "'" + value
     return value
 
@@ -99,7 +100,11 @@ async def write_csv(work: WorkRepo, path: Path, since_iso: str, tz_name: str) ->
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
         writer.writerow(header())
-        async for batch in work.export_rows(since_iso):
+
+        def write(batch: list[dict[str, Any]]) -> None:
             writer.writerows([safe(c) for c in row_cells(row, tz)] for row in batch)
+
+        async for batch in work.export_rows(since_iso):
+            await asyncio.to_thread(write, batch)  # the event loop keeps answering meanwhile
             n += len(batch)
     return n

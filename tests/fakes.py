@@ -64,6 +64,8 @@ class FakeSession(BaseSession):
         self.injected: list[Injected] = []
         self.results: dict[int, Any] = {}  # id(method) -> what the call returned
         self.uploads: dict[int, bytes] = {}  # id(method) -> the bytes of a file it uploaded from disk
+        self.keep_uploads = True  # False: only their sizes are recorded (a bench of big files)
+        self.upload_sizes: dict[int, int] = {}
         self._message_ids = itertools.count(1000)
 
     # --- error injection -------------------------------------------------------------
@@ -128,7 +130,9 @@ class FakeSession(BaseSession):
         self.calls.append(method)
         document = getattr(method, "document", None)
         if isinstance(document, FSInputFile):  # read now: the bot may delete the file once sent
-            self.uploads[id(method)] = Path(document.path).read_bytes()
+            self.upload_sizes[id(method)] = Path(document.path).stat().st_size
+            if self.keep_uploads:
+                self.uploads[id(method)] = Path(document.path).read_bytes()
         injected = self._take_injected(name, method)
         if injected is not None:
             if injected.network:

@@ -261,3 +261,38 @@ async def test_who_unsubscribes_or_withdraws_meanwhile_is_skipped(harness: Harne
     done = await h.services.broadcaster.run_pending(h.bot)
     assert [c.chat_id for c in private_sends(h, start)] == [3002]
     assert done is not None and done.sent == 1 and done.skipped == 1 and done.total == 3
+
+
+class Timed(fakes.FakeSession):
+    """Records when each message to a private chat was sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent_at: list[float] = []
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        chat_id = getattr(method, "chat_id", None)
+        if method.__api_method__ == "sendMessage" and isinstance(chat_id, int) and chat_id > 0:
+            self.sent_at.append(time.monotonic())
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_never_more_than_the_rate_in_any_second(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, agency_send_interval=0, broadcast_rate=20)
+    session = Timed()
+    bot = fakes.make_bot(session)
+    dp = create_dispatcher(settings, run_workers=False)
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    h = Harness(dp, bot, session, settings)
+    try:
+        await with_subscribers(h, list(range(5000, 5030)))
+        preview_id, shown = await preview(h)
+        await staff_press(h, data_of(shown, "Разослать"), preview_id)
+        done = await h.services.broadcaster.run_pending(bot)
+        assert done is not None and done.sent == 30
+        times = session.sent_at
+        assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 20
+        assert times[-1] - times[0] >= 1.0
+    finally:
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+        await bot.session.close()
