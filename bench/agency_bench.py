@@ -45,14 +45,16 @@ async def seed_leads(h: Harness, n: int, rng: random.Random) -> None:
 
     db = h.services.db
     consent_id = await h.services.consent.grant_pd(1, ConsentText("pd-bench", "Согласие"))
-    cols = ["user_id", "submit_key", "consent_event_id", "source", "created_at", "status", "work_status", *PERSONAL_FIELDS]
+    cols = ["user_id", "submit_key", "consent_event_id", "source", "created_at", "status", "work_status",
+            *PERSONAL_FIELDS]
     now = time.time()
     rows: list[tuple[Any, ...]] = []
     for i in range(n):
         erased = rng.random() < 0.1
         created = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - rng.uniform(0, 365 * 86400)))
         values: dict[str, Any] = dict(
-            username=f"user{i}", tg_name=rng.choice(NAMES), business="Интернет-магазин мебели на заказ, доставка по РФ",
+            username=f"user{i}", tg_name=rng.choice(NAMES),
+            business="Интернет-магазин мебели на заказ, доставка по РФ",
             links='["https://shop.example"]', networks='["vk", "tg"]', goals='["sales", "reach"]', budget="30_70",
             start_when="month", name=rng.choice(NAMES), phone="+79991234567", email=f"user{i}@example.com",
             contact_method="tg", comment="=Перезвоните после обеда" if i % 50 == 0 else "Перезвоните после обеда",

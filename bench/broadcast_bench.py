@@ -101,8 +101,8 @@ async def main() -> None:
                 "text": "/broadcast", "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
                 "reply_to_message": news,
             })
-            shown = await wait(api, lambda c: c.method == "sendMessage" and "предпросмотр" in str(c.params.get("text")),
-                               60)
+            shown = await wait(
+                api, lambda c: c.method == "sendMessage" and "предпросмотр" in str(c.params.get("text")), 60)
             data = shown.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
             idle_rss = status_kb(proc.pid or 0, "VmRSS")
             api.push_callback(STAFF["id"], data, message_id=shown.result["message_id"], first_name="Дарья",
@@ -137,8 +137,9 @@ async def main() -> None:
             honoured += 1
     print(f"subscribers {ns.subscribers}, BROADCAST_RATE {ns.rate:g}/s, stand-in limit {ns.standin_rate:g}/s, "
           f"429 every {ns.every} sends (retry_after {ns.retry_after} s)")
-    print(f"delivered {len(delivered)} to {len(per_user)} users (each once: {max(per_user.values(), default=0) == 1}) "
-          f"in {span:.1f} s = {len(delivered) / span if span else 0:.1f} messages/s; confirm to report {elapsed_total:.1f} s")
+    once = max(per_user.values(), default=0) == 1
+    print(f"delivered {len(delivered)} to {len(per_user)} users (each once: {once}) in {span:.1f} s = "
+          f"{len(delivered) / span if span else 0:.1f} messages/s; confirm to report {elapsed_total:.1f} s")
     print(f"most delivered within one second: {window_max}")
     print(f"429 answers: {len(refused)}, honoured (nothing sent to anyone before retry_after): {honoured}")
     print(f"bot RSS before the broadcast {idle_rss / 1024:.0f} MB, peak (VmHWM) {peak_rss / 1024:.0f} MB")

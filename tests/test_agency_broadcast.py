@@ -16,8 +16,18 @@ from aiogram.types import MessageEntity
 from bot.app import create_dispatcher
 from bot.settings import Settings
 from tests import fakes
-from tests.agency_flow import AGENCY, STAFF, agency_calls, answer_text, data_of, deliver, keyboard, staff_press, \
-    staff_says, subscribe
+from tests.agency_flow import (
+    AGENCY,
+    STAFF,
+    agency_calls,
+    answer_text,
+    data_of,
+    deliver,
+    keyboard,
+    staff_press,
+    staff_says,
+    subscribe,
+)
 from tests.conftest import AGENCY_CHAT_ID, Harness, make_settings
 from tests.test_withdraw import withdraw
 
