@@ -111,7 +111,8 @@ async def test_confirmed_text_goes_to_each_subscriber_with_the_unsubscribe_line(
         assert c.text.endswith("Отписаться от новостей: /unsubscribe") and c.parse_mode is None
         assert c.entities[0].type == "bold"
         command = c.entities[-1]
-        assert command.type == "bot_command" and c.text[command.offset:command.offset + command.length] == "/unsubscribe"
+        assert command.type == "bot_command"
+        assert c.text[command.offset:command.offset + command.length] == "/unsubscribe"
     final = [c for c in agency_calls(h) if c.__api_method__ == "editMessageText" and c.message_id == preview_id][-1]
     assert "завершена" in final.text and "доставлено: 4" in final.text
     await deliver(h)
