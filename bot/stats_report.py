@@ -63,7 +63,7 @@ async def build(stats: StatsRepo, work: WorkRepo, titles: dict[str, str], days: 
     period, today, week, month, total = await work.created_since(
         since_iso, _iso(_midnight(tz_name)), _iso(now - timedelta(days=7)), _iso(now - timedelta(days=30)), "",
     )
-    lines = [t.STATS_TITLE.format(period=days_ru(days), since=(since.strftime("%d.%m.%Y"))), ""]
+    lines = [t.STATS_TITLE.format(period=days_ru(days)), ""]
     lines.append(t.STATS_LEADS.format(period=period, today=today, week=week, month=month, total=total))
 
     # funnel: counters before the lead, the leads after

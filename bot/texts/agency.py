@@ -85,7 +85,7 @@ EXPORT_TAIL_COLUMNS = {
 
 # --- /stats --------------------------------------------------------------------------------
 
-STATS_TITLE = "<b>Статистика за {period}</b> (с {since})"
+STATS_TITLE = "<b>Статистика за {period}</b>"
 STATS_USAGE = "Число дней от 1 до 3650, например: /stats 7 (без числа — 30 дней)."
 STATS_LEADS = "<b>Заявки:</b> за период {period} · сегодня {today} · 7 дней {week} · 30 дней {month} · всего {total}"
 STATS_SOURCES = "<b>Заявки и /start по источникам:</b>"
