@@ -97,7 +97,7 @@ async def on_status(query: CallbackQuery, callback_data: LeadStatusCb, work: Wor
         await query.answer(t.STATUS_SAME.format(status=label))
     else:
         delivery.notify()
-        log.info("lead %d: status %s set by staff %d", callback_data.lead, callback_data.s, query.from_user.id)
+        log.info("lead %d: status %s set", callback_data.lead, callback_data.s)
         await query.answer(t.STATUS_SET.format(id=callback_data.lead, status=label))
 
 

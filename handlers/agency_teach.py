@@ -112,7 +112,7 @@ async def on_teach(query: CallbackQuery, callback_data: TeachCb, bot: Bot, faq: 
     done = (t.TEACH_QUEUED_QUESTION.format(tag=question_tag(cb.id), target=title) if cb.src == "q"
             else t.TEACH_QUEUED.format(text=quote(cut(text, SHOWN_CHARS)), target=title))
     await edit_text(msg, done)
-    log.info("FAQ phrasing %d taught by staff %d", added.id, query.from_user.id)
+    log.info("FAQ phrasing %d taught", added.id)
     faq.request()
 
 
@@ -162,7 +162,7 @@ async def on_taught(query: CallbackQuery, callback_data: TaughtCb, teach: TeachR
         else:
             shown = question_tag(removed.question_id) if removed.question_id is not None else removed.text
             await query.answer(cut(t.TAUGHT_REMOVED.format(text=shown), ALERT_CHARS))
-            log.info("FAQ phrasing %d removed by staff %d", removed.id, query.from_user.id)
+            log.info("FAQ phrasing %d removed", removed.id)
             faq.request()
     else:
         await query.answer()
