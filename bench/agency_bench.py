@@ -123,7 +123,7 @@ async def bench_export(n: int, rounds: int) -> dict[str, Any]:
                 times.append(elapsed)
                 doc = [c for c in calls if c.__api_method__ == "sendDocument"]
                 assert doc, "no file was sent"
-                size = h.session.upload_sizes[id(doc[0])]
+                size = h.session.upload_of(doc[0])[0]
             return {"leads": n, "median_s": statistics.median(times), "max_s": max(times),
                     "peak_alloc_mb": max(peaks) / 1e6, "file_mb": size / 1e6}
 

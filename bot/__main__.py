@@ -1,4 +1,8 @@
-"""Entry point: `python -m bot` runs long polling (see README for the other modes)."""
+"""Entry point: `python -m bot` runs long polling (see README for the other modes).
+
+The settings and the database are checked before aiogram and the FAQ are imported (seconds
+of start-up): a bad environment is reported at once, in one line, with exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,27 @@ import asyncio
 import gc
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from pydantic import ValidationError
 
-from bot.app import Services, create_bot, create_dispatcher, set_commands
+from bot.logs import redact, setup_logging, token_secrets
 from bot.settings import Settings, describe_error
-from faq import CorpusError
-from storage.db import StorageError
+from storage.db import Database, StorageError
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 log = logging.getLogger("bot")
 
 STARTUP_ATTEMPTS = 5
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    if level != "DEBUG":
-        # aiogram logs every handled update at INFO: costly, and nothing a operator needs.
-        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+EXIT_CONFIG = 2  # the environment must be fixed: a restart alone will not help
+EXIT_UNREACHABLE = 1  # the Bot API could not be reached: a restart later may help
 
 
 async def _with_retries(call, what: str):  # noqa: ANN001, ANN202
+    from aiogram.exceptions import TelegramNetworkError
+
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
             return await call()
@@ -53,14 +53,28 @@ async def confirm_offset(bot: Bot, last_update_id: int | None) -> None:
 
 
 async def run_polling(settings: Settings) -> None:
-    bot = create_bot(settings)
-    dp: Dispatcher = create_dispatcher(settings)
-    services: Services = dp["services"]
+    db = Database(settings.db_path)
+    await db.open()
     try:
-        await services.db.open()
+        await _poll(settings, db)
+    finally:
+        await db.close()
+
+
+async def _poll(settings: Settings, db: Database) -> None:
+    from bot.app import Services, check_agency_chat, create_bot, create_dispatcher, set_commands
+    from bot.session import PinnedAiohttpSession
+    from faq import load_corpus
+
+    load_corpus(settings.faq_path)  # a YAML error is reported before any network wait
+    bot = create_bot(settings)
+    try:
         # Keep pending updates: a lead sent while the bot was down must still be processed.
         await _with_retries(lambda: bot.delete_webhook(drop_pending_updates=False), "deleteWebhook")
         await _with_retries(lambda: set_commands(bot), "setMyCommands")
+        dp = create_dispatcher(settings, db=db)  # after Telegram answered: the FAQ index loads here
+        services: Services = dp["services"]
+        await _with_retries(lambda: check_agency_chat(bot, services.agency_chat), "getChat")
         # ~250k objects (aiogram's pydantic models, the FAQ index) live as long as the process:
         # out of the collector's sight, a full collection no longer stalls every handler for
         # ~180 ms now and then (measured here), it only scans what handling creates.
@@ -73,13 +87,48 @@ async def run_polling(settings: Settings) -> None:
             close_bot_session=False,
             handle_signals=True,
         )
-        await confirm_offset(bot, services.in_flight.last_update_id)
+        handled = services.in_flight.last_update_id
+        skipped = bot.session.last_skipped_id if isinstance(bot.session, PinnedAiohttpSession) else None
+        await confirm_offset(bot, max((i for i in (handled, skipped) if i is not None), default=None))
     finally:
-        await services.db.close()
         await bot.session.close()
 
 
+def fatal(exc: BaseException, settings: Settings) -> tuple[int, str] | None:
+    """Exit code and the one line for an error that stops the bot at start, or None."""
+    if isinstance(exc, StorageError):
+        return EXIT_CONFIG, f"storage error: {exc}"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return EXIT_CONFIG, f"cannot use{where}: {exc.strerror or type(exc).__name__}"
+    if "aiogram" not in sys.modules:
+        return None
+    from aiogram.exceptions import (
+        ClientDecodeError,
+        TelegramAPIError,
+        TelegramNetworkError,
+        TelegramUnauthorizedError,
+    )
+
+    from faq import CorpusError
+
+    api = f"TELEGRAM_API_URL ({settings.telegram_api_url})"
+    if isinstance(exc, CorpusError):
+        return EXIT_CONFIG, "FAQ corpus is invalid: " + "; ".join(exc.errors)
+    if isinstance(exc, TelegramUnauthorizedError):
+        return EXIT_CONFIG, "Telegram rejected BOT_TOKEN: check the token from @BotFather"
+    if isinstance(exc, TelegramNetworkError):
+        return EXIT_UNREACHABLE, f"cannot reach the Bot API at {api}: {exc.message}"
+    if isinstance(exc, ClientDecodeError | TelegramAPIError):
+        what = exc.message if isinstance(exc, ClientDecodeError) else f"{type(exc).__name__}: {exc.message}"
+        return EXIT_CONFIG, f"{api} does not answer like a Telegram Bot API ({what}): check the URL"
+    return None
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv == ["run"]:  # the common case, without importing the sandbox
+        return argparse.Namespace(mode="run", script=None, fresh=False, db=None)
     from bot import sandbox
 
     parser = argparse.ArgumentParser(prog="python -m bot", description="kosmmos Telegram bot")
@@ -104,24 +153,21 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
     except ValidationError as exc:
         print(describe_error(exc), file=sys.stderr)
-        return 2
-    setup_logging(settings.log_level)
+        return EXIT_CONFIG
+    secrets = token_secrets(settings.bot_token.get_secret_value())
+    setup_logging(settings.log_level, secrets)
     try:
         asyncio.run(run_polling(settings))
-    except StorageError as exc:
-        print(f"storage error: {exc}", file=sys.stderr)
-        return 2
-    except CorpusError as exc:
-        print("FAQ corpus is invalid: " + "; ".join(exc.errors), file=sys.stderr)
-        return 2
-    except TelegramUnauthorizedError:
-        print("Telegram rejected BOT_TOKEN: check the token from @BotFather", file=sys.stderr)
-        return 2
-    except TelegramNetworkError as exc:
-        print(f"cannot reach the Bot API at TELEGRAM_API_URL: {type(exc).__name__}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         pass
+    except Exception as exc:
+        verdict = fatal(exc, settings)
+        if verdict is None:
+            log.critical("stopped by an unexpected error", exc_info=exc)
+            return 1
+        code, line = verdict
+        print(redact(line, secrets), file=sys.stderr)
+        return code
     return 0
 
 

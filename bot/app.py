@@ -11,6 +11,13 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
+)
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.broadcast import Broadcaster
@@ -84,9 +91,11 @@ class Services:
         return {k: v for k, v in self.__dict__.items() if k != "run_workers"}
 
 
-def create_dispatcher(settings: Settings, *, run_workers: bool = True) -> Dispatcher:
-    """The whole app. run_workers=False leaves background jobs to the caller (tests)."""
-    db = Database(settings.db_path)
+def create_dispatcher(settings: Settings, *, run_workers: bool = True, db: Database | None = None) -> Dispatcher:
+    """The whole app. run_workers=False leaves background jobs to the caller (tests); `db`, if
+    given, is the database to use (`python -m bot` opens it first: a bad DB_PATH is reported
+    before anything else is built)."""
+    db = db or Database(settings.db_path)
     kv = KVRepo(db)
     agency_chat = AgencyChat(kv, settings.agency_chat_id)
     leads = LeadsRepo(db)
@@ -155,15 +164,46 @@ async def on_startup(services: Services, bot: Bot) -> None:
 
 
 async def on_shutdown(services: Services) -> None:
+    """Every step runs even if one fails (a damaged or read-only database must not keep the
+    process alive); the database is closed last."""
     if not await services.in_flight.wait_idle(SHUTDOWN_GRACE):
         log.warning("shutdown: %d updates still running after %.0fs", services.in_flight.count, SHUTDOWN_GRACE)
-    await services.broadcaster.stop()
-    await services.faq.stop()
-    await services.delivery.stop()
-    await services.maintenance.stop()
-    await services.retention.stop()
-    await services.stats.flush()
-    await services.db.close()
+    steps = (services.broadcaster.stop, services.faq.stop, services.delivery.stop, services.maintenance.stop,
+             services.retention.stop, services.stats.flush)
+    try:
+        for step in steps:
+            try:
+                await step()
+            except Exception as exc:  # noqa: BLE001 - logged; the next steps must still run
+                log.error("shutdown: %s failed: %s", step.__qualname__, type(exc).__name__)
+    finally:
+        await services.db.close()
+
+
+async def check_agency_chat(bot: Bot, agency_chat: AgencyChat) -> bool:
+    """Asks Telegram for the agency chat (getChat); one WARNING if the bot cannot reach it.
+
+    The bot keeps running either way: lead cards and questions wait in the outbox until the
+    bot is added to the chat. A group that became a supergroup is followed to its new id."""
+    for _ in range(2):
+        chat_id = await agency_chat.get()
+        try:
+            await bot.get_chat(chat_id)
+            return True
+        except TelegramMigrateToChat as exc:
+            await agency_chat.migrate(exc.migrate_to_chat_id)
+            log.warning("AGENCY_CHAT_ID %d became supergroup %d: using the new id (set AGENCY_CHAT_ID=%d)",
+                        chat_id, exc.migrate_to_chat_id, exc.migrate_to_chat_id)
+        except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as exc:
+            log.warning("AGENCY_CHAT_ID %d: the bot cannot reach this chat (%s). Add the bot to the agency "
+                        "chat or fix AGENCY_CHAT_ID; lead cards and questions stay queued until then.",
+                        chat_id, exc.message)
+            return False
+        except ClientDecodeError:
+            log.warning("AGENCY_CHAT_ID %d: not checked (the Bot API's getChat reply was not understood)",
+                        chat_id)
+            return False
+    return False
 
 
 async def set_commands(bot: Bot) -> None:

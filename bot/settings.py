@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_URL = "https://api.telegram.org"
+TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{10,}")
 
 
 class Settings(BaseSettings):
@@ -56,10 +58,11 @@ class Settings(BaseSettings):
     @field_validator("bot_token")
     @classmethod
     def _token(cls, value: SecretStr) -> SecretStr:
+        # Digits, a colon, then letters, digits, "_" or "-": anything else (a space, "/", "?")
+        # would change the request URL the token is part of.
         token = value.get_secret_value().strip()
-        head, _, tail = token.partition(":")
-        if not head.isdigit() or len(tail) < 10:
-            raise ValueError("does not look like a token from @BotFather (123456:ABC...)")
+        if not TOKEN_RE.fullmatch(token):
+            raise ValueError("does not look like a token from @BotFather (123456:ABC..., no spaces or /)")
         return SecretStr(token)
 
     @field_validator("agency_chat_id", mode="before")

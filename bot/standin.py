@@ -28,6 +28,7 @@ from aiohttp import web
 
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "Kosmmos", "username": "kosmmos_bot"}
 SENDS = ("sendmessage", "copymessage", "senddocument", "sendphoto", "forwardmessage")
+GIFT_TYPES = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels")
 
 
 @dataclass
@@ -74,6 +75,9 @@ class BotAPIStandIn:
         self.refused: list[Call] = []
         self._sends: deque[float] = deque()
         self._send_count = 0
+        # chat id -> (error_code, description): every call naming that chat fails like Telegram
+        # (e.g. {-100...: (400, "Bad Request: chat not found")} for a chat the bot is not in).
+        self.chat_errors: dict[int, tuple[int, str]] = {}
 
     # --- control ---------------------------------------------------------------------
     @property
@@ -196,30 +200,43 @@ class BotAPIStandIn:
         if method.lower() == "getupdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         call = Call(method, params)
-        try:
-            self._flood(call)
-            call.result = self._result(method, params)
-        except ApiError as exc:
-            call.result = {"error_code": exc.code, "description": exc.description}
-            self.calls.append(call)
-            body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
-            if exc.parameters:
-                body["parameters"] = exc.parameters
-            return web.json_response(body, status=exc.code)
+        error = self._chat_error(params)
+        if error is None:
+            try:
+                self._flood(call)
+                call.result = self._result(method, params)
+            except ApiError as exc:
+                call.result = {"error_code": exc.code, "description": exc.description}
+                self.calls.append(call)
+                body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+                if exc.parameters:
+                    body["parameters"] = exc.parameters
+                return web.json_response(body, status=exc.code)
         self.calls.append(call)
         for listener in self.listeners:
             listener(call)
+        if error is not None:
+            code, description = error
+            return web.json_response({"ok": False, "error_code": code, "description": description}, status=code)
         if self.drop_after_accept is not None and self.drop_after_accept(call):
             call.dropped = True
             if request.transport is not None:
                 request.transport.abort()  # the client sees the connection drop, not the answer
         return web.json_response({"ok": True, "result": call.result})
 
+    def _chat_error(self, params: dict[str, Any]) -> tuple[int, str] | None:
+        try:
+            chat_id = int(params.get("chat_id") or 0)
+        except (TypeError, ValueError):
+            return None
+        return self.chat_errors.get(chat_id)
+
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
-        self.calls.append(Call("getUpdates", params))
+        call = Call("getUpdates", params, result=[])  # result: the update_ids answered
+        self.calls.append(call)
         if offset:
             self.confirmed_offset = max(self.confirmed_offset, offset)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -231,6 +248,7 @@ class BotAPIStandIn:
             except TimeoutError:
                 return []
             ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
+        call.result = [u.get("update_id") for u in ready]
         return ready
 
     def _flood(self, call: Call) -> None:
@@ -273,6 +291,14 @@ class BotAPIStandIn:
             return True
         if m == "copymessage":
             return {"message_id": self.next_message_id(int(params.get("chat_id") or 0))}
+        if m == "getchat":
+            chat_id = int(params.get("chat_id", 0))
+            chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup",
+                                    "accent_color_id": 0, "max_reaction_count": 11,
+                                    "accepted_gift_types": {k: False for k in GIFT_TYPES}}
+            if chat_id < 0:
+                chat["title"] = "Agency"
+            return chat
         if m in ("sendmessage", "senddocument", "editmessagetext"):
             chat_id = params.get("chat_id", 0)
             chat_type = "private" if int(chat_id) > 0 else "supergroup"

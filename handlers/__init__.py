@@ -10,7 +10,8 @@ from handlers import agency, agency_copies, brief, chat_member, common, fallback
 def build_routers() -> list[Router]:
     """Fresh routers in priority order: agency chat first (agency_copies only looks at
     replies and button presses there and passes every event on), then commands that work in any
-    state, then the brief form, the FAQ, and the fallback last.
+    state, then the brief form, the FAQ, and the fallbacks last (private chats, then button
+    presses from any other chat).
 
     The FAQ question router (plain text, no state, private chat) goes before all of them: no
     other router can match such a message, and it is most of the traffic (see its docstring).
@@ -26,4 +27,5 @@ def build_routers() -> list[Router]:
         faq.create_router(),
         fallback.create_router(),
         agency.create_fallback_router(),
+        fallback.create_other_chats_router(),
     ]

@@ -1,90 +1,99 @@
-"""Typed callback data. Prefixes are short ASCII; payloads never carry personal data."""
+"""Typed callback data. Prefixes are short ASCII; payloads never carry personal data.
+
+Every field is constrained to the type and range its handler can take: forged data (an id
+beyond SQLite's int64, a page of -1, text with odd characters) fails to unpack, so its filter
+does not match and the press falls through to the stale-button answer; no handler sees it."""
 
 from typing import Annotated, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+Flag = Annotated[int, Field(ge=0, le=1)]  # 1 yes, 0 no
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # an SQLite row id (int64)
+Page = Annotated[int, Field(ge=0, le=10_000)]
+Token = Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")]  # codes, ids, versions, nonces
+
 
 class MenuCb(CallbackData, prefix="m"):
-    action: str  # faq | brief | privacy | home
+    action: Token  # faq | brief | privacy | home
 
 
 class ConsentCb(CallbackData, prefix="c"):
-    ok: int  # 1 agree, 0 decline
-    v: str  # consent text version shown
+    ok: Flag  # 1 agree, 0 decline
+    v: Token  # consent text version shown
 
 
 class StepCb(CallbackData, prefix="b"):
-    d: str  # draft id (8 hex) — buttons of an older draft are stale
-    s: str  # step the button belongs to
-    a: str  # back | skip | t (toggle) | done | p (pick)
-    v: str = ""  # option code
+    d: Token  # draft id (8 hex) — buttons of an older draft are stale
+    s: Token  # step the button belongs to
+    a: Token  # back | skip | t (toggle) | done | p (pick)
+    v: Token = ""  # option code
 
 
 class SummaryCb(CallbackData, prefix="s"):
-    d: str
-    a: str  # edit | submit | cancel
-    f: str = ""  # field to edit
+    d: Token
+    a: Token  # edit | submit | cancel
+    f: Token = ""  # field to edit
 
 
 class MarketingCb(CallbackData, prefix="mk"):
-    ok: int
+    ok: Flag
 
 
 class FaqCb(CallbackData, prefix="f"):
-    id: str  # corpus entry slug (validated ^[a-z0-9_]{1,40}$ by the loader)
+    id: Token  # corpus entry slug (validated ^[a-z0-9_]{1,40}$ by the loader)
 
 
 class FaqPageCb(CallbackData, prefix="fp"):
-    p: int
+    p: Page
 
 
 class AskCb(CallbackData, prefix="q"):
-    a: str  # ask | send | no
-    n: str  # nonce of the pending question
+    a: Token  # ask | send | no
+    n: Token  # nonce of the pending question
 
 
 class WithdrawCb(CallbackData, prefix="wd"):
-    ok: int  # 1 confirm, 0 keep
-    n: str  # nonce of the confirmation prompt shown (checked against withdraw_prompts)
+    ok: Flag  # 1 confirm, 0 keep
+    n: Token  # nonce of the confirmation prompt shown (checked against withdraw_prompts)
 
 
 class FixCb(CallbackData, prefix="fx"):
-    f: str  # name | phone | email
-    lead: int  # lead id (the user's own; checked on press)
+    f: Token  # name | phone | email
+    lead: RowId  # lead id (the user's own; checked on press)
 
 
 # --- the agency chat (pressed by the agency's staff; checked against the agency chat id) ----
 
 
 class LeadStatusCb(CallbackData, prefix="ls"):
-    lead: Annotated[int, Field(ge=1, le=2**63 - 1)]  # the lead whose card it is
+    lead: RowId  # the lead whose card it is
     s: Literal["work", "kp", "success", "refused", "spam"]  # the work status to set
 
 
 class LeadOpenCb(CallbackData, prefix="lo"):
-    lead: Annotated[int, Field(ge=1, le=2**63 - 1)]  # post this lead's card again
+    lead: RowId  # post this lead's card again
 
 
 class LeadsPageCb(CallbackData, prefix="lp"):
     s: Literal["all", "new", "work", "kp", "success", "refused", "spam"]  # the list's status filter
-    before: Annotated[int, Field(ge=1, le=2**63 - 1)]  # leads older than this one
+    before: RowId  # leads older than this one
 
 
 class TeachCb(CallbackData, prefix="tf"):
     src: Literal["q", "u"]  # a question card (outbox row id) | an unanswered question (its row id)
-    id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    id: RowId
     a: Literal["s", "p", "e", "o", "x"]  # show the topics | page | pick entry | off-topic | cancel
-    v: Annotated[int, Field(ge=0, le=10_000)] = 0  # the page, or the entry's index in the corpus
+    v: Page = 0  # the page, or the entry's index in the corpus
 
 
 class TaughtCb(CallbackData, prefix="tu"):
     a: Literal["p", "d"]  # page | delete
     v: Annotated[int, Field(ge=0, le=2**63 - 1)]  # the page, or the phrasing's id
-    p: Annotated[int, Field(ge=0, le=10_000)] = 0  # the page shown (kept after a delete)
+    p: Page = 0  # the page shown (kept after a delete)
 
 
 class BroadcastCb(CallbackData, prefix="bc"):
     a: Literal["go", "no", "stop"]
-    id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    id: RowId

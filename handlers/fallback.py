@@ -25,6 +25,12 @@ async def stale_button(query: CallbackQuery) -> None:
     await query.answer(texts.STALE_BUTTON, show_alert=True)
 
 
+async def unknown_button(query: CallbackQuery) -> None:
+    """A press no handler took outside a private chat (an old or forged button in a group, or
+    on an inline message): the spinner stops, nothing else happens."""
+    await query.answer()
+
+
 def create_router() -> Router:
     router = Router(name="fallback")
     router.message.filter(ChatType(PRIVATE))
@@ -33,4 +39,11 @@ def create_router() -> Router:
     router.message.register(text_hint, HasText())
     router.message.register(non_text)
     router.callback_query.register(stale_button)
+    return router
+
+
+def create_other_chats_router() -> Router:
+    """After every other router: button presses from any other chat."""
+    router = Router(name="fallback_other_chats")
+    router.callback_query.register(unknown_button)
     return router

@@ -4,9 +4,11 @@ an honest "no answer" with the brief and a manager as the way forward."""
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -115,10 +117,11 @@ async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, faq: Fa
 async def on_page(query: CallbackQuery, callback_data: FaqPageCb, faq: FaqIndex) -> None:
     await query.answer()
     text, keyboard = topics_view(faq, callback_data.p)
-    if query.message is not None and callback_data.p != 0:
-        await query.message.edit_text(text, reply_markup=keyboard)  # type: ignore[union-attr]
-    else:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=keyboard)  # type: ignore[union-attr]
+    if isinstance(query.message, Message) and callback_data.p != 0:
+        with suppress(TelegramBadRequest):  # not the bot's message, or gone: show the page anew
+            await query.message.edit_text(text, reply_markup=keyboard)
+            return
+    await query.bot.send_message(query.from_user.id, text, reply_markup=keyboard)  # type: ignore[union-attr]
 
 
 async def cmd_topics(message: Message, faq: FaqIndex) -> None:

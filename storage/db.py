@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -56,33 +59,97 @@ class Database:
         return self._conn is not None
 
     async def open(self) -> None:
+        """Connects, sets the pragmas, checks the file's integrity and applies migrations.
+
+        Raises StorageError with one line naming the problem (folder not creatable or not
+        writable, a directory, not a database, damaged, read-only) and no open connection."""
         if self._conn is not None:
             return
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        memory = str(self.path) == ":memory:"
+        if not memory:
+            self._check_path()
+        try:
+            # Opened once in this thread first: a failed aiosqlite.connect() leaves its worker
+            # thread to finish after the caller's event loop may be gone (a stray traceback).
+            sqlite3.connect(self.path).close()
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(self._explain(exc)) from None
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                await self._check_integrity(conn)
+            # A write probe (the version written back unchanged): a read-only file fails here,
+            # at start, not at the first lead.
+            version = list(await conn.execute_fetchall("PRAGMA user_version"))[0][0]
+            await conn.execute(f"PRAGMA user_version = {int(version)}")
             # Deleted and overwritten content is zeroed in the file, not left in free space.
             await conn.execute("PRAGMA secure_delete = ON")
             self._conn = conn
             await self._migrate()
-        except BaseException:
+        except BaseException as exc:
             self._conn = None
-            await conn.close()
+            with contextlib.suppress(sqlite3.Error):
+                await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(self._explain(exc)) from None
             raise
 
+    def _check_path(self) -> None:
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"DB_PATH {self.path}: cannot create its folder {folder} ({exc.strerror or type(exc).__name__})"
+            ) from None
+        if self.path.is_dir():
+            raise StorageError(f"DB_PATH {self.path} is a directory: set DB_PATH to a file in it")
+
+    async def _check_integrity(self, conn: aiosqlite.Connection) -> None:
+        # ~1 ms per MB on this VM (see README): a damaged file is reported at start instead of
+        # failing some handler later.
+        rows = list(await conn.execute_fetchall("PRAGMA quick_check(1)"))
+        first = str(rows[0][0]) if rows else "no answer"
+        if first != "ok":
+            problem = " ".join(first.split())[:120]
+            raise StorageError(
+                f"DB_PATH {self.path} is damaged ({problem}): restore it from a backup or move it away"
+            )
+
+    def _explain(self, exc: sqlite3.Error) -> str:
+        """One line for a database that cannot be used (SQLite's messages hold no values)."""
+        reason = str(exc) or type(exc).__name__
+        if "not a database" in reason:
+            return f"DB_PATH {self.path} is not a SQLite database: move it away or set another DB_PATH"
+        if "malformed" in reason:
+            return f"DB_PATH {self.path} is damaged ({reason}): restore it from a backup or move it away"
+        if "readonly" in reason:
+            return (f"DB_PATH {self.path} is read-only ({reason}): the file, its folder and its -wal "
+                    f"and -shm files must be writable by this user")
+        if not os.access(self.path.parent, os.W_OK | os.X_OK):
+            return f"DB_PATH {self.path} cannot be opened ({reason}): its folder is not writable by this user"
+        return f"DB_PATH {self.path} cannot be opened ({reason})"
+
     async def close(self) -> None:
+        """Optimizes and closes; never raises, and always stops the connection's thread (a live
+        thread would keep the process from exiting)."""
         if self._conn is None:
             return
         conn, self._conn = self._conn, None
         async with self._tx_lock:
-            await conn.execute("PRAGMA optimize")
-            await conn.close()
+            try:
+                await conn.execute("PRAGMA optimize")
+            except sqlite3.Error as exc:
+                log.warning("database: PRAGMA optimize failed on close: %s", type(exc).__name__)
+            try:
+                await conn.close()
+            except sqlite3.Error as exc:
+                log.warning("database: close failed: %s", type(exc).__name__)
 
     async def checkpoint(self) -> bool:
         """Copies the WAL into the database file and truncates it to zero bytes, so nothing
@@ -119,11 +186,18 @@ class Database:
         for version, name, sql in migrations:
             if version <= current:
                 continue
-            log.info("applying migration %s", name)
-            async with self.transaction() as conn:
-                for statement in split_sql(sql):
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {version}")
+            # An upgrade is news to the operator; a new database's first schema is not.
+            log.log(logging.INFO if current else logging.DEBUG, "applying migration %s", name)
+            try:
+                async with self.transaction() as conn:
+                    for statement in split_sql(sql):
+                        await conn.execute(statement)
+                    await conn.execute(f"PRAGMA user_version = {version}")
+            except sqlite3.Error as exc:
+                raise StorageError(
+                    f"DB_PATH {self.path}: migration {name} failed ({exc}); the database is left at "
+                    f"schema version {await self.schema_version()}"
+                ) from None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

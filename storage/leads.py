@@ -18,6 +18,7 @@ PERSONAL_FIELDS = (
     "start_when", "name", "phone", "email", "contact_method", "comment",
 )
 LIST_FIELDS = ("links", "networks", "goals")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,8 @@ class LeadsRepo:
             return lead_id, True
 
     async def get(self, lead_id: int) -> Lead | None:
+        if not INT64_MIN <= lead_id <= INT64_MAX:  # SQLite cannot even bind it: no such lead
+            return None
         row = await self.db.fetchone("SELECT * FROM leads WHERE id = ?", (lead_id,))
         return Lead.from_row(row) if row else None
 
@@ -112,6 +115,8 @@ class LeadsRepo:
 
     async def update_fields(self, lead_id: int, user_id: int, changes: dict[str, Any]) -> bool:
         """Correction of the user's own active lead; queues a card edit if it was delivered."""
+        if not INT64_MIN <= lead_id <= INT64_MAX:
+            return False
         bad = set(changes) - set(PERSONAL_FIELDS)
         if bad:
             raise ValueError(f"not lead fields: {sorted(bad)}")

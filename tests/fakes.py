@@ -40,6 +40,7 @@ from bot.session import pin_response_type
 
 BOT_ID = 42
 BOT_TOKEN = f"{BOT_ID}:TEST-token-for-tests-only"
+RESULTS_KEPT = 10_000  # results of the latest calls kept for result_of()
 BOT_USER = User(id=BOT_ID, is_bot=True, first_name="Kosmmos", username="kosmmos_bot")
 
 
@@ -61,11 +62,10 @@ class FakeSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
+        self._results: dict[int, tuple[TelegramMethod[Any], Any]] = {}  # id(call) -> (call, result), latest
         self.injected: list[Injected] = []
-        self.results: dict[int, Any] = {}  # id(method) -> what the call returned
-        self.uploads: dict[int, bytes] = {}  # id(method) -> the bytes of a file it uploaded from disk
-        self.keep_uploads = True  # False: only their sizes are recorded (a bench of big files)
-        self.upload_sizes: dict[int, int] = {}
+        self._uploads: dict[int, tuple[TelegramMethod[Any], int, bytes]] = {}  # id(call) -> (call, size, bytes)
+        self.keep_uploads = True  # False: only the sizes of uploaded files are kept (a bench of big files)
         self._message_ids = itertools.count(1000)
 
     # --- error injection -------------------------------------------------------------
@@ -121,7 +121,19 @@ class FakeSession(BaseSession):
         assert calls, f"no {name or 'API'} call was made"
         return calls[-1]
 
+    def result_of(self, call: TelegramMethod[Any]) -> Any:
+        """What a recent call returned (e.g. the sent Message); None if it failed."""
+        entry = self._results.get(id(call))
+        return entry[1] if entry is not None and entry[0] is call else None
+
+    def upload_of(self, call: TelegramMethod[Any]) -> tuple[int, bytes]:
+        """(size, bytes) of the file a call uploaded from disk (bytes empty unless keep_uploads)."""
+        entry = self._uploads.get(id(call))
+        assert entry is not None and entry[0] is call, "the call uploaded no file"
+        return entry[1], entry[2]
+
     def clear(self) -> None:
+        """Forgets the recorded calls; the latest results stay readable (result_of)."""
         self.calls.clear()
 
     # --- BaseSession -----------------------------------------------------------------
@@ -130,9 +142,8 @@ class FakeSession(BaseSession):
         self.calls.append(method)
         document = getattr(method, "document", None)
         if isinstance(document, FSInputFile):  # read now: the bot may delete the file once sent
-            self.upload_sizes[id(method)] = Path(document.path).stat().st_size
-            if self.keep_uploads:
-                self.uploads[id(method)] = Path(document.path).read_bytes()
+            path = Path(document.path)
+            self._uploads[id(method)] = (method, path.stat().st_size, path.read_bytes() if self.keep_uploads else b"")
         injected = self._take_injected(name, method)
         if injected is not None:
             if injected.network:
@@ -152,12 +163,10 @@ class FakeSession(BaseSession):
         result = self._result(bot, name, method)
         pin_response_type(method.__returning__)  # as the production session does
         response = Response[method.__returning__](ok=True, result=result)  # type: ignore[name-defined]
-        self.results[id(method)] = response.result
+        self._results[id(method)] = (method, response.result)
+        if len(self._results) > RESULTS_KEPT:
+            del self._results[next(iter(self._results))]
         return response.result
-
-    def result_of(self, method: TelegramMethod[Any]) -> Any:
-        """What Telegram answered to this call (e.g. the sent Message, with its message_id)."""
-        return self.results[id(method)]
 
     def _result(self, bot: Bot, name: str, method: TelegramMethod[Any]) -> Any:
         if name == "getMe":

@@ -25,7 +25,7 @@ async def export(h: Harness, args: str = "") -> tuple[bytes, list[list[str]], st
     docs = [c for c in calls if c.__api_method__ == "sendDocument"]
     assert len(docs) == 1, [getattr(c, "text", None) for c in calls]
     assert docs[0].chat_id == AGENCY_CHAT_ID
-    raw = h.session.uploads[id(docs[0])]
+    raw = h.session.upload_of(docs[0])[1]
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
     return raw, rows, docs[0].caption
 

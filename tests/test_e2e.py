@@ -60,13 +60,25 @@ async def test_missing_setting_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 def _main_in_process(monkeypatch, env: dict[str, str], capsys) -> tuple[int, str]:  # noqa: ANN001
+    import logging
+
     from bot.__main__ import main
+    from bot.logs import FIRST_PARTY
 
     for key in ("BOT_TOKEN", "AGENCY_CHAT_ID", "DB_PATH", "TELEGRAM_API_URL", "LOG_LEVEL"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    code = main([])
+    # main() configures logging for the process: put it back for the tests that follow.
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in (*FIRST_PARTY, "aiogram.event"))]
+    saved = [(lg, lg.level, list(lg.handlers)) for lg in loggers]
+    try:
+        code = main([])
+    finally:
+        logging.captureWarnings(False)
+        for lg, level, handlers in saved:
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
     return code, capsys.readouterr().err
 
 

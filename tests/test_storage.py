@@ -1,5 +1,5 @@
-"""Storage: migrations, pragmas, restart, and the FSM storage contract (ported from aiogram's
-tests/test_fsm/storage/test_storages.py) on real SQLite files."""
+"""Storage: migrations, pragmas, restart and the SQLite FSM storage's rows, on real SQLite
+files (the FSM storage contract: tests/test_fsm_contract.py)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ async def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.M
     broken = [*real, (len(real) + 1, "9999_broken.sql", "CREATE TABLE t2 (x);\nINSERT INTO nope VALUES (1);")]
     monkeypatch.setattr(dbmod, "load_migrations", lambda: broken)
     db = Database(tmp_path / "bot.sqlite3")
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StorageError, match="9999_broken.sql failed"):
         await db.open()
     with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(real)
@@ -147,75 +147,7 @@ def test_split_sql_keeps_triggers_whole() -> None:
     assert len(split_sql(script)) == 2
 
 
-# --- FSM storage contract (as aiogram's built-in storages) ----------------------------
-
-
-async def test_set_state(storage: SQLiteStorage, storage_key: StorageKey) -> None:
-    assert await storage.get_state(key=storage_key) is None
-    await storage.set_state(key=storage_key, state="state")
-    assert await storage.get_state(key=storage_key) == "state"
-    await storage.set_state(key=storage_key, state=Form.name)
-    assert await storage.get_state(key=storage_key) == "Form:name"
-    await storage.set_state(key=storage_key, state=None)
-    assert await storage.get_state(key=storage_key) is None
-
-
-async def test_set_data(storage: SQLiteStorage, storage_key: StorageKey) -> None:
-    assert await storage.get_data(key=storage_key) == {}
-    await storage.set_data(key=storage_key, data={"foo": "bar"})
-    assert await storage.get_data(key=storage_key) == {"foo": "bar"}
-    await storage.set_data(key=storage_key, data={})
-    assert await storage.get_data(key=storage_key) == {}
-
-
-async def test_data_must_be_dict(storage: SQLiteStorage, storage_key: StorageKey) -> None:
-    with pytest.raises(TypeError):
-        await storage.set_data(key=storage_key, data=[1, 2])  # type: ignore[arg-type]
-
-
-async def test_get_value(storage: SQLiteStorage, storage_key: StorageKey) -> None:
-    assert await storage.get_value(storage_key, "foo") is None
-    assert await storage.get_value(storage_key, "foo", "dflt") == "dflt"
-    await storage.set_data(key=storage_key, data={"hello": "world", "n": [1, 2]})
-    assert await storage.get_value(storage_key, "hello") == "world"
-    assert await storage.get_value(storage_key, "n") == [1, 2]
-    assert await storage.get_value(storage_key, "foo", "dflt") == "dflt"
-
-
-async def test_update_data(storage: SQLiteStorage, storage_key: StorageKey) -> None:
-    assert await storage.get_data(key=storage_key) == {}
-    assert await storage.update_data(key=storage_key, data={"foo": "bar"}) == {"foo": "bar"}
-    assert await storage.update_data(key=storage_key, data={}) == {"foo": "bar"}
-    assert await storage.get_data(key=storage_key) == {"foo": "bar"}
-    assert await storage.update_data(key=storage_key, data={"baz": "spam"}) == {"foo": "bar", "baz": "spam"}
-    assert await storage.update_data(key=storage_key, data={"baz": "test"}) == {"foo": "bar", "baz": "test"}
-    assert await storage.get_data(key=storage_key) == {"foo": "bar", "baz": "test"}
-
-
-async def test_unicode_and_nested_data_roundtrip(storage: SQLiteStorage, storage_key: StorageKey) -> None:
-    data = {"name": "Дарья <3 & ёж", "nets": ["vk", "tg"], "n": {"a": None, "b": 1.5}}
-    await storage.set_data(key=storage_key, data=data)
-    assert await storage.get_data(key=storage_key) == data
-
-
-@pytest.mark.parametrize(
-    "other",
-    [
-        StorageKey(chat_id=-43, user_id=42, bot_id=42),
-        StorageKey(chat_id=-42, user_id=43, bot_id=42),
-        StorageKey(chat_id=-42, user_id=42, bot_id=43),
-        StorageKey(chat_id=-42, user_id=42, bot_id=42, thread_id=7),
-        StorageKey(chat_id=-42, user_id=42, bot_id=42, business_connection_id="bc"),
-        StorageKey(chat_id=-42, user_id=42, bot_id=42, destiny="other"),
-    ],
-)
-async def test_distinct_keys(storage: SQLiteStorage, storage_key: StorageKey, other: StorageKey) -> None:
-    await storage.set_state(storage_key, "mine")
-    await storage.set_data(storage_key, {"mine": 1})
-    assert await storage.get_state(other) is None
-    assert await storage.get_data(other) == {}
-    await storage.set_state(other, "theirs")
-    assert await storage.get_state(storage_key) == "mine"
+# --- FSM storage on SQLite (the contract itself: tests/test_fsm_contract.py) ----------
 
 
 async def test_clearing_removes_the_row(storage: SQLiteStorage, storage_key: StorageKey, db: Database) -> None:
