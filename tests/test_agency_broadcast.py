@@ -113,8 +113,10 @@ async def test_confirmed_text_goes_to_each_subscriber_with_the_unsubscribe_line(
         command = c.entities[-1]
         assert command.type == "bot_command"
         assert c.text[command.offset:command.offset + command.length] == "/unsubscribe"
-    final = [c for c in agency_calls(h) if c.__api_method__ == "editMessageText" and c.message_id == preview_id][-1]
-    assert "завершена" in final.text and "доставлено: 4" in final.text
+    edits = [c for c in agency_calls(h) if c.__api_method__ == "editMessageText" and c.message_id == preview_id]
+    assert "идёт</b>: 1 из 4" in edits[1].text and "доставлено 1" in edits[1].text  # progress, then the report
+    assert [b.text for b in keyboard(edits[1])] == ["⏹ Остановить"]
+    assert "завершена" in edits[-1].text and "доставлено: 4" in edits[-1].text and not keyboard(edits[-1])
     await deliver(h)
     report = [c.text for c in agency_calls(h) if c.__api_method__ == "sendMessage"][-1]
     assert "Рассылка №1 завершена" in report and "Получателей: 4" in report

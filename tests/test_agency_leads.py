@@ -295,3 +295,15 @@ async def test_agency_commands_are_not_answered_elsewhere(harness: Harness) -> N
         calls = await h.send(command, from_user=STAFF)  # a private chat: the prospect's unknown-command hint
         assert "#lead_" not in " ".join(c.text or "" for c in calls)
     assert AGENCY.id == AGENCY_CHAT_ID
+
+
+@pytest.mark.parametrize("data", ["ls:1:work", "lo:1", "lp:all:5", "tf:q:1:s:0", "tf:u:1:e:3", "tu:d:1:0", "tu:p:1:0",
+                                  "bc:go:1", "bc:stop:1"])
+async def test_agency_buttons_pressed_in_a_private_chat_do_nothing(harness: Harness, data: str) -> None:
+    h = harness
+    await make_lead(h)
+    calls = await h.press(data, from_user=STAFF)
+    assert "устарела" in answer_text(calls)
+    assert [c.__api_method__ for c in calls] == ["answerCallbackQuery"]
+    for table in ("lead_status_log", "lead_views", "faq_additions", "broadcasts"):
+        assert await h.services.db.fetchall(f"SELECT * FROM {table}") == []
