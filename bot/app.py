@@ -21,11 +21,13 @@ from aiogram.exceptions import (
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.broadcast import Broadcaster
+from bot.clock import Clock
 from bot.delivery import OutboxWorker
 from bot.faq_service import FaqService, overlay_path
 from bot.funnel import Funnel
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
+from bot.pastes import Pastes
 from bot.retention import RetentionJob
 from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
@@ -85,16 +87,22 @@ class Services:
     funnel: Funnel
     broadcasts: BroadcastRepo
     broadcaster: Broadcaster
+    clock: Clock
+    pastes: Pastes
     run_workers: bool = True
 
     def as_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "run_workers"}
 
 
-def create_dispatcher(settings: Settings, *, run_workers: bool = True, db: Database | None = None) -> Dispatcher:
+def create_dispatcher(
+    settings: Settings, *, run_workers: bool = True, db: Database | None = None, clock: Clock | None = None,
+) -> Dispatcher:
     """The whole app. run_workers=False leaves background jobs to the caller (tests); `db`, if
     given, is the database to use (`python -m bot` opens it first: a bad DB_PATH is reported
-    before anything else is built)."""
+    before anything else is built); `clock` is the wall clock reminders and draft expiry count
+    by (the system clock by default)."""
+    clock = clock or Clock()
     db = db or Database(settings.db_path)
     kv = KVRepo(db)
     agency_chat = AgencyChat(kv, settings.agency_chat_id)
@@ -124,7 +132,7 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True, db: Datab
         outbox=outbox,
         delivery=delivery,
         faq=faq,
-        maintenance=Maintenance(db, settings, users, stats),
+        maintenance=Maintenance(db, settings, users, stats, clock),
         rights=RightsRepo(db),
         retention=RetentionJob(),
         in_flight=InFlight(),
@@ -134,10 +142,12 @@ def create_dispatcher(settings: Settings, *, run_workers: bool = True, db: Datab
         broadcasts=broadcasts,
         broadcaster=Broadcaster(broadcasts, users, outbox, settings, stop_markup=agency_broadcast.stop_markup,
                                 notify=delivery.notify),
+        clock=clock,
+        pastes=Pastes(),
         run_workers=run_workers,
     )
     dp = Dispatcher(
-        storage=SQLiteStorage(db),
+        storage=SQLiteStorage(db, now=clock.time),
         events_isolation=UserLockIsolation(),
         services=services,
         **services.as_kwargs(),

@@ -19,6 +19,8 @@ import phonenumbers
 from aiogram.utils.text_decorations import html_decoration
 
 from bot import agency_notices
+from bot import brief_form as form
+from bot.contacts import display_phone
 from bot.texts import brief as brief_texts
 from bot.texts import cards as t
 from storage.leads import Lead, LeadWork
@@ -29,13 +31,7 @@ MAX_TEXT_LENGTH = 4096
 ELLIPSIS = "…"
 
 # Option codes stored in the lead -> labels shown on the card.
-CATALOGUES: dict[str, Mapping[str, str]] = {
-    "networks": brief_texts.NETWORKS,
-    "goals": brief_texts.GOALS,
-    "budget": brief_texts.BUDGETS,
-    "start_when": brief_texts.START_WHEN,
-    "contact_method": brief_texts.CONTACT_METHODS,
-}
+CATALOGUES: Mapping[str, Mapping[str, str]] = form.CATALOGUES
 
 quote = html_decoration.quote
 
@@ -142,10 +138,13 @@ def mask_email(email: str) -> str:
     return f"{local[0]}***@{domain}"
 
 
-def field_value(key: str, value: Any, *, masked: bool = False) -> str:
-    """A lead field as shown on the card (plain text, not yet escaped); '' when empty."""
+def field_value(key: str, value: Any, *, masked: bool = False, record: Mapping[str, Any] | None = None) -> str:
+    """A lead field as shown on the card (plain text, not yet escaped); '' when empty.
+    `record` (the lead's fields) supplies the "Другое" text of a multi-choice field."""
     if value is None or value == "" or value == []:
         return ""
+    if key in form.OTHER_FIELD and isinstance(value, list | tuple):
+        return form.choice_text(key, value, (record or {}).get(form.OTHER_FIELD[key]))
     catalogue = CATALOGUES.get(key)
     if isinstance(value, list | tuple):
         items = [str(v) for v in value if v not in (None, "")]
@@ -153,8 +152,8 @@ def field_value(key: str, value: Any, *, masked: bool = False) -> str:
     value = str(value)
     if catalogue is not None:
         return catalogue.get(value, value)
-    if masked and key == "phone":
-        return mask_phone(value)
+    if key == "phone":
+        return mask_phone(value) if masked else display_phone(value)
     if masked and key == "email":
         return mask_email(value)
     return value
@@ -179,26 +178,33 @@ def local_time(created_at: str, tz_name: str) -> str:
 # --- texts -----------------------------------------------------------------------------
 
 def render_lead_card(lead: Lead, settings: Any) -> str:
+    """Every field of the brief, "—" where the prospect left it empty; additions made after
+    submitting at the end."""
     f = lead.fields
     masked = bool(getattr(settings, "masked_card", False))
     rows = []
     for key, label in brief_texts.FIELD_LABELS.items():
-        value = field_value(key, f.get(key), masked=masked)
-        if value:
-            rows.append((t.CARD_FIELD.format(label=quote(label)), value))
+        value = field_value(key, f.get(key), masked=masked, record=f)
+        rows.append((t.CARD_FIELD.format(label=quote(label)), value))
+    additions = [str(a) for a in f.get("additions") or [] if a]
     created = local_time(lead.created_at, getattr(settings, "timezone", "UTC"))
     source = lead.source or ""
-    user_values = [v for _, v in rows] + [source, f.get("tg_name") or "", f.get("username") or ""]
+    user_values = [v for _, v in rows] + additions + [source, f.get("tg_name") or "", f.get("username") or ""]
     longest = max(utf16_len(v) for v in user_values)
     status = render_status(lead.work, getattr(settings, "timezone", "UTC"))
+    title = t.CARD_TITLE
+    if lead.kind == "callback":  # a call back, or (without a phone) a message in Telegram
+        title = t.CARD_TITLE_CALLBACK if f.get("phone") else t.CARD_TITLE_CONTACT
 
     def build(cap: int | None) -> str:
         def c(v: str) -> str:
             return quote(cut(v, cap))
 
-        lines = [lead_tag(lead.id), t.CARD_TITLE, ""]
+        lines = [lead_tag(lead.id), title, ""]
         lines.append(f"{t.CARD_CLIENT} {profile_link(lead.user_id, f.get('tg_name'), f.get('username'), c)}")
-        lines += [f"{label} {c(value)}" for label, value in rows]
+        lines += [f"{label} {c(value) if value else t.CARD_EMPTY}" for label, value in rows]
+        if additions:
+            lines += ["", t.CARD_ADDITIONS, *(f"• {c(a)}" for a in additions)]
         lines.append("")
         lines.append(f"{t.CARD_SOURCE} {c(source) if source else t.CARD_SOURCE_DIRECT}")
         lines.append(f"{t.CARD_CREATED} {created}")

@@ -61,7 +61,8 @@ def plain_status(code: str) -> str:
 
 
 def header() -> list[str]:
-    return [*t.EXPORT_COLUMNS.values(), *brief_texts.FIELD_LABELS.values(), *t.EXPORT_TAIL_COLUMNS.values()]
+    return [*t.EXPORT_COLUMNS.values(), *brief_texts.FIELD_LABELS.values(), brief_texts.ADDITIONS_LABEL,
+            *t.EXPORT_TAIL_COLUMNS.values()]
 
 
 def row_cells(row: dict[str, Any], tz: tzinfo) -> list[Any]:
@@ -81,10 +82,12 @@ def row_cells(row: dict[str, Any], tz: tzinfo) -> list[Any]:
     cells: list[Any] = [
         row["id"], local(row["created_at"], tz), plain_status(status),
         (row.get("work_by_name") or "") if status != "new" else "", local(row.get("work_at"), tz),
-        row["source"] or card_texts.CARD_SOURCE_DIRECT,
+        row["source"] or card_texts.CARD_SOURCE_DIRECT, t.EXPORT_KINDS.get(str(row.get("kind")), ""),
         fields.get("tg_name") or "", fields.get("username") or "", row["user_id"] if active else "",
     ]
-    cells += [field_value(key, fields.get(key)) if active else "" for key in brief_texts.FIELD_LABELS]
+    cells += [field_value(key, fields.get(key), record=fields) if active else "" for key in brief_texts.FIELD_LABELS]
+    additions = fields.get("additions")
+    cells.append(" | ".join(str(a) for a in additions if a) if isinstance(additions, list) else "")
     cells += [
         row.get("consent_version") or "",
         t.EXPORT_YES if row.get("subscribed") else t.EXPORT_NO,

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 import faq as faq_package
-from faq import CorpusError, FaqIndex, load_index
+from faq import Corpus, CorpusError, Entry, FaqIndex, SearchResult, load_index
 from faq.index import MODEL_PREFIX, model_key, model_path, read_model, release
 from storage.outbox import OutboxRepo
 from storage.teach import OFFTOPIC_TARGET, Addition, TeachRepo
@@ -106,13 +106,13 @@ class FaqService:
         return getattr(self.current, name)
 
     @property
-    def corpus(self) -> Any:
+    def corpus(self) -> Corpus:
         return self.current.corpus
 
-    def search(self, text: str) -> Any:
+    def search(self, text: str) -> SearchResult:
         return self.current.search(text)
 
-    def related(self, entry_id: str) -> Any:
+    def related(self, entry_id: str) -> tuple[Entry, ...]:
         return self.current.related(entry_id)
 
     def title(self, target: str) -> str:

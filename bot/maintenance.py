@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from contextlib import suppress
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 
+from bot.clock import Clock
 from bot.settings import Settings
 from bot.texts import brief as texts
 from storage.db import Database
@@ -23,8 +23,9 @@ BATCH = 50
 
 
 class Maintenance:
-    def __init__(self, db: Database, settings: Settings, users: UsersRepo, stats: StatsRepo) -> None:
+    def __init__(self, db: Database, settings: Settings, users: UsersRepo, stats: StatsRepo, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
         self.settings = settings
         self.users = users
         self.stats = stats
@@ -37,9 +38,10 @@ class Maintenance:
         after = self.settings.brief_reminder_after
         if not after:
             return 0
-        now = time.time() if now is None else now
+        now = self.clock.time() if now is None else now
         rows = await self.db.fetchall(
-            "SELECT key, chat_id, user_id FROM fsm WHERE state LIKE 'Brief:%' AND reminded = 0 "
+            "SELECT key, chat_id, user_id FROM fsm WHERE state LIKE 'Brief:%' AND state != 'Brief:addition' "
+            "AND reminded = 0 "
             "AND updated_at <= ? AND updated_at > ? "
             "AND user_id NOT IN (SELECT user_id FROM inactive_users) LIMIT ?",
             (now - after, now - self.settings.draft_ttl, BATCH),
@@ -61,7 +63,7 @@ class Maintenance:
         return sent
 
     async def purge_drafts(self, now: float | None = None) -> int:
-        now = time.time() if now is None else now
+        now = self.clock.time() if now is None else now
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "DELETE FROM fsm WHERE updated_at < ?", (now - self.settings.draft_ttl,)

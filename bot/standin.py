@@ -8,9 +8,10 @@ connection before answering (the client sees a disconnect after the request went
 message stays in the chat). `strict_messages=True` keeps every chat's messages and answers
 edits and deletes as Telegram does: unknown id -> "message to edit/delete not found", someone
 else's message -> "message can't be edited/deleted", the same text -> "message is not modified".
-`chat_messages(chat_id)` lists what a chat shows. Flood control: `flood_rate` (sends a second,
-all chats together) refuses the sends beyond it with 429 and `flood_retry_after`, and
-`flood_every` refuses every Nth send that way; `refused` lists the 429s.
+`chat_messages(chat_id)` lists what a chat shows. `held` names methods whose requests are
+recorded but never answered (a bot killed while it waits for one). Flood control: `flood_rate`
+(sends a second, all chats together) refuses the sends beyond it with 429 and
+`flood_retry_after`, and `flood_every` refuses every Nth send that way; `refused` lists the 429s.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ class BotAPIStandIn:
     relies on that for a deterministic transcript)."""
 
     def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0, *,
-                 per_chat_message_ids: bool = False, strict_messages: bool = False) -> None:
+                 per_chat_message_ids: bool = False, strict_messages: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
         self.token = token
+        self.clock = clock  # the dates of the updates it makes (the sandbox moves its clock on)
         self.strict_messages = strict_messages
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, id) -> {"bot", "text"}
         self.drop_after_accept: Callable[[Call], bool] | None = None
@@ -75,6 +78,8 @@ class BotAPIStandIn:
         self.refused: list[Call] = []
         self._sends: deque[float] = deque()
         self._send_count = 0
+        self.held: set[str] = set()
+        self._release = asyncio.Event()
         # chat id -> (error_code, description): every call naming that chat fails like Telegram
         # (e.g. {-100...: (400, "Bad Request: chat not found")} for a chat the bot is not in).
         self.chat_errors: dict[int, tuple[int, str]] = {}
@@ -94,8 +99,9 @@ class BotAPIStandIn:
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
-        # End pending long polls now: the server would otherwise wait out their timeout.
+        # End pending long polls and held requests now: the server would otherwise wait for them.
         self._new_updates.set()
+        self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -111,21 +117,47 @@ class BotAPIStandIn:
             return next(self._message_ids)
         return next(self._chat_message_ids.setdefault(int(chat_id), itertools.count(1)))
 
-    def push_text(self, user_id: int, text: str, first_name: str = "Иван",
-                  username: str | None = "ivan", chat: dict[str, Any] | None = None) -> int:
-        """A text message from `user_id`; in their private chat unless `chat` is given
-        (e.g. {"id": -100..., "type": "supergroup", "title": "..."} for a group)."""
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
+    def _message(self, user_id: int, first_name: str, username: str | None, chat: dict[str, Any] | None,
+                 date: int | None, text: str = "") -> dict[str, Any]:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
         if username:
             user["username"] = username
         chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
-        msg: dict[str, Any] = {
-            "message_id": self.next_message_id(chat["id"]), "date": int(time.time()),
-            "chat": chat, "from": user, "text": text,
-        }
-        self.messages[(int(chat["id"]), msg["message_id"])] = {"bot": False, "text": text}
+        message_id = self.next_message_id(chat["id"])
+        self.messages[(int(chat["id"]), message_id)] = {"bot": False, "text": text}
+        return {"message_id": message_id, "date": int(self.clock()) if date is None else date, "chat": chat,
+                "from": user}
+
+    def push_text(self, user_id: int, text: str, first_name: str = "Иван",
+                  username: str | None = "ivan", chat: dict[str, Any] | None = None, *,
+                  reply_to: dict[str, Any] | None = None, date: int | None = None) -> int:
+        """A text message from `user_id`; in their private chat unless `chat` is given
+        (e.g. {"id": -100..., "type": "supergroup", "title": "..."} for a group). `reply_to`:
+        the message it replies to; `date`: the same for every part of a long paste."""
+        msg = self._message(user_id, first_name, username, chat, date, text)
+        msg["text"] = text
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if reply_to is not None:
+            msg["reply_to_message"] = reply_to
+        return self.push_update(message=msg)
+
+    def push_media(self, user_id: int, kind: str, caption: str | None = None, first_name: str = "Иван",
+                   username: str | None = "ivan", file_name: str = "file.pdf") -> int:
+        """A photo, voice note, sticker or document from `user_id` in their private chat."""
+        msg = self._message(user_id, first_name, username, None, None)
+        n = msg["message_id"]
+        ids = {"file_id": f"{kind}{n}", "file_unique_id": f"{kind}u{n}"}
+        media: dict[str, Any] = {
+            "photo": [{**ids, "width": 800, "height": 600}],
+            "voice": {**ids, "duration": 7, "mime_type": "audio/ogg"},
+            "sticker": {**ids, "type": "regular", "width": 512, "height": 512, "is_animated": False,
+                        "is_video": False, "emoji": "👍"},
+            "document": {**ids, "file_name": file_name, "mime_type": "application/octet-stream"},
+        }
+        msg[kind] = media[kind]
+        if caption:
+            msg["caption"] = caption
         return self.push_update(message=msg)
 
     def push_callback(self, user_id: int, data: str, message_id: int = 1, first_name: str = "Иван",
@@ -139,7 +171,7 @@ class BotAPIStandIn:
         chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
         query = {
             "id": str(next(self._update_ids) * 1000), "from": user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
+            "message": {"message_id": message_id, "date": int(self.clock()), "from": BOT_USER,
                         "chat": chat, "text": message_text},
         }
         return self.push_update(callback_query=query)
@@ -149,7 +181,7 @@ class BotAPIStandIn:
         contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
         if contact_user_id is not None:
             contact["user_id"] = contact_user_id
-        msg = {"message_id": self.next_message_id(user_id), "date": int(time.time()), "from": user,
+        msg = {"message_id": self.next_message_id(user_id), "date": int(self.clock()), "from": user,
                "chat": {"id": user_id, "type": "private", "first_name": first_name}, "contact": contact}
         return self.push_update(message=msg)
 
@@ -222,6 +254,8 @@ class BotAPIStandIn:
             call.dropped = True
             if request.transport is not None:
                 request.transport.abort()  # the client sees the connection drop, not the answer
+        if method in self.held:
+            await self._release.wait()
         return web.json_response({"ok": True, "result": call.result})
 
     def _chat_error(self, params: dict[str, Any]) -> tuple[int, str] | None:

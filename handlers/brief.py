@@ -1,211 +1,81 @@
-"""The brief: consent first, one state per question, summary with edits, idempotent submit.
+"""The brief: consent first, one state per question, answers read with care.
 
 Shaped after aiogram's examples/finite_state_machine.py: a StatesGroup, a handler per state,
-fallbacks for invalid input. /cancel and the rights commands live in routers registered
-before this one, so they work at any step.
+fallbacks for invalid input. /start, /help, /cancel and the rights commands live in routers
+registered before this one, so they work at any step. A text the FAQ answers (or a greeting,
+thanks ...) is answered and the step asked again; it is never stored as the answer. The summary,
+submit, the returning prospect and the marketing offer are in handlers/brief_finish.py.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    InaccessibleMessage,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    User,
-)
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.text_decorations import html_decoration as hd
 
-from bot.consent import marketing_consent, pd_consent
+from bot import brief_form as form
+from bot.consent import pd_consent
+from bot.contacts import parse_links, parse_name
+from bot.faq_service import FaqService
+from bot.pastes import Pastes
 from bot.settings import Settings
 from bot.texts import brief as texts
-from bot.texts import common as common_texts
 from bot.texts import consent as consent_texts
-from bot.validation import (
-    MAX_LINKS,
-    Invalid,
-    normalize_contact_phone,
-    normalize_email,
-    normalize_links,
-    normalize_name,
-    normalize_phone,
-)
-from handlers.callbacks import ConsentCb, MarketingCb, MenuCb, StepCb, SummaryCb
-from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
-from handlers.keyboards import button, grid, markup
+from bot.validation import Invalid
+from handlers import brief_contact, brief_finish, talk
+from handlers.brief_steps import advance, go_back, match_option, pick, store_text
+from handlers.brief_view import back_to_draft, consent_view, reprompt, show, step_prompt
+from handlers.callbacks import ConsentCb, MenuCb, StepCb
+from handlers.draft import kept, unfinished
+from handlers.filters import PRIVATE, ChatType, HasText, IsCommand
+from handlers.keyboards import drop_buttons
+from handlers.states import IN_FORM, STATE_OF, STEP_OF, Brief, step_of
+from handlers.turns import Turn, answer_changes, answered, joined
 from storage.consent import ConsentRepo
 from storage.leads import LeadsRepo
+from storage.stats import StatsRepo
 
-
-class Brief(StatesGroup):
-    business = State()
-    links = State()
-    networks = State()
-    goals = State()
-    budget = State()
-    start_when = State()
-    name = State()
-    phone = State()
-    email = State()
-    contact_method = State()
-    comment = State()
-    summary = State()
-
-
-STEPS = [
-    "business", "links", "networks", "goals", "budget", "start_when",
-    "name", "phone", "email", "contact_method", "comment",
-]
-STATE_OF = {step: getattr(Brief, step) for step in STEPS}
-STEP_OF = {state.state: step for step, state in STATE_OF.items()}
-OPTIONAL = {"links", "comment"}
-MULTI = {"networks": texts.NETWORKS, "goals": texts.GOALS}
-PICK = {"budget": texts.BUDGETS, "start_when": texts.START_WHEN, "contact_method": texts.CONTACT_METHODS}
-LIMITS = {"business": 1000, "links": 1000, "name": 100, "phone": 40, "email": 254, "comment": 1000}
-MIN_BUSINESS = 3
-TEXT_STEPS = [s for s in STEPS if s not in MULTI and s not in PICK]
-BUTTON_STEPS = [*MULTI, *PICK]
-
-
-# --- rendering ---------------------------------------------------------------------
-
-
-def field_text(step: str, value: Any) -> str:
-    if value in (None, "", []):
-        return texts.EMPTY_VALUE
-    if step in MULTI:
-        return ", ".join(MULTI[step].get(code, code) for code in value)
-    if step in PICK:
-        return PICK[step].get(value, value)
-    if step == "links":
-        return " ".join(value)
-    return str(value)
-
-
-def step_prompt(step: str, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup]:
-    n = STEPS.index(step) + 1
-    text = texts.STEP_HEADER.format(n=n, total=len(STEPS)) + texts.PROMPTS[step]
-    if data.get("editing") and data.get(step) not in (None, "", []):
-        text += f"\n\nСейчас: {hd.quote(field_text(step, data.get(step)))}"
-    d = data["d"]
-    if step == "phone":
-        reply_rows = [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)],
-                      [KeyboardButton(text=texts.BTN_BACK)]]
-        return text, ReplyKeyboardMarkup(keyboard=reply_rows, resize_keyboard=True, one_time_keyboard=False,
-                                         input_field_placeholder="+7 999 123-45-67")
-    rows: list[list[InlineKeyboardButton]] = []
-    if step in MULTI:
-        chosen = set(data.get(step) or [])
-        options = [
-            button((texts.CHECK_ON if code in chosen else texts.CHECK_OFF) + label,
-                   StepCb(d=d, s=step, a="t", v=code))
-            for code, label in MULTI[step].items()
-        ]
-        rows += grid(options, 2)
-        rows.append([button(texts.BTN_DONE, StepCb(d=d, s=step, a="done"))])
-    elif step in PICK:
-        rows += [[button(label, StepCb(d=d, s=step, a="p", v=code))] for code, label in PICK[step].items()]
-    nav = []
-    if n > 1 or data.get("editing"):
-        nav.append(button(texts.BTN_BACK, StepCb(d=d, s=step, a="back")))
-    if step in OPTIONAL:
-        nav.append(button(texts.BTN_SKIP, StepCb(d=d, s=step, a="skip")))
-    rows.append(nav)
-    return text, markup(rows)
-
-
-def summary_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [texts.SUMMARY_TITLE]
-    for step in STEPS:
-        value = hd.quote(field_text(step, data.get(step)))
-        lines.append(f"<b>{texts.FIELD_LABELS[step]}:</b> {value}")
-    lines.append(texts.SUMMARY_FOOTER)
-    d = data["d"]
-    edits = [button(texts.BTN_EDIT.format(label=texts.FIELD_LABELS[step]), SummaryCb(d=d, a="edit", f=step))
-             for step in STEPS]
-    rows = [*grid(edits, 2), [button(texts.BTN_SUBMIT, SummaryCb(d=d, a="submit"))],
-            [button(texts.BTN_CANCEL, SummaryCb(d=d, a="cancel"))]]
-    return "\n".join(lines), markup(rows)
-
-
-def consent_view(settings: Settings) -> tuple[str, InlineKeyboardMarkup]:
-    doc = pd_consent(settings)
-    rows = [[button(consent_texts.BTN_AGREE, ConsentCb(ok=1, v=doc.version)),
-             button(consent_texts.BTN_DECLINE, ConsentCb(ok=0, v=doc.version))]]
-    return doc.text, markup(rows)
-
-
-async def show_step(bot: Bot, chat_id: int, step: str, data: dict[str, Any], prefix: str | None = None) -> None:
-    text, keyboard = step_prompt(step, data)
-    if prefix:
-        text = f"{prefix}\n\n{text}"
-    await bot.send_message(chat_id, text, reply_markup=keyboard)
-
-
-async def show_summary(bot: Bot, chat_id: int, data: dict[str, Any]) -> None:
-    text, keyboard = summary_view(data)
-    await bot.send_message(chat_id, text, reply_markup=keyboard)
-
-
-async def reprompt(bot: Bot, chat_id: int, state: FSMContext, prefix: str | None = None) -> None:
-    """Shows the current step (or the summary) again, optionally after an explanation."""
-    current = await state.get_state()
-    data = await state.get_data()
-    if current == Brief.summary.state:
-        if prefix:
-            await bot.send_message(chat_id, prefix)
-        await show_summary(bot, chat_id, data)
-    elif current in STEP_OF:
-        await show_step(bot, chat_id, STEP_OF[current], data, prefix)
-
-
-async def advance(bot: Bot, chat_id: int, state: FSMContext, step: str, **changes: Any) -> None:
-    """Stores the step's answer and moves on: to the next step, or back to the summary."""
-    data = await state.get_data()
-    data.update(changes)
-    editing = data.pop("editing", False)
-    index = STEPS.index(step)
-    if editing or index == len(STEPS) - 1:
-        await state.set_data(data)
-        await state.set_state(Brief.summary)
-        await show_summary(bot, chat_id, data)
-        return
-    nxt = STEPS[index + 1]
-    await state.set_data(data)
-    await state.set_state(STATE_OF[nxt])
-    await show_step(bot, chat_id, nxt, data)
+# Names the rights router and older callers use.
+STEPS = form.FIELDS
+LIMITS = form.LIMITS
+field_text = form.field_text
+__all__ = ["STATE_OF", "STEP_OF", "STEPS", "LIMITS", "Brief", "field_text", "reprompt", "create_router"]
 
 
 # --- entry and consent -----------------------------------------------------------------
 
 
-async def start_brief(bot: Bot, chat_id: int, state: FSMContext, settings: Settings) -> None:
-    if await state.get_state() in (*STEP_OF, Brief.summary.state):
-        await reprompt(bot, chat_id, state, texts.RESUME)
+async def start_brief(bot: Bot, user_id: int, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+    """/brief and its buttons: the draft where it stopped, a returning prospect's choice, or
+    the consent screen (always first for a new brief)."""
+    if await back_to_draft(bot, user_id, state) or await brief_finish.offer_returning(bot, user_id, settings, leads):
         return
     text, keyboard = consent_view(settings)
-    await bot.send_message(chat_id, text, reply_markup=keyboard)
+    await bot.send_message(user_id, text, reply_markup=keyboard)
 
 
-async def cmd_brief(message: Message, bot: Bot, state: FSMContext, settings: Settings) -> None:
-    await start_brief(bot, message.chat.id, state, settings)
+async def cmd_brief(message: Message, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+    await start_brief(bot, message.chat.id, state, settings, leads)
 
 
-async def menu_brief(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings) -> None:
+async def menu_brief(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
     await query.answer()
-    await start_brief(bot, query.from_user.id, state, settings)
+    await start_brief(bot, query.from_user.id, state, settings, leads)
+
+
+async def menu_call(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+    """"Перезвоните мне": consent, then a phone number, then the request goes to the agency."""
+    await query.answer()
+    if await unfinished(state) is not None:
+        await start_brief(bot, query.from_user.id, state, settings, leads)
+        return
+    text, keyboard = consent_view(settings, "c")
+    await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
 
 
 async def on_consent(
@@ -213,160 +83,126 @@ async def on_consent(
     settings: Settings, consent: ConsentRepo,
 ) -> None:
     chat_id = query.from_user.id
-    if await state.get_state() in (*STEP_OF, Brief.summary.state):
-        await query.answer()
-        await reprompt(bot, chat_id, state, texts.RESUME)
+    await query.answer()
+    if await back_to_draft(bot, chat_id, state):
         return
     doc = pd_consent(settings)
     if callback_data.v != doc.version:
-        await query.answer()
-        text, keyboard = consent_view(settings)  # the wording changed: show the current one
+        text, keyboard = consent_view(settings, callback_data.k)  # the wording changed: show the current one
         await bot.send_message(chat_id, text, reply_markup=keyboard)
         return
-    await query.answer()
-    await _drop_buttons(query)
+    await drop_buttons(query)
     if not callback_data.ok:
         await bot.send_message(chat_id, consent_texts.DECLINED)
         return
     event_id = await consent.grant_pd(query.from_user.id, doc)
     submit_key = uuid.uuid4().hex
-    source = (await state.get_data()).get("source")
-    data = {"d": submit_key[:8], "submit_key": submit_key, "consent_event_id": event_id}
-    if source:
-        data["source"] = source
+    data = await kept(state)
+    callback = callback_data.k == "c"
+    data.update(d=submit_key[:8], submit_key=submit_key, consent_event_id=event_id,
+                kind="callback" if callback else "brief")
+    first = "phone" if callback else form.QUESTIONS[0]
     await state.set_data(data)
-    await state.set_state(Brief.business)
-    await show_step(bot, chat_id, "business", data)
+    await state.set_state(STATE_OF[first])
+    await show(bot, chat_id, first, data)
 
 
-async def _drop_buttons(query: CallbackQuery) -> None:
-    """Removes the keyboard of an answered question so it cannot be pressed again."""
-    if query.message is not None and not isinstance(query.message, InaccessibleMessage):
-        try:
-            await query.message.edit_reply_markup(reply_markup=None)
-        except Exception:  # noqa: BLE001 - cosmetic; the state check guards stale buttons anyway
-            pass
+# --- free-text steps ---------------------------------------------------------------------
 
 
-# --- text steps: one handler per state -------------------------------------------------
-
-
-async def _text_answer(message: Message, bot: Bot, state: FSMContext, step: str) -> str | None:
-    """Common checks for free-text steps; returns the stripped text or None after a re-prompt."""
-    text = (message.text or "").strip()
-    limit = LIMITS[step]
-    if len(text) > limit:
-        await reprompt(bot, message.chat.id, state, texts.TOO_LONG.format(limit=limit))
-        return None
-    return text
-
-
-async def on_business(message: Message, bot: Bot, state: FSMContext) -> None:
-    text = await _text_answer(message, bot, state, "business")
-    if text is None:
+async def on_business(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
+                      pastes: Pastes) -> None:
+    turn = Turn(message, bot, state, faq, stats, pastes)
+    if await joined(turn) or await answered(turn, "business"):
         return
-    if len(text) < MIN_BUSINESS:
-        await reprompt(bot, message.chat.id, state, texts.TOO_SHORT)
+    if len(turn.text) < form.MIN_BUSINESS:
+        await reprompt(bot, turn.chat_id, state, texts.TOO_SHORT)
         return
-    await advance(bot, message.chat.id, state, "business", business=text)
+    await store_text(turn, "business", turn.text)
 
 
-async def _validated(
-    message: Message, bot: Bot, state: FSMContext, step: str,
-    normalize: Callable[[str], Any], error: Callable[[Invalid, str], str],
-) -> Any | None:
-    """The step's text, normalised; None after re-prompting with the error (nothing stored)."""
-    text = await _text_answer(message, bot, state, step)
-    if text is None:
-        return None
+async def on_comment(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
+                     pastes: Pastes) -> None:
+    turn = Turn(message, bot, state, faq, stats, pastes)
+    if await joined(turn) or await answered(turn, "comment"):
+        return
+    await store_text(turn, "comment", turn.text)
+
+
+async def on_name(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
+                  pastes: Pastes) -> None:
+    turn = Turn(message, bot, state, faq, stats, pastes)
+    if await joined(turn):
+        return
     try:
-        return normalize(text)
+        name = parse_name(turn.text, form.LIMITS["name"])
     except Invalid as exc:
-        await reprompt(bot, message.chat.id, state, error(exc, text))
-        return None
-
-
-def _links_error(exc: Invalid, text: str) -> str:
-    if exc.code == "too_many_links":
-        return texts.TOO_MANY_LINKS.format(limit=MAX_LINKS)
-    return texts.BAD_LINKS.format(bad=hd.quote(exc.detail or text[:60]))
-
-
-async def on_links(message: Message, bot: Bot, state: FSMContext) -> None:
-    links = await _validated(message, bot, state, "links", normalize_links, _links_error)
-    if links is not None:
-        await advance(bot, message.chat.id, state, "links", links=links)
-
-
-async def on_name(message: Message, bot: Bot, state: FSMContext) -> None:
-    name = await _validated(message, bot, state, "name", lambda t: normalize_name(t, LIMITS["name"]),
-                            lambda *_: texts.BAD_NAME)
-    if name is not None:
-        await advance(bot, message.chat.id, state, "name", name=name)
-
-
-async def _phone_accepted(message: Message, bot: Bot, state: FSMContext, phone: str) -> None:
-    await message.answer(texts.PHONE_SAVED.format(phone=hd.quote(phone)), reply_markup=ReplyKeyboardRemove())
-    await advance(bot, message.chat.id, state, "phone", phone=phone)
-
-
-async def on_phone_text(message: Message, bot: Bot, state: FSMContext) -> None:
-    if (message.text or "").strip() == texts.BTN_BACK:
-        await message.answer(texts.BTN_BACK, reply_markup=ReplyKeyboardRemove())
-        await go_back(bot, message.chat.id, state, "phone")
+        if not await answered(turn, "name"):
+            await reprompt(bot, turn.chat_id, state, texts.NAME_ERRORS[exc.code])
         return
-    phone = await _validated(message, bot, state, "phone", normalize_phone, lambda *_: texts.BAD_PHONE)
-    if phone is not None:
-        await _phone_accepted(message, bot, state, phone)
+    if await answered(turn, "name"):
+        return
+    await advance(bot, turn.chat_id, state, "name", name=name)
 
 
-async def on_phone_contact(message: Message, bot: Bot, state: FSMContext) -> None:
-    contact = message.contact
-    assert contact is not None
-    if message.from_user is None or contact.user_id != message.from_user.id:
-        await reprompt(bot, message.chat.id, state, texts.FOREIGN_CONTACT)
+async def on_links(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
+                   pastes: Pastes) -> None:
+    turn = Turn(message, bot, state, faq, stats, pastes)
+    if await joined(turn):
         return
     try:
-        phone = normalize_contact_phone(contact.phone_number)
-    except Invalid:
-        await reprompt(bot, message.chat.id, state, texts.BAD_PHONE)
+        links = parse_links(turn.text)
+    except Invalid as exc:
+        if not await answered(turn, "links"):
+            await reprompt(bot, turn.chat_id, state, texts.LINK_ERRORS[exc.code])
         return
-    await _phone_accepted(message, bot, state, phone)
+    await advance(bot, turn.chat_id, state, "links", links=links)
 
 
-async def on_email(message: Message, bot: Bot, state: FSMContext) -> None:
-    email = await _validated(message, bot, state, "email", normalize_email, lambda *_: texts.BAD_EMAIL)
-    if email is not None:
-        await advance(bot, message.chat.id, state, "email", email=email)
+# --- button steps: typed text and presses --------------------------------------------------
 
 
-async def on_comment(message: Message, bot: Bot, state: FSMContext) -> None:
-    text = await _text_answer(message, bot, state, "comment")
-    if text is None:
+async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
+                         pastes: Pastes) -> None:
+    """Typed at a multi-choice step: an option's name ticks it; a question is answered (or
+    passed to a manager); other text is "Другое: <text>". At a single-choice step: the option it
+    names, or the options listed."""
+    turn = Turn(message, bot, state, faq, stats, pastes)
+    step = step_of(await state.get_state())
+    if step is None or await joined(turn):
         return
-    await advance(bot, message.chat.id, state, "comment", comment=text)
-
-
-# --- button steps ------------------------------------------------------------------
-
-
-async def _guard(query: CallbackQuery, bot: Bot, state: FSMContext, d: str, step: str) -> dict[str, Any] | None:
-    """A button counts only if it belongs to the current draft and the current step."""
-    current = await state.get_state()
+    code = match_option(step, turn.text)  # an option's own name first: then it is not a question
+    if code is None and await answered(turn, step, questions=True):
+        return
+    if code is None and not talk.wordy(turn.text):  # only emoji: not a "Другое"
+        await reprompt(bot, turn.chat_id, state, texts.NEED_BUTTON)
+        return
+    if step in form.PICK:
+        if code is not None:
+            await pick(bot, turn.chat_id, state, step, code)
+            return
+        options = ", ".join(f"«{label}»" for label in form.PICK[step].values())
+        await reprompt(bot, turn.chat_id, state, texts.NEED_CHOICE.format(options=options))
+        return
     data = await state.get_data()
-    if current is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
-        return None
-    if data.get("d") != d or STEP_OF.get(current) != step:
-        await query.answer(texts.STALE_STEP)
-        await reprompt(bot, query.from_user.id, state, texts.STALE_STEP)
-        return None
-    return data
+    chosen = list(data.get(step) or [])
+    if code is None:
+        code = form.OTHER
+        other = turn.text[:form.LIMITS["other"]]
+        await state.update_data({form.OTHER_FIELD[step]: other})
+        note = texts.OTHER_ADDED.format(text=hd.quote(other))
+    else:
+        note = texts.OTHER_ADDED.format(text=hd.quote(form.MULTI[step][code]))
+    if code not in chosen:
+        chosen.append(code)
+    await state.update_data({step: chosen})
+    await reprompt(bot, turn.chat_id, state, note)
 
 
-async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, state: FSMContext) -> None:
+async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, state: FSMContext,
+                         settings: Settings, leads: LeadsRepo, consent: ConsentRepo, delivery: Any = None) -> None:
     step = callback_data.s
-    data = await _guard(query, bot, state, callback_data.d, step)
+    data = await brief_finish.guard(query, bot, state, callback_data.d, step)
     if data is None:
         return
     chat_id = query.from_user.id
@@ -374,125 +210,76 @@ async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, 
     if action == "back":
         await query.answer()
         await go_back(bot, chat_id, state, step)
-    elif action == "skip" and step in OPTIONAL:
+    elif action == "skip" and step in form.OPTIONAL:
         await query.answer()
-        await _drop_buttons(query)
+        await drop_buttons(query)
         await advance(bot, chat_id, state, step, **{step: None})
-    elif action == "t" and step in MULTI and value in MULTI[step]:
+    elif action == "t" and step in form.MULTI and value in form.MULTI[step]:
         chosen = list(data.get(step) or [])
         chosen.remove(value) if value in chosen else chosen.append(value)
-        await state.update_data({step: chosen})
+        changes: dict[str, Any] = {step: chosen}
+        if value == form.OTHER and value not in chosen:
+            changes[form.OTHER_FIELD[step]] = None
+        await state.update_data(changes)
         await query.answer()
-        _, keyboard = step_prompt(step, {**data, step: chosen})
-        if isinstance(keyboard, InlineKeyboardMarkup) and isinstance(query.message, Message):
+        _, keyboard = step_prompt(step, {**data, **changes})
+        if isinstance(query.message, Message) and isinstance(keyboard, InlineKeyboardMarkup):
             await query.message.edit_reply_markup(reply_markup=keyboard)
-    elif action == "done" and step in MULTI:
+    elif action == "done" and step in form.MULTI:
         if not data.get(step):
             await query.answer(texts.NEED_ONE, show_alert=True)
             return
         await query.answer()
-        await _drop_buttons(query)
+        await drop_buttons(query)
         await advance(bot, chat_id, state, step)
-    elif action == "p" and step in PICK and value in PICK[step]:
-        await query.answer(PICK[step][value])
-        await _drop_buttons(query)
-        await advance(bot, chat_id, state, step, **{step: value})
+    elif action == "p" and step in form.PICK and value in form.PICK[step]:
+        await query.answer(form.PICK[step][value])
+        await drop_buttons(query)
+        await pick(bot, chat_id, state, step, value)
+    elif action == "tg" and step == "email":
+        await query.answer()
+        await drop_buttons(query)
+        await bot.send_message(chat_id, texts.CONTACT_REFUSED_EMAIL)
+        await advance(bot, chat_id, state, "email", contact_method="tg", email=None, phone=None)
+    elif action == "keep" and isinstance(held := data.get("held"), dict) and held.get("s") == step:
+        await query.answer()
+        await drop_buttons(query)
+        await keep_held(query, bot, state, step, str(held.get("t") or ""))
+    elif action == "ef" and step == "email" and isinstance(fix := data.get("email_fix"), dict):
+        await query.answer()
+        await drop_buttons(query)
+        email = fix.get("fix") if value == "1" else fix.get("typed")
+        await advance(bot, chat_id, state, "email", texts.EMAIL_SAVED.format(email=hd.quote(str(email))),
+                      contact_method="email", email=email, phone=None)
     else:  # forged: right draft and step, but an action or value this step does not have
         await query.answer(texts.STALE_STEP)
         await reprompt(bot, chat_id, state)
 
 
-async def go_back(bot: Bot, chat_id: int, state: FSMContext, step: str) -> None:
-    data = await state.get_data()
-    if data.pop("editing", False):
-        await state.set_data(data)
-        await state.set_state(Brief.summary)
-        await show_summary(bot, chat_id, data)
-        return
-    index = STEPS.index(step)
-    prev = STEPS[max(index - 1, 0)]
-    await state.set_state(STATE_OF[prev])
-    await show_step(bot, chat_id, prev, data)
-
-
-# --- summary and submit ---------------------------------------------------------------
-
-
-async def on_summary_button(
-    query: CallbackQuery, callback_data: SummaryCb, bot: Bot, state: FSMContext,
-    settings: Settings, leads: LeadsRepo, consent: ConsentRepo, delivery: Any = None,
-) -> None:
+async def keep_held(query: CallbackQuery, bot: Bot, state: FSMContext, step: str, text: str) -> None:
+    """"Это мой ответ": a text the FAQ took for a question is stored as the step's answer."""
     chat_id = query.from_user.id
-    current = await state.get_state()
-    data = await state.get_data()
-    if current != Brief.summary.state or data.get("d") != callback_data.d:
-        if current is None:
-            await query.answer(texts.ALREADY_SUBMITTED if callback_data.a == "submit"
-                               else common_texts.STALE_BUTTON, show_alert=True)
-        else:
-            await query.answer(texts.STALE_STEP)
-            await reprompt(bot, chat_id, state, texts.STALE_STEP)
-        return
-    if callback_data.a == "edit" and callback_data.f in STATE_OF:
-        await query.answer()
-        data["editing"] = True
-        await state.set_data(data)
-        await state.set_state(STATE_OF[callback_data.f])
-        await show_step(bot, chat_id, callback_data.f, data)
-    elif callback_data.a == "cancel":
-        await query.answer()
-        await _drop_buttons(query)
-        source = data.get("source")
-        await state.clear()
-        if source:
-            await state.update_data(source=source)
-        await bot.send_message(chat_id, common_texts.CANCELLED)
-    elif callback_data.a == "submit":
-        await query.answer()
-        await _drop_buttons(query)
-        await submit(query.from_user, bot, state, data, settings, leads, consent, delivery)
-    else:
-        await query.answer(texts.STALE_STEP)
-        await reprompt(bot, chat_id, state)
-
-
-async def submit(
-    user: User, bot: Bot, state: FSMContext, data: dict[str, Any], settings: Settings,
-    leads: LeadsRepo, consent: ConsentRepo, delivery: Any,
-) -> None:
-    fields = {step: data.get(step) for step in STEPS}
-    fields["username"] = user.username
-    fields["tg_name"] = user.full_name
-    lead_id, _created = await leads.submit(
-        user_id=user.id, submit_key=data["submit_key"], consent_event_id=data["consent_event_id"],
-        source=data.get("source"), fields=fields,
-    )
-    await state.clear()
-    if delivery is not None:
-        delivery.notify()
-    promise = texts.CONTACT_PROMISE.get(data.get("contact_method") or "", texts.CONTACT_PROMISE_DEFAULT)
-    await bot.send_message(user.id, texts.SUBMITTED.format(lead_id=lead_id, contact=promise))
-    if not await consent.is_subscribed(user.id):
-        doc = marketing_consent(settings)
-        rows = [[button(consent_texts.BTN_MARKETING_YES, MarketingCb(ok=1)),
-                 button(consent_texts.BTN_MARKETING_NO, MarketingCb(ok=0))]]
-        await bot.send_message(user.id, doc.text, reply_markup=markup(rows))
-
-
-async def on_marketing(
-    query: CallbackQuery, callback_data: MarketingCb, bot: Bot, settings: Settings, consent: ConsentRepo,
-) -> None:
-    await query.answer()
-    await _drop_buttons(query)
-    if callback_data.ok:
-        if not await consent.is_subscribed(query.from_user.id):
-            await consent.grant_marketing(query.from_user.id, marketing_consent(settings))
-        await bot.send_message(query.from_user.id, consent_texts.MARKETING_ON)
-    else:
-        await bot.send_message(query.from_user.id, consent_texts.MARKETING_OFF)
+    if step == "name":
+        try:
+            text = parse_name(text, form.LIMITS["name"])
+        except Invalid as exc:
+            await reprompt(bot, chat_id, state, texts.NAME_ERRORS[exc.code])
+            return
+    changes, cut = answer_changes(step, text)
+    await advance(bot, chat_id, state, step, cut, **changes)
 
 
 # --- fallbacks inside the form --------------------------------------------------------
+
+
+MEDIA = ("photo", "voice", "video_note", "sticker", "document", "video", "animation", "audio")
+
+
+def media_kind(message: Message) -> str | None:
+    for kind in MEDIA:
+        if getattr(message, kind, None) is not None:
+            return {"video": "video_note", "animation": "photo", "audio": "voice"}.get(kind, kind)
+    return None
 
 
 async def in_form_command(message: Message, bot: Bot, state: FSMContext) -> None:
@@ -500,35 +287,41 @@ async def in_form_command(message: Message, bot: Bot, state: FSMContext) -> None
 
 
 async def need_button(message: Message, bot: Bot, state: FSMContext) -> None:
-    await reprompt(bot, message.chat.id, state, texts.NEED_BUTTON)
+    current = await state.get_state()
+    await reprompt(bot, message.chat.id, state,
+                   texts.SUMMARY_NEED_BUTTON if current == Brief.summary.state else texts.NEED_BUTTON)
 
 
 async def need_text(message: Message, bot: Bot, state: FSMContext) -> None:
-    await reprompt(bot, message.chat.id, state, texts.NEED_TEXT)
+    prefix = texts.NEED_TEXT_MEDIA.get(media_kind(message) or "", texts.NEED_TEXT)
+    await reprompt(bot, message.chat.id, state, prefix)
 
 
 def create_router() -> Router:
     router = Router(name="brief")
     router.message.filter(ChatType(PRIVATE))
     router.callback_query.filter(ChatType(PRIVATE))
-    in_form = StateFilter(*STEP_OF, Brief.summary)
+    in_form = StateFilter(*IN_FORM)
+    text = (HasText(), ~IsCommand())
 
     router.message.register(cmd_brief, Command("brief"))
     router.callback_query.register(menu_brief, MenuCb.filter(F.action == "brief"))
+    router.callback_query.register(menu_call, MenuCb.filter(F.action == "call"))
     router.callback_query.register(on_consent, ConsentCb.filter())
-    router.callback_query.register(on_marketing, MarketingCb.filter())
     router.callback_query.register(on_step_button, StepCb.filter())
-    router.callback_query.register(on_summary_button, SummaryCb.filter())
+    brief_finish.register(router)
 
     router.message.register(in_form_command, in_form, IsCommand())
-    router.message.register(on_business, StateFilter(Brief.business), HasText())
-    router.message.register(on_links, StateFilter(Brief.links), HasText())
-    router.message.register(on_name, StateFilter(Brief.name), HasText())
-    router.message.register(on_phone_contact, StateFilter(Brief.phone), HasContact())
-    router.message.register(on_phone_text, StateFilter(Brief.phone), HasText())
-    router.message.register(on_email, StateFilter(Brief.email), HasText())
-    router.message.register(on_comment, StateFilter(Brief.comment), HasText())
-    router.message.register(need_button, StateFilter(*(STATE_OF[s] for s in BUTTON_STEPS), Brief.summary))
+    router.message.register(on_business, StateFilter(Brief.business), *text)
+    router.message.register(on_links, StateFilter(Brief.links), *text)
+    router.message.register(on_name, StateFilter(Brief.name), *text)
+    brief_contact.register(router)
+    router.message.register(on_comment, StateFilter(Brief.comment), *text)
+    choice_states = [STATE_OF[s] for s in (*form.MULTI, *form.PICK) if s != "contact"]
+    router.message.register(on_choice_text, StateFilter(*choice_states), *text)
+    router.message.register(brief_finish.on_summary_text, StateFilter(Brief.summary), *text)
+    router.message.register(brief_finish.on_addition_text, StateFilter(Brief.addition), *text)
+    router.message.register(need_button, StateFilter(*choice_states, Brief.contact, Brief.summary))
     router.message.register(need_text, in_form)
+    router.message.register(brief_finish.addition_need_text, StateFilter(Brief.addition))
     return router
-

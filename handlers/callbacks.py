@@ -16,29 +16,32 @@ Token = Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")]  # co
 
 
 class MenuCb(CallbackData, prefix="m"):
-    action: Token  # faq | brief | privacy | home
+    action: Token  # faq | brief | privacy | home | call (a call-back request)
 
 
 class ConsentCb(CallbackData, prefix="c"):
     ok: Flag  # 1 agree, 0 decline
     v: Token  # consent text version shown
+    k: Literal["b", "c"] = "b"  # what the consent is for: b (the brief) | c (a call-back request)
 
 
 class StepCb(CallbackData, prefix="b"):
     d: Token  # draft id (8 hex) — buttons of an older draft are stale
     s: Token  # step the button belongs to
-    a: Token  # back | skip | t (toggle) | done | p (pick)
+    a: Token  # back | skip | t (toggle) | done | p (pick) | tg (Telegram instead) | keep | ef (e-mail fix)
     v: Token = ""  # option code
 
 
 class SummaryCb(CallbackData, prefix="s"):
     d: Token
-    a: Token  # edit | submit | cancel
-    f: Token = ""  # field to edit
+    a: Token  # edit | submit | cancel | drop (cancel confirmed) | keep (cancel declined)
+    f: Token = ""  # step to edit
+    r: Token = ""  # revision: a hash of the answers the summary showed
 
 
 class MarketingCb(CallbackData, prefix="mk"):
     ok: Flag
+    n: Token = ""  # nonce of the offer shown (FSM data "mk"): any other press is stale
 
 
 class FaqCb(CallbackData, prefix="f"):
@@ -62,6 +65,11 @@ class WithdrawCb(CallbackData, prefix="wd"):
 class FixCb(CallbackData, prefix="fx"):
     f: Token  # name | phone | email
     lead: RowId  # lead id (the user's own; checked on press)
+
+
+class LeadCb(CallbackData, prefix="ld"):
+    a: Literal["add", "new", "held"]  # add details to the lead | a new brief | add the text held back
+    lead: RowId  # the user's lead (checked on press)
 
 
 # --- the agency chat (pressed by the agency's staff; checked against the agency chat id) ----

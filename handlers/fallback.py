@@ -6,6 +6,7 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.texts import common as texts
+from handlers.brief import media_kind
 from handlers.filters import PRIVATE, ChatType, HasText, IsCommand
 
 
@@ -18,7 +19,7 @@ async def text_hint(message: Message) -> None:
 
 
 async def non_text(message: Message) -> None:
-    await message.answer(texts.HINT_NON_TEXT)
+    await message.answer(texts.HINT_MEDIA.get(media_kind(message) or "", texts.HINT_NON_TEXT))
 
 
 async def stale_button(query: CallbackQuery) -> None:

@@ -2,17 +2,22 @@
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.texts import brief as brief_texts
 from bot.texts import common as texts
 from handlers.callbacks import MenuCb
 
 
-def main_menu(policy_url: str) -> InlineKeyboardMarkup:
+def main_menu(policy_url: str, *, resume: bool = False) -> InlineKeyboardMarkup:
+    """The menu; `resume` puts "Продолжить бриф" first (an unfinished draft is waiting)."""
     kb = InlineKeyboardBuilder()
+    if resume:
+        kb.button(text=brief_texts.BTN_RESUME, callback_data=MenuCb(action="brief"))
     kb.button(text=texts.BTN_FAQ, callback_data=MenuCb(action="faq"))
-    kb.button(text=texts.BTN_BRIEF, callback_data=MenuCb(action="brief"))
+    if not resume:
+        kb.button(text=texts.BTN_BRIEF, callback_data=MenuCb(action="brief"))
     kb.button(text=texts.BTN_PRIVACY, callback_data=MenuCb(action="privacy"))
     kb.button(text=texts.BTN_POLICY, url=policy_url)
     kb.adjust(1)
@@ -40,3 +45,12 @@ async def edit_text(msg: Message, text: str, keyboard: InlineKeyboardMarkup | No
     except TelegramBadRequest as exc:
         if "not modified" not in exc.message:
             raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Removes the keyboard of an answered question so it cannot be pressed again."""
+    if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except Exception:  # noqa: BLE001 - cosmetic; the state checks guard stale buttons anyway
+            pass

@@ -30,6 +30,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.consent import marketing_consent, pd_consent
+from bot.dates import human_datetime
 from bot.plural import days_ru
 from bot.settings import Settings
 from bot.texts import brief as brief_texts
@@ -167,69 +168,81 @@ async def on_withdraw_stale(query: CallbackQuery) -> None:
 # --- /mydata ---------------------------------------------------------------------------
 
 
-def _value(key: str, value: Any) -> str:
+def _value(key: str, value: Any, record: dict[str, Any] | None = None) -> str:
     if key in brief_handlers.STEPS:
-        return brief_handlers.field_text(key, value)
+        return brief_handlers.field_text(key, value, record)
     return texts.EMPTY if value in (None, "", []) else str(value)
 
 
-def _lead_lines(lead: Lead, erased_at: str | None) -> list[str]:
+def _lead_lines(lead: Lead, erased_at: str | None, tz: str) -> list[str]:
     q = hd.quote
+    created = q(human_datetime(lead.created_at, tz))
     if lead.status != "active":
-        return [texts.MYDATA_LEAD_ERASED.format(id=lead.id, created=q(lead.created_at), erased=q(erased_at or ""))]
-    lines = [texts.MYDATA_LEAD.format(id=lead.id, created=q(lead.created_at))]
+        erased = q(human_datetime(erased_at, tz) if erased_at else "")
+        return [texts.MYDATA_LEAD_ERASED.format(id=lead.id, created=created, erased=erased)]
+    lines = [texts.MYDATA_LEAD.format(id=lead.id, created=created)]
     f = lead.fields
     lines.append(texts.MYDATA_FIELD.format(label=texts.MYDATA_TG_NAME, value=q(_value("", f.get("tg_name")))))
     lines.append(texts.MYDATA_FIELD.format(label=texts.MYDATA_USERNAME, value=q(_value("", f.get("username")))))
     for step in brief_handlers.STEPS:
-        value = q(_value(step, f.get(step)))
+        value = q(_value(step, f.get(step), f))
         lines.append(texts.MYDATA_FIELD.format(label=brief_texts.FIELD_LABELS[step], value=value))
+    for addition in f.get("additions") or []:
+        lines.append(texts.MYDATA_FIELD.format(label=brief_texts.ADDITIONS_LABEL, value=q(str(addition))))
     if lead.source:
         lines.append(texts.MYDATA_SOURCE.format(source=q(lead.source)))
     if lead.delivered_at:
-        lines.append(texts.MYDATA_DELIVERED.format(when=q(lead.delivered_at)))
+        lines.append(texts.MYDATA_DELIVERED.format(when=q(human_datetime(lead.delivered_at, tz))))
     return lines
 
 
-def _question_line(question: Question) -> str:
+def _question_line(question: Question, tz: str) -> str:
     q = hd.quote
+
+    def when(value: str | None) -> str:
+        return q(human_datetime(value, tz) if value else "")
+
     if question.text is None:
-        return texts.MYDATA_QUESTION_ERASED.format(created=q(question.created_at), erased=q(question.erased_at or ""))
+        return texts.MYDATA_QUESTION_ERASED.format(created=when(question.created_at), erased=when(question.erased_at))
     if question.status == "pending":
-        return texts.MYDATA_QUESTION_QUEUED.format(created=q(question.created_at), text=q(question.text))
+        return texts.MYDATA_QUESTION_QUEUED.format(created=when(question.created_at), text=q(question.text))
     name = (question.tg_name or "") + (f", @{question.username}" if question.username else "")
     return texts.MYDATA_QUESTION_SENT.format(
-        sent=q(question.sent_at or question.created_at), name=q(name or texts.EMPTY), text=q(question.text)
+        sent=when(question.sent_at or question.created_at), name=q(name or texts.EMPTY), text=q(question.text)
     )
 
 
-def render_mydata(data: UserData) -> str:
+def render_mydata(data: UserData, tz: str = "UTC") -> str:
+    """Everything stored, dates in the time zone `tz` ("5 марта 2025, 14:07")."""
     q = hd.quote
     blocks = [[texts.MYDATA_TITLE, texts.MYDATA_USER_ID.format(user_id=data.user_id)]]
     for lead in data.leads:
-        blocks.append(_lead_lines(lead, data.erased_at.get(lead.id)))
+        blocks.append(_lead_lines(lead, data.erased_at.get(lead.id), tz))
     if data.draft or data.draft_state:
         draft = data.draft or {}
         lines = [texts.MYDATA_DRAFT]
         for step in brief_handlers.STEPS:
             if draft.get(step) not in (None, "", []):
                 lines.append(texts.MYDATA_FIELD.format(
-                    label=brief_texts.FIELD_LABELS[step], value=q(_value(step, draft.get(step)))))
+                    label=brief_texts.FIELD_LABELS[step], value=q(_value(step, draft.get(step), draft))))
         if draft.get("source"):
             lines.append(texts.MYDATA_DRAFT_SOURCE.format(source=q(str(draft["source"]))))
         pending = draft.get("ask")
         if isinstance(pending, dict) and pending.get("q"):
             lines.append(texts.MYDATA_DRAFT_QUESTION.format(question=q(str(pending["q"]))))
-        blocks.append(lines)
+        if len(lines) > 1 or data.draft_state:  # not for the nonce of a marketing offer alone
+            blocks.append(lines)
     if data.questions:
-        blocks.append([texts.MYDATA_QUESTIONS, *(_question_line(x) for x in data.questions)])
+        blocks.append([texts.MYDATA_QUESTIONS, *(_question_line(x, tz) for x in data.questions)])
     if data.consent_events:
         lines = [texts.MYDATA_CONSENTS]
         for e in data.consent_events:
             what = texts.EVENT_NAMES.get((e["kind"], e["action"]), f"{e['kind']} {e['action']}")
-            lines.append(texts.MYDATA_EVENT.format(when=q(e["created_at"]), what=q(what), version=q(e["text_version"])))
+            lines.append(texts.MYDATA_EVENT.format(when=q(human_datetime(e["created_at"], tz)), what=q(what),
+                                                   version=q(e["text_version"])))
         blocks.append(lines)
-    blocks.append([texts.MYDATA_MARKETING_ON.format(since=q(data.marketing_since)) if data.marketing_since
+    blocks.append([texts.MYDATA_MARKETING_ON.format(since=q(human_datetime(data.marketing_since, tz)))
+                   if data.marketing_since
                    else texts.MYDATA_MARKETING_OFF])
     latest = latest_active(data)
     blocks.append([texts.MYDATA_FOOTER if latest else texts.MYDATA_FOOTER_NO_LEAD])
@@ -258,7 +271,9 @@ def fix_keyboard(lead: Lead | None) -> InlineKeyboardMarkup | None:
     return kb.as_markup()
 
 
-async def cmd_mydata(message: Message, bot: Bot, db: Database, rights: RightsRepo | None = None) -> None:
+async def cmd_mydata(
+    message: Message, bot: Bot, db: Database, settings: Settings, rights: RightsRepo | None = None,
+) -> None:
     assert message.from_user is not None
     data = await _rights(rights, db).collect(message.from_user.id)
     if data.empty:
@@ -266,7 +281,7 @@ async def cmd_mydata(message: Message, bot: Bot, db: Database, rights: RightsRep
         return
     latest = latest_active(data)
     markup = fix_keyboard(latest)
-    text = render_mydata(data)
+    text = render_mydata(data, settings.timezone)
     if parsed_length(text) <= MAX_TEXT:
         await message.answer(text, reply_markup=markup)
         return

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -46,8 +46,11 @@ class SQLiteStorage(BaseStorage):
     process's connection are seen: one bot process per database (Telegram allows one poller).
     """
 
-    def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
+    def __init__(
+        self, db: Database, key_builder: KeyBuilder | None = None, *, now: Callable[[], float] = time.time,
+    ) -> None:
         self.db = db
+        self.now = now  # the clock of updated_at (reminders and draft expiry count from it)
         self.key_builder = key_builder or DefaultKeyBuilder(
             with_bot_id=True, with_business_connection_id=True, with_destiny=True
         )
@@ -140,7 +143,7 @@ class SQLiteStorage(BaseStorage):
             f"VALUES (?, ?, ?, ?, ?, ?) "
             f"ON CONFLICT(key) DO UPDATE SET {column} = excluded.{column}, "
             f"updated_at = excluded.updated_at",
-            (k, key.bot_id, key.chat_id, key.user_id, value, time.time()),
+            (k, key.bot_id, key.chat_id, key.user_id, value, self.now()),
         )
         expected = seen + 1
         if empty:

@@ -16,8 +16,10 @@ from storage.outbox import OutboxRepo
 PERSONAL_FIELDS = (
     "username", "tg_name", "business", "links", "networks", "goals", "budget",
     "start_when", "name", "phone", "email", "contact_method", "comment",
+    "networks_other", "goals_other", "additions",
 )
-LIST_FIELDS = ("links", "networks", "goals")
+LIST_FIELDS = ("links", "networks", "goals", "additions")
+LEAD_KINDS = ("brief", "callback")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -50,6 +52,7 @@ class Lead:
     card_message_id: int | None
     delivered_at: str | None
     fields: dict[str, Any] = field(default_factory=dict)
+    kind: str = "brief"  # brief | callback (a call-back request: contacts only)
     work: LeadWork | None = None  # the work status set by the agency (None: new)
     erased_at: str | None = None
 
@@ -62,7 +65,7 @@ class Lead:
             id=row["id"], user_id=row["user_id"], status=row["status"], created_at=row["created_at"],
             source=row["source"], consent_event_id=row["consent_event_id"],
             card_chat_id=row["card_chat_id"], card_message_id=row["card_message_id"],
-            delivered_at=row["delivered_at"], fields=values, work=LeadWork.from_row(row),
+            delivered_at=row["delivered_at"], fields=values, kind=row["kind"], work=LeadWork.from_row(row),
             erased_at=row["erased_at"],
         )
 
@@ -81,7 +84,7 @@ class LeadsRepo:
 
     async def submit(
         self, *, user_id: int, submit_key: str, consent_event_id: int, source: str | None,
-        fields: dict[str, Any],
+        fields: dict[str, Any], kind: str = "brief",
     ) -> tuple[int, bool]:
         """Writes the lead and its outbox entry atomically. Idempotent on submit_key:
         a double tap or a re-sent update returns the existing lead id and created=False."""
@@ -91,10 +94,10 @@ class LeadsRepo:
             if existing is not None:
                 return existing["id"], False
             values = _encode(fields)
-            cols = ["user_id", "submit_key", "consent_event_id", "source", "created_at", *values]
+            cols = ["user_id", "submit_key", "consent_event_id", "source", "created_at", "kind", *values]
             cur = await conn.execute(
                 f"INSERT INTO leads ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                (user_id, submit_key, consent_event_id, source, utc_iso(), *values.values()),
+                (user_id, submit_key, consent_event_id, source, utc_iso(), kind, *values.values()),
             )
             lead_id = cur.lastrowid or 0
             await OutboxRepo.enqueue(conn, "lead_card", lead_id=lead_id, user_id=user_id)

@@ -35,26 +35,27 @@ def last_text(calls: list[TelegramMethod[Any]]) -> str:
 
 
 ANSWERS = {
-    "business": "Интернет-магазин мебели <на заказ> & декор",
-    "links": "mebel.ru vk.com/mebel",
+    "business": "Интернет-магазин мебели <на заказ> & декор: mebel.ru и vk.com/mebel",
     "name": "Анна",
     "phone": "8 (999) 123-45-67",
     "email": "anna@mebel.ru",
-    "comment": "Хотим начать до Нового года",
+    "comment": "Удобно созвониться после 18:00",
 }
 
 
 async def consent(h: Harness, user: User | None = None) -> list[TelegramMethod[Any]]:
+    """/brief and "Согласен" (via "Новая заявка" when the user already has a lead)."""
     calls = await h.send("/brief", from_user=user)
+    if any("Новая заявка" in b.text for b in buttons(calls)):
+        calls = await h.press(button(calls, "Новая заявка"), from_user=user)
     return await h.press(button(calls, "Согласен"), from_user=user)
 
 
 async def fill_to_summary(h: Harness, user: User | None = None) -> list[TelegramMethod[Any]]:
     user = user or h.user
     calls = await consent(h, user)
-    assert "Шаг 1 из 11" in last_text(calls)
+    assert "Шаг 1 из 8" in last_text(calls)
     calls = await h.send(ANSWERS["business"], from_user=user)
-    calls = await h.send(ANSWERS["links"], from_user=user)
     calls = await h.press(button(calls, "ВКонтакте"), from_user=user)
     calls = await h.press(button(calls, "Telegram"), from_user=user)
     calls = await h.press(button(calls, "Готово"), from_user=user)
@@ -63,9 +64,8 @@ async def fill_to_summary(h: Harness, user: User | None = None) -> list[Telegram
     calls = await h.press(button(calls, "30 000 – 70 000"), from_user=user)
     calls = await h.press(button(calls, "В течение месяца"), from_user=user)
     calls = await h.send(ANSWERS["name"], from_user=user)
+    calls = await h.press(button(calls, "Позвоните"), from_user=user)
     calls = await h.feed(fakes.contact_message("79991234567", user.id, from_user=user))
-    calls = await h.send(ANSWERS["email"], from_user=user)
-    calls = await h.press(button(calls, "Telegram"), from_user=user)
     calls = await h.send(ANSWERS["comment"], from_user=user)
     assert "Проверьте заявку" in last_text(calls)
     return calls

@@ -207,6 +207,14 @@ def make_bot(session: FakeSession | None = None) -> Bot:
 
 _update_ids = itertools.count(1)
 _msg_ids = itertools.count(1)
+# Message dates 3 s apart, as a person types: parts of one paste (within a second) are made
+# by passing the same `date`.
+_BASE_DATE = dt.datetime.now(dt.UTC).replace(microsecond=0)
+_dates = itertools.count(0, 3)
+
+
+def next_date() -> dt.datetime:
+    return _BASE_DATE + dt.timedelta(seconds=next(_dates))
 
 
 def user(user_id: int = 1001, first_name: str = "Иван", username: str | None = "ivan") -> User:
@@ -222,14 +230,14 @@ def group_chat(chat_id: int) -> Chat:
 
 
 def message(text: str | None = None, *, from_user: User | None = None, chat: Chat | None = None,
-            **content: Any) -> Message:
+            date: dt.datetime | None = None, **content: Any) -> Message:
     from_user = from_user or user()
     entities = None
     if text and text.startswith("/"):
         entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
     return Message(
         message_id=next(_msg_ids),
-        date=dt.datetime.now(dt.UTC),
+        date=date or next_date(),
         chat=chat or private_chat(from_user.id),
         from_user=from_user,
         text=text,

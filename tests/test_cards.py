@@ -82,7 +82,9 @@ def test_card_direct_source_other_timezone_and_missing_fields(tmp_path) -> None:
     assert "прямой переход" in text
     assert "05.03.2025 21:07 (Asia/Vladivostok)" in text
     assert "(@" not in text
-    assert FIELD_LABELS["comment"] not in text and FIELD_LABELS["phone"] not in text
+    # every field is on the card, those left empty with a dash
+    assert f"<b>{FIELD_LABELS['comment']}:</b> —" in text and f"<b>{FIELD_LABELS['phone']}:</b> —" in text
+    assert f"<b>{FIELD_LABELS['links']}:</b> —" in text
 
 
 def test_card_unknown_codes_shown_escaped(tmp_path) -> None:  # noqa: ANN001

@@ -60,7 +60,6 @@ async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:
         r = await p.say("/brief")
         r = await p.press(r, "Согласен")
         r = await p.say("Кофейня <у дома> & выпечка")
-        r = await p.press(r, "Пропустить")
         r = await p.press(r, "Telegram")
         r = await p.press(r, "Готово")
         r = await p.press(r, "Узнаваемость")
@@ -72,17 +71,16 @@ async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:
         assert code == 0, err
         proc = await start_bot(api, tmp_path, **env)
         r = await p.say("Мария")
-        assert "Шаг 8 из 11" in r.params["text"]
-        await p._reply_after(lambda: api.push_contact(USER, "79161234567", USER))
-        r = await p.say("maria@coffee.ru")
-        r = await p.press(r, "Звонок")
+        assert "Шаг 7 из 8" in r.params["text"]
+        r = await p.press(r, "Позвоните")
+        r = await p._reply_after(lambda: api.push_contact(USER, "79161234567", USER))
         r = await p.press(r, "Пропустить")
         assert "Проверьте заявку" in r.params["text"]
         r = await p.press(r, "Отправить")
         card = await api.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == AGENCY, 20)
         text = card.params["text"]
         assert "#lead_1" in text and "Кофейня &lt;у дома&gt; &amp; выпечка" in text
-        assert "+79161234567" in text and "fb_test" in text and f"tg://user?id={USER}" in text
+        assert "+7 916 123-45-67" in text and "fb_test" in text and f"tg://user?id={USER}" in text
         assert len(api.of("sendMessage")) == len({id(c) for c in api.of("sendMessage")})
 
         r = await p.say("/withdraw")
@@ -91,7 +89,7 @@ async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:
         assert "удалены" in edit.params["text"] and "Мария" not in edit.params["text"]
         code, err = await stop_bot(proc)
         assert code == 0, err
-        for secret in ("Мария", "maria@coffee.ru", "79161234567", "Кофейня"):
+        for secret in ("Мария", "79161234567", "916 123", "Кофейня"):
             assert secret not in err
     finally:
         if proc.returncode is None:
@@ -102,5 +100,5 @@ async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:
     assert len(cards) == 1  # delivered exactly once, across the restart
     with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
         dump = "\n".join(conn.iterdump())
-    for secret in ("Мария", "maria@coffee.ru", "79161234567", "Кофейня"):
+    for secret in ("Мария", "79161234567", "Кофейня"):
         assert secret not in dump

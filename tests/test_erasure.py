@@ -21,8 +21,8 @@ NEW_CHAT_ID = -1009999999999
 EVA = fakes.user(5005, first_name="Евлампия", username="evlampia_smm")
 QUESTION = "Подскажите рецепт борща от бабушки Евдокии"
 # Everything Евлампия typed or is: name, phone, e-mail, business text, question, username.
-VALUES = ["Евлампия", "evlampia_smm", "Анна", "9991234567", "anna@mebel.ru", "Интернет-магазин мебели",
-          "mebel.ru", "Хотим начать до Нового года", QUESTION, "бабушки Евдокии"]
+VALUES = ["Евлампия", "evlampia_smm", "Анна", "9991234567", "Интернет-магазин мебели",
+          "mebel.ru", "созвониться после 18:00", QUESTION, "бабушки Евдокии"]
 DAY = 86400
 
 

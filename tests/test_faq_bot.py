@@ -86,15 +86,16 @@ async def test_topic_button_answers(harness: Harness) -> None:
     assert harness.answers(calls)[0].show_alert
 
 
-async def test_overlong_question(harness: Harness) -> None:
-    calls = await harness.send("смм " * 300)
-    assert "короче" in last_text(calls)
+async def test_long_question_is_answered_not_refused(harness: Harness) -> None:
+    calls = await harness.send("что такое смм и зачем оно моему бизнесу " * 30)
+    assert "короче" not in last_text(calls) and "символов" not in last_text(calls)
+    assert any("менеджер" in b.text for b in buttons(calls))  # and can go to a manager whole
 
 
-async def test_text_inside_brief_is_not_a_faq_question(harness: Harness) -> None:
+async def test_question_inside_brief_is_answered_then_the_step_again(harness: Harness) -> None:
     await consent(harness)
     calls = await harness.send("что такое смм")
-    assert "Шаг 2 из 11" in last_text(calls)  # taken as the business description
+    assert "SMM" in harness.texts(calls)[0] and "Продолжим: шаг 1 из 8" in last_text(calls)
 
 
 async def test_group_text_is_not_answered(harness: Harness) -> None:

@@ -17,7 +17,7 @@ HOUR = 3600
 def maint(h: Harness, **overrides) -> Maintenance:  # noqa: ANN003
     settings = h.settings.model_copy(update=overrides) if overrides else h.settings
     s = h.services
-    return Maintenance(s.db, settings, s.users, s.stats)
+    return Maintenance(s.db, settings, s.users, s.stats, s.clock)
 
 
 def reminders(h: Harness) -> list:
@@ -33,7 +33,7 @@ async def test_one_reminder_for_a_stalled_draft(harness: Harness) -> None:
     assert reminders(harness)[0].chat_id == harness.user.id
     assert await m.send_reminders(harness.bot, now=time.time() + 2 * HOUR) == 0
     # the user answers, then stalls again: still never a second reminder for this draft
-    await harness.send(ANSWERS["links"])
+    await harness.send(ANSWERS["name"])
     assert await m.send_reminders(harness.bot, now=time.time() + 3 * HOUR) == 0
     assert len(reminders(harness)) == 1
 

@@ -144,7 +144,7 @@ async def test_blocked_user_gets_no_reminder_and_withdraw_removes_the_flag(harne
     await h.send(ANSWERS["business"])
     await h.feed(fakes.my_chat_member(fakes.private_chat(h.user.id), h.user, "kicked"))
     assert await h.services.users.is_inactive(h.user.id)
-    m = Maintenance(h.services.db, h.settings, h.services.users, h.services.stats)
+    m = Maintenance(h.services.db, h.settings, h.services.users, h.services.stats, h.services.clock)
     h.session.clear()
     assert await m.send_reminders(h.bot, now=time.time() + 2 * 3600) == 0
     assert h.session.of("sendMessage") == []

@@ -3,6 +3,7 @@ numbered buttons and the settings that can never come from the environment."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
@@ -45,7 +46,7 @@ def plain(html_text: str) -> str:
 
 def block_after(transcript: str, inp: str) -> str:
     """What the bot printed in response to the input `inp` (up to the next input)."""
-    start = transcript.index(f"\n> {inp}\n") + len(inp) + 4
+    start = ("\n" + transcript).index(f"\n> {inp}\n") + len(inp) + 3
     nxt = transcript.find("\n> ", start)
     return transcript[start: nxt if nxt != -1 else None]
 
@@ -70,20 +71,23 @@ def test_demo_script_end_to_end(tmp_path: Path) -> None:
     assert "> /brief\n" in out and "Согласие на обработку персональных данных" in out
     assert "[1] Согласен  [2] Не согласен" in out
     assert "самозанятая Горбачева Дарья Андреевна" in out
-    assert "Шаг 1 из 11." in out and "Шаг 11 из 11." in out
-    assert "· отправлен ваш контакт: +79161234567" in out and "Номер сохранён: +79161234567" in out
+    assert "Шаг 1 из 8." in out and "Шаг 8 из 8." in out and "из 11" not in out
+    assert "· отправлен ваш контакт: +79161234567" in out and "Номер сохранён: +7 916 123-45-67" in out
+    assert "Продолжим: шаг 4 из 8." in block_after(out, "сколько стоит продвижение?")
     assert "Заявка №1 принята" in out
     card_id = re.search(r"^\[агентство\] #(\d+): #lead_1\n   Новая заявка из брифа$", out, re.M)
     assert card_id, out
-    assert "Телефон: +79161234567" in out and "E-mail: maria@coffee.ru" in out
+    assert "Телефон: +7 916 123-45-67" in out and "E-mail: —" in out
+    assert "Сайт и соцсети: https://vk.com/kofe_u_doma" in out
+    assert "• Забыла сказать: у нас две точки, вторая у метро" in out  # the addition, on the card
     assert "Статистика" in block_after(out, "agency: /stats")
     mydata = out[out.index("\n> /mydata\n"):out.index("\n> /withdraw\n")]
-    assert plain(rights_texts.MYDATA_TITLE) in mydata and "maria@coffee.ru" in mydata
+    assert plain(rights_texts.MYDATA_TITLE) in mydata and "Звоните после 18:00" in mydata
     assert plain(rights_texts.WITHDRAW_DONE).split("\n")[0] in out
     redacted = plain(render_redacted_card(1, "withdrawal"))
     assert f"[агентство] ✎ изменено сообщение {card_id.group(1)}: {redacted}" in out
     assert "💬 " + rights_texts.WITHDRAW_ALERT_DONE in out
-    assert "> 12  → " + brief_texts.BTN_SUBMIT in out
+    assert "> 1  → " + brief_texts.BTN_SUBMIT in out
     assert consent_texts.BTN_MARKETING_YES in out
 
     # deterministic and clean: no ports, no clock times, no ANSI codes, nothing from env/.env
@@ -227,10 +231,14 @@ async def test_rendering_and_button_presses(tmp_path: Path) -> None:
     assert msg["entities"][0]["type"] == "bot_command"
 
 
+def renderer(ansi: bool) -> sandbox.Renderer:
+    return sandbox.Renderer(sandbox.Style(ansi), prospect=sandbox.USER_ID, agency_chat=sandbox.AGENCY_CHAT_ID)
+
+
 def test_ansi_only_for_a_terminal() -> None:
     call = _sent(sandbox.AGENCY_CHAT_ID, 1, "карточка")
-    assert sandbox.Renderer(sandbox.Style(False)).render([call]) == ["[агентство] #1: карточка"]
-    painted = sandbox.Renderer(sandbox.Style(True)).render([call])
+    assert renderer(False).render([call]) == ["[агентство] #1: карточка"]
+    painted = renderer(True).render([call])
     assert painted == ["\033[35m[агентство] #1: карточка\033[0m"]
 
 
@@ -239,3 +247,81 @@ def test_unknown_button_number_is_reported(tmp_path: Path) -> None:
     box = sandbox.Sandbox(tmp_path / "unused.sqlite3", out)
     assert box._press(3) is None and box.errors == 1
     assert "нет кнопок на экране" in out.getvalue() and "\\3" in out.getvalue()
+
+
+# --- the sandbox's own commands -------------------------------------------------------------
+
+
+def play(tmp_path: Path, lines: list[str], db: Path | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    code = asyncio.run(sandbox.play(lines, db or tmp_path / "box.sqlite3", out))
+    return code, out.getvalue()
+
+
+def test_media_users_agency_reply_and_unknown_commands(tmp_path: Path) -> None:
+    code, out = play(tmp_path, [
+        ":photo смотрите, какой у нас зал",
+        ":voice",
+        ":sticker",
+        ":document прайс.pdf",
+        "привет бот",
+        "как испечь торт наполеон",
+        "1",
+        "1",
+        ":user 2 -",
+        "/start",
+        ":user 3 @olga",
+        "/mydata",
+        ":user 1",
+        "agency: reply 1 Добрый день! Ответим сегодня",
+        "agency: reply 99 такого нет",
+        ":dance",
+    ])
+    assert "Фото я пока не вижу" in block_after(out, ":photo смотрите, какой у нас зал")
+    assert "Голосовые я пока не слушаю" in block_after(out, ":voice")
+    assert "напишите его" in block_after(out, ":sticker")
+    assert "Файлы я пока не открываю" in block_after(out, ":document прайс.pdf")
+    assert "· теперь вы — клиент 2: Мария, без ника" in out
+    assert "· теперь вы — клиент 3: Олег, @olga" in out
+    assert "Здравствуйте" in block_after(out, "/start")  # prospect 2's own chat, no label
+    assert "ничего не хранится" in block_after(out, "/mydata")  # prospect 3 has nothing stored
+    # prospect 1's question reached the agency chat from @ivan_sandbox, not from the others
+    assert "(@ivan_sandbox)" in out and "@olga" not in out.split("> :user 3 @olga")[0]
+    assert "в чате агентства нет сообщения бота #99" in out
+    assert "неизвестная команда «:dance»" in out
+    assert code == 1  # the unknown command and the missing message count as failed inputs
+
+
+def test_clock_moves_on_and_the_reminder_comes(tmp_path: Path) -> None:
+    code, out = play(tmp_path, ["/brief", "1", "Кофейня у дома", ":clock +2h", ":clock", ":clock +30m"])
+    reminder = block_after(out, ":clock +2h")
+    assert "часы бота переведены вперёд на 2h" in reminder and "не закончили" in reminder
+    assert "не закончили" not in block_after(out, ":clock +30m")  # one reminder per draft
+    assert "укажите, на сколько" in block_after(out, ":clock")
+    assert code == 1
+    assert sandbox.parse_duration("+2h") == 7200 and sandbox.parse_duration("30m") == 1800
+    assert sandbox.parse_duration("+1д") == 86400 and sandbox.parse_duration("soon") is None
+
+
+def test_a_paste_over_4096_characters_goes_in_parts_and_is_joined(tmp_path: Path) -> None:
+    text = "Расскажу подробно о нашем проекте. " * 150
+    code, out = play(tmp_path, [text])
+    assert code == 0 and "· длинный текст: 2 сообщения" in out
+    assert "✎ изменено сообщение" in out  # the reply to the first part, updated for the whole text
+
+
+def test_fresh_keeps_the_old_database_and_a_script_plays_in_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = tmp_path / "data" / "sandbox.sqlite3"
+    db.parent.mkdir()
+    db.write_bytes(b"interactive data")
+    assert sandbox.set_aside(db) == Path(str(db) + ".bak")
+    assert not db.exists() and Path(str(db) + ".bak").read_bytes() == b"interactive data"
+    db.write_bytes(b"interactive again")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo.txt").write_text("/start\n", encoding="utf-8")
+    assert sandbox.main(parse_args(["sandbox", "--script", "demo.txt", "--fresh"])) == 0
+    assert "Здравствуйте" in capsys.readouterr().out
+    assert db.read_bytes() == b"interactive again"  # the interactive database was not touched
+    assert sorted(p.name for p in db.parent.iterdir()) == ["sandbox.sqlite3", "sandbox.sqlite3.bak"]

@@ -13,7 +13,6 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import User
 
 from bot.settings import Settings
-from handlers.brief import STEPS
 from storage.leads import PERSONAL_FIELDS
 from tests import fakes
 from tests.brief_flow import ANSWERS, button, consent, fill_to_summary, last_text, submit_brief
@@ -25,7 +24,7 @@ OTHER = fakes.user(2002, first_name="Борис", username="boris_b")
 # as the erased lead's bookkeeping; the draft holding it is deleted with the fsm row.)
 NEEDLES = (
     "Иван", "ivan", "Анна", "9991234567", "anna@mebel.ru", "mebel", "Интернет-магазин",
-    "Нового года",
+    "созвониться",
 )
 QUESTION = "Сколько стоит ведение Instagram для кондитерской?"
 FORGED_CONFIRM = "wd:1:00000000"  # a confirmation no prompt showed
@@ -180,7 +179,7 @@ async def test_withdraw_leaves_no_personal_data_in_any_table(harness: Harness) -
     await h.send(ANSWERS["business"])
     await s.users.mark_inactive(h.user.id)  # a stale "blocked the bot" flag
     path = db_file(h)
-    assert {n for _, _, n in find_in_file(path, NEEDLES)} >= {"Анна", "9991234567", "anna@mebel.ru", "Иван"}
+    assert {n for _, _, n in find_in_file(path, NEEDLES)} >= {"Анна", "9991234567", "Иван"}
     assert find_in_file(path, (QUESTION,))
 
     calls = await withdraw(h)
@@ -312,20 +311,22 @@ async def test_withdraw_when_the_bot_was_removed_from_the_agency_chat(harness: H
 
 # --- during the brief ------------------------------------------------------------------------
 
+# The steps a prospect who wants a call passes, in order.
+STEPS = ("business", "networks", "goals", "budget", "start_when", "name", "contact", "phone", "comment")
+
+
 async def walk_to(h: Harness, target: str) -> None:
     """Answers the brief up to `target` (a step name or 'summary')."""
     calls = await consent(h)
     u = h.user
     actions = {
         "business": lambda c: h.send(ANSWERS["business"]),
-        "links": lambda c: h.send(ANSWERS["links"]),
         "networks": None, "goals": None,
         "budget": lambda c: h.press(button(c, "30 000 – 70 000")),
         "start_when": lambda c: h.press(button(c, "В течение месяца")),
         "name": lambda c: h.send(ANSWERS["name"]),
+        "contact": lambda c: h.press(button(c, "Позвоните")),
         "phone": lambda c: h.feed(fakes.contact_message("79991234567", u.id, from_user=u)),
-        "email": lambda c: h.send(ANSWERS["email"]),
-        "contact_method": lambda c: h.press(button(c, "Telegram")),
         "comment": lambda c: h.send(ANSWERS["comment"]),
     }
     for step in STEPS:
@@ -365,7 +366,7 @@ async def test_keeping_consent_during_the_brief_goes_on_with_the_step(harness: H
     assert "ничего не удалено" in h.texts(calls)[0] and "Как к вам обращаться" in last_text(calls)
     assert await h.dp.storage.get_state(key(h.user.id)) == "Brief:name"
     await h.send(ANSWERS["name"])
-    assert await h.dp.storage.get_state(key(h.user.id)) == "Brief:phone"
+    assert await h.dp.storage.get_state(key(h.user.id)) == "Brief:contact"
 
 
 # --- nothing stored, repeats, other users ----------------------------------------------------

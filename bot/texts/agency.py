@@ -73,10 +73,12 @@ EXPORT_COLUMNS = {
     "status_by": "Статус поставил",
     "status_at": "Статус изменён",
     "source": "Источник",
+    "kind": "Тип",
     "tg_name": "Имя в Telegram",
     "username": "Username",
     "tg_id": "Telegram ID",
 }
+EXPORT_KINDS = {"brief": "бриф", "callback": "просьба связаться"}
 EXPORT_TAIL_COLUMNS = {
     "consent_version": "Версия согласия",
     "marketing": "Согласие на рассылку",

@@ -8,6 +8,10 @@ QUESTION_TAG = "#вопрос"
 QUESTION_NUMBERED_TAG = "#вопрос_{id}"
 
 CARD_TITLE = "<b>Новая заявка из брифа</b>"
+CARD_TITLE_CALLBACK = "<b>Просьба перезвонить</b>"
+CARD_TITLE_CONTACT = "<b>Просьба связаться</b>"
+CARD_EMPTY = "—"
+CARD_ADDITIONS = "<b>Дополнения клиента:</b>"
 CARD_CLIENT = "<b>Клиент:</b>"
 CARD_SOURCE = "<b>Источник:</b>"
 CARD_SOURCE_DIRECT = "прямой переход"
@@ -63,8 +67,8 @@ NOTICE_MAYBE_TWICE = (
     "Карточка {tags} могла прийти в чат дважды (сбой связи при отправке): если видите копию, "
     "удалите её.\n"
 )
-NOTICE_UPDATED = "✏️ Пользователь исправил данные: заявка {tag} обновлена, карточка выше отредактирована."
-NOTICE_UPDATED_NO_LEAD = "✏️ Пользователь исправил данные в своей заявке."
+NOTICE_UPDATED = "✏️ Клиент исправил или дополнил заявку {tag}: карточка выше обновлена."
+NOTICE_UPDATED_NO_LEAD = "✏️ Клиент исправил или дополнил свою заявку."
 NOTICE_RETENTION = (
     "🗑 <b>Истёк срок хранения персональных данных.</b>\n"
     "{cards}"

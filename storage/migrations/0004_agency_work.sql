@@ -1,4 +1,4 @@
--- Schema v3 (issue 16; renumbered as others land): working leads from the agency chat, statistics by period, teaching the FAQ,
+-- Schema v4 (issue 16; renumbered as others land): working leads from the agency chat, statistics by period, teaching the FAQ,
 -- news to subscribers.
 
 -- The work status of a lead (set by the agency's staff), apart from its privacy status
