@@ -138,7 +138,7 @@ def create_dispatcher(
         in_flight=InFlight(),
         work=WorkRepo(db),
         teach=faq.teach,
-        funnel=Funnel(stats),
+        funnel=Funnel(stats, clock),
         broadcasts=broadcasts,
         broadcaster=Broadcaster(broadcasts, users, outbox, settings, stop_markup=agency_broadcast.stop_markup,
                                 notify=delivery.notify),

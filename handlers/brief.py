@@ -22,6 +22,7 @@ from bot import brief_form as form
 from bot.consent import pd_consent
 from bot.contacts import parse_links, parse_name
 from bot.faq_service import FaqService
+from bot.funnel import Funnel
 from bot.pastes import Pastes
 from bot.settings import Settings
 from bot.texts import brief as texts
@@ -50,37 +51,43 @@ __all__ = ["STATE_OF", "STEP_OF", "STEPS", "LIMITS", "Brief", "field_text", "rep
 # --- entry and consent -----------------------------------------------------------------
 
 
-async def start_brief(bot: Bot, user_id: int, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+async def start_brief(bot: Bot, user_id: int, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                      funnel: Funnel) -> None:
     """/brief and its buttons: the draft where it stopped, a returning prospect's choice, or
     the consent screen (always first for a new brief)."""
     if await back_to_draft(bot, user_id, state) or await brief_finish.offer_returning(bot, user_id, settings, leads):
         return
     text, keyboard = consent_view(settings)
     await bot.send_message(user_id, text, reply_markup=keyboard)
+    await funnel.record("brief", user_id, state=state)
 
 
-async def cmd_brief(message: Message, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
-    await start_brief(bot, message.chat.id, state, settings, leads)
+async def cmd_brief(message: Message, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                    funnel: Funnel) -> None:
+    await start_brief(bot, message.chat.id, state, settings, leads, funnel)
 
 
-async def menu_brief(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+async def menu_brief(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                     funnel: Funnel) -> None:
     await query.answer()
-    await start_brief(bot, query.from_user.id, state, settings, leads)
+    await start_brief(bot, query.from_user.id, state, settings, leads, funnel)
 
 
-async def menu_call(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+async def menu_call(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                    funnel: Funnel) -> None:
     """"Перезвоните мне": consent, then a phone number, then the request goes to the agency."""
     await query.answer()
     if await unfinished(state) is not None:
-        await start_brief(bot, query.from_user.id, state, settings, leads)
+        await start_brief(bot, query.from_user.id, state, settings, leads, funnel)
         return
     text, keyboard = consent_view(settings, "c")
     await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+    await funnel.record("brief", query.from_user.id, state=state)
 
 
 async def on_consent(
     query: CallbackQuery, callback_data: ConsentCb, bot: Bot, state: FSMContext,
-    settings: Settings, consent: ConsentRepo,
+    settings: Settings, consent: ConsentRepo, funnel: Funnel,
 ) -> None:
     chat_id = query.from_user.id
     await query.answer()
@@ -96,6 +103,7 @@ async def on_consent(
         await bot.send_message(chat_id, consent_texts.DECLINED)
         return
     event_id = await consent.grant_pd(query.from_user.id, doc)
+    await funnel.record("consent", chat_id, state=state)
     submit_key = uuid.uuid4().hex
     data = await kept(state)
     callback = callback_data.k == "c"

@@ -17,6 +17,7 @@ from bot import brief_form as form
 from bot.consent import marketing_consent
 from bot.dates import human_date
 from bot.faq_service import FaqService
+from bot.funnel import Funnel
 from bot.pastes import Part, Pastes
 from bot.settings import Settings
 from bot.texts import brief as texts
@@ -241,7 +242,7 @@ async def offer_returning(bot: Bot, user_id: int, settings: Settings, leads: Lea
 
 
 async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, state: FSMContext,
-                         settings: Settings, leads: LeadsRepo, delivery: Any = None) -> None:
+                         settings: Settings, leads: LeadsRepo, funnel: Funnel, delivery: Any = None) -> None:
     user_id = query.from_user.id
     lead = await leads.get(callback_data.lead)
     if lead is None or lead.user_id != user_id or lead.status != "active":
@@ -270,6 +271,7 @@ async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, 
     else:
         text, keyboard = consent_view(settings)
         await bot.send_message(user_id, text, reply_markup=keyboard)
+        await funnel.record("brief", user_id, state=state)
 
 
 async def add_to_lead(bot: Bot, chat_id: int, state: FSMContext, leads: LeadsRepo, delivery: Any, lead: Lead,

@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.faq_service import FaqService
+from bot.funnel import Funnel
 from bot.pastes import Part, Pastes
 from bot.settings import Settings
 from bot.texts import common as common_texts
@@ -36,7 +37,7 @@ __all__ = ["PENDING", "answer_view", "create_question_router", "create_router", 
 
 async def on_question(
     message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo, pastes: Pastes,
-    leads: LeadsRepo, settings: Settings, delivery: Any = None,
+    leads: LeadsRepo, settings: Settings, funnel: Funnel, delivery: Any = None,
 ) -> None:
     text = (message.text or "").strip()
     chat_id, date = message.chat.id, message.date.timestamp()
@@ -55,6 +56,8 @@ async def on_question(
         return  # a prospect with a lead who asks for a call or to order: it is on its way
     if edit_id is None:
         await talk.count(reading, text, stats)
+        if reading.status != "intent":  # a question to the FAQ, not a greeting or thanks
+            await funnel.record("faq", chat_id, state=state)
     pending = (await state.get_data()).get(talk.PENDING) if reading.intent in talk.TO_MANAGER else None
     sent = await talk.reply(bot, chat_id, text, reading, faq, settings.policy_url, edit_id=edit_id, pending=pending)
     pastes.remember(chat_id, Part(date, "faq", current, text, sent.message_id))

@@ -59,9 +59,6 @@ class StatsRepo:
         if len(self._events) >= EVENTS_PENDING_MAX:
             await self.flush()
 
-    async def count_start(self, source: str) -> None:
-        await self.event("start", source or DIRECT)
-
     def faq_hit(self, entry_id: str) -> None:
         """An FAQ answer shown (from a question or the topics menu): the 'topic' counter."""
         self._events[(hour_of(), "topic", "", entry_id)] += 1

@@ -77,7 +77,7 @@ async def test_stats_counts_no_user(harness: Harness) -> None:
         columns = [r["name"] for r in await h.services.db.fetchall(f"PRAGMA table_info({table})")]
         assert not any("user" in c for c in columns)
     rows = await h.services.db.fetchall("SELECT * FROM stats_events")
-    assert {r["kind"] for r in rows} == {"start", "topic"}
+    assert {r["kind"] for r in rows} == {"start", "topic", "faq"}
     assert all(str(h.user.id) not in " ".join(str(v) for v in tuple(r)) for r in rows)
 
 
@@ -115,3 +115,42 @@ async def test_stats_fits_one_message_with_long_questions(harness: Harness) -> N
         await h.send(f"/start src_{n}_{'x' * 50}", from_user=fakes.user(4000 + n))
     text, buttons = await stats(h)
     assert len(text) <= 4096 and len(buttons) == 10
+
+
+async def test_the_funnel_follows_a_prospect_from_a_deep_link_to_success(harness: Harness) -> None:
+    from tests.brief_flow import submit_brief
+
+    h = harness
+    await h.send("/start vk_ads")
+    await h.send("смм это чё такое")
+    await h.send("а сколько стоит продвижение?")  # a second question the same day: one person, counted once
+    await h.send("привет", from_user=fakes.user(2002))  # a greeting is not a question to the FAQ
+    await h.send("/start", from_user=fakes.user(2002))
+    await submit_brief(h)
+    await deliver(h)
+    lead = (await h.services.db.fetchone("SELECT id, source FROM leads"))
+    assert lead["source"] == "vk_ads"
+    message_id, card = card_message(h, lead["id"])
+    await staff_press(h, data_of(card, "Успех"), message_id)
+    text, _ = await stats(h)
+    funnel = section(text, "Воронка</b> (")
+    for line in ("/start: 2\n", "вопрос в FAQ: 1 (50%)", "начали бриф: 1 (100%)", "согласие: 1 (100%)",
+                 "заявка: 1 (100%)", "в работе: 1 (100%)", "успех: 1 (100%)"):
+        assert line in funnel
+    by_source = section(text, "Воронка по источникам")
+    assert "vk_ads: 1 → 1 → 1 → 1 → 1 → 1 → 1 (заявка/старт 100%)" in by_source
+    assert "прямой переход: 1 → 0 → 0 → 0 → 0 → 0 → 0" in by_source
+    rows = await h.services.db.fetchall("SELECT kind, source, SUM(count) AS n FROM stats_events "
+                                        "WHERE kind != 'topic' GROUP BY kind, source ORDER BY kind, source")
+    assert [tuple(r) for r in rows] == [("brief", "vk_ads", 1), ("consent", "vk_ads", 1), ("faq", "vk_ads", 1),
+                                        ("start", "direct", 1), ("start", "vk_ads", 1)]
+
+
+async def test_a_person_counts_once_a_day_per_step(harness: Harness) -> None:
+    h = harness
+    for _ in range(3):
+        await h.send("/start promo")
+    assert await h.services.stats.counts("start") == {"promo": 1}
+    h.services.clock.advance(86400)  # the next day
+    await h.send("/start promo")
+    assert await h.services.stats.counts("start") == {"promo": 2}
