@@ -124,6 +124,11 @@ class FaqService:
     def training(self) -> bool:
         return self._lock.locked()
 
+    @property
+    def busy(self) -> bool:
+        """A training runs or is due (requested, the background loop not yet at it)."""
+        return self._lock.locked() or (self._wake.is_set() and self._task is not None and not self._task.done())
+
     # --- background -------------------------------------------------------------------
     def request(self) -> None:
         """Something changed: train soon (the background loop wakes up)."""

@@ -111,6 +111,10 @@ class BotAPIStandIn:
         self._new_updates.set()
         return update_id
 
+    def last_message_id(self, chat_id: int) -> int:
+        """The id of the latest message in `chat_id` (the bot's or anyone's; 0 if none)."""
+        return max((mid for cid, mid in self.messages if cid == chat_id), default=0)
+
     def next_message_id(self, chat_id: int) -> int:
         """The id of the next message in `chat_id` (one shared counter unless per_chat_message_ids)."""
         if not self.per_chat_message_ids:
@@ -222,6 +226,9 @@ class BotAPIStandIn:
                 params[key] = json.loads(value)
             except (TypeError, ValueError):
                 params[key] = value
+        for key, value in list(params.items()):  # a file sent apart: "document": "attach://<field>"
+            if isinstance(value, str) and value.startswith("attach://") and value[9:] in params:
+                params[key] = params.pop(value[9:])
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message, ReplyParameters
 
@@ -57,10 +57,13 @@ def eta(n: int, rate: float) -> str:
     return t.BROADCAST_ETA_MINUTES.format(n=math.ceil(seconds / 60))
 
 
-async def cmd_broadcast(message: Message, broadcasts: BroadcastRepo, settings: Settings) -> None:
+async def cmd_broadcast(message: Message, bot: Bot, broadcasts: BroadcastRepo, settings: Settings) -> None:
     source = message.reply_to_message
     if source is None:
         await message.answer(t.BROADCAST_USAGE)
+        return
+    if source.from_user is not None and source.from_user.id == bot.id:  # a card, a list, a notice
+        await message.answer(t.BROADCAST_NOT_BOTS)
         return
     running = await broadcasts.running()
     if running is not None:

@@ -108,6 +108,8 @@ async def on_teach(query: CallbackQuery, callback_data: TeachCb, bot: Bot, faq: 
     await query.answer()
     if cb.src == "u":
         await stats.forget_unanswered(cb.id)
+    else:
+        await stats.forget_unanswered_text(text)
     title = t.TEACH_OFFTOPIC if target == OFFTOPIC_TARGET else f"«{quote(entries[cb.v].title)}»"
     done = (t.TEACH_QUEUED_QUESTION.format(tag=question_tag(cb.id), target=title) if cb.src == "q"
             else t.TEACH_QUEUED.format(text=quote(cut(text, SHOWN_CHARS)), target=title))

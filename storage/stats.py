@@ -147,6 +147,11 @@ class StatsRepo:
         )
         return Unanswered(row["id"], row["text"], row["count"], row["last_seen"]) if row else None
 
+    async def forget_unanswered_text(self, text: str) -> None:
+        """A question card's question was taught: the same words leave the unanswered list."""
+        await self.flush()
+        await self.db.execute("DELETE FROM faq_unanswered WHERE text = ?", (scrub(text)[:UNANSWERED_MAX_CHARS],))
+
     async def forget_unanswered(self, row_id: int) -> None:
         """The question was taught to the FAQ: it is no longer unanswered."""
         await self.flush()

@@ -70,6 +70,10 @@ async def test_broadcast_needs_a_reply_and_a_message_it_can_carry(harness: Harne
     assert "нельзя добавить строку об отписке" in (await staff_says(h, "/broadcast", reply_to=sticker))[-1].text
     long = news_message("я" * 4090)
     assert "слишком длинное" in (await staff_says(h, "/broadcast", reply_to=long))[-1].text
+    # the bot's own message (a card, a list) is not news; a member's message of the same text is
+    card = fakes.message("#lead_1 Новая заявка", from_user=fakes.BOT_USER, chat=AGENCY)
+    assert "Это сообщение бота" in (await staff_says(h, "/broadcast", reply_to=card))[-1].text
+    assert "предпросмотр" in (await staff_says(h, "/broadcast", reply_to=news_message("#lead_1 Новая заявка")))[-1].text
 
 
 async def test_preview_counts_only_subscribers_who_can_receive(harness: Harness) -> None:

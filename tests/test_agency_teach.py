@@ -80,7 +80,7 @@ async def test_teaching_from_a_card_and_from_stats_retrains_the_running_bot(harn
 
     assert no_answer(await h.send(CRYPTO, from_user=fakes.user(2002)))
     stats = (await staff_says(h, "/stats"))[-1]
-    assert CRYPTO in stats.text
+    assert CRYPTO in stats.text and WEEKENDS not in stats.text  # taught from its card: no longer unanswered
     number = next(line.split(".")[0] for line in stats.text.splitlines() if CRYPTO in line)
     picker_id, picker = await open_picker(h, data_of(stats, f"➕ {number}"), h.session.result_of(stats).message_id)
     assert CRYPTO in picker.text
@@ -110,6 +110,7 @@ async def test_teaching_from_a_card_and_from_stats_retrains_the_running_bot(harn
         listing = (await staff_says(h2, "/taught"))[-1]
         assert "Чему бот научился" in listing.text and "«Контакты»" in listing.text and "не про нас" in listing.text
         assert WEEKENDS not in listing.text  # a question card's phrasing is named by the card's number
+        assert "#вопрос_" in listing.text and "«#" not in listing.text
         assert [b.text for b in keyboard(listing)] == ["🗑 1", "🗑 2"]
         listing_id = h.session.result_of(listing).message_id
         calls = await staff_press(h2, data_of(listing, "🗑 1"), listing_id)
