@@ -64,11 +64,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.cards import render_lead_card, render_notice, render_question
 from bot.copies import SentLog, maybe_delivered, outbox_send
-from bot.followups import Cancel, Defer, FollowUps, Lost, Stopping, entry_payload
+from bot.followups import Cancel, CardButtons, Defer, FollowUps, Lost, Stopping, entry_payload
 from bot.relay_lane import PrivateLane
 from bot.relay_sends import RelaySends
 from bot.settings import Settings
@@ -77,6 +77,7 @@ from storage.leads import LeadsRepo
 from storage.outbox import OutboxRepo
 from storage.relay import BANNED, NO_TIME, RelayRepo
 from storage.users import UsersRepo
+from storage.work import WorkRepo
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,11 @@ class OutboxWorker(FollowUps, RelaySends):
 
     def __init__(
         self, outbox: OutboxRepo, leads: LeadsRepo, agency_chat: AgencyChat, settings: Settings,
-        *, batch_size: int = BATCH_SIZE, sent_log: SentLog | None = None,
+        *, batch_size: int = BATCH_SIZE, sent_log: SentLog | None = None, buttons: CardButtons | None = None,
     ) -> None:
         self.outbox = outbox
+        self.buttons = buttons or CardButtons()
+        self.work = WorkRepo(outbox.db)
         self.leads = leads
         self.agency_chat = agency_chat
         self.settings = settings
@@ -139,6 +142,7 @@ class OutboxWorker(FollowUps, RelaySends):
         self._lost: dict[int, Lost] = {}  # outbox id -> its uncertain sends in this process
         self._target: tuple[int, int] | None = None  # (chat, highest known id) of the last call
         self._text: str | None = None  # text of the last send
+        self._markup: InlineKeyboardMarkup | None = None  # its buttons
         self.relay = RelayRepo(outbox.db)
         self.private = PrivateLane(outbox, self.relay, UsersRepo(outbox.db), self._wake.set)
 
@@ -262,7 +266,7 @@ class OutboxWorker(FollowUps, RelaySends):
     # --- one entry -----------------------------------------------------------------
     async def _deliver(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> _Outcome:
         item_id, kind = item["id"], item["kind"]
-        self._target, self._text = None, None
+        self._target, self._text, self._markup = None, None, None
         try:
             chat_id, message_id = await self._attempt(bot, item)
         except Stopping:
@@ -349,7 +353,7 @@ class OutboxWorker(FollowUps, RelaySends):
                 raise Cancel("lead_missing")
             if lead.status != "active":
                 raise Cancel("lead_erased")
-            msg = await self._send(bot, render_lead_card(lead, self.settings))
+            msg = await self._send(bot, render_lead_card(lead, self.settings), self.buttons.lead(lead))
             return msg.chat.id, msg.message_id
         if kind == "card_edit":
             return await self._edit_card(bot, item)
@@ -359,19 +363,21 @@ class OutboxWorker(FollowUps, RelaySends):
             return await self._remove_copy(bot, item)
         if kind in ("question", "notice"):
             payload = entry_payload(item)
+            markup = None
             if kind == "question":
-                text = render_question(payload, item["id"])
+                text, markup = render_question(payload, item["id"]), self.buttons.question(item["id"])
             else:
                 text = render_notice(payload, item["lead_id"], await self._cleanup_of(payload))
-            msg = await self._send(bot, text)
+            msg = await self._send(bot, text, markup)
             return msg.chat.id, msg.message_id
         raise Cancel("unknown_kind")
 
-    async def _send(self, bot: Bot, text: str) -> Message:
+    async def _send(self, bot: Bot, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
         chat_id = await self.agency_chat.get()
-        self._text = text
+        self._text, self._markup = text, markup
         return await self._call(
-            lambda cid: bot.send_message(chat_id=cid, text=text, parse_mode=ParseMode.HTML), chat_id
+            lambda cid: bot.send_message(chat_id=cid, text=text, parse_mode=ParseMode.HTML, reply_markup=markup),
+            chat_id,
         )
 
     async def _call(

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # The relay: how long after a manager's message the prospect's messages go to the agency chat.
     conversation_window: int = Field(48 * 3600, ge=0, description="seconds; 0 turns relaying to the agency off")
 
+    # The agency chat's own work: news to subscribers, teaching the FAQ.
+    broadcast_rate: float = Field(25.0, gt=0, le=30, description="broadcast messages per second")
+    faq_train_timeout: float = Field(300.0, gt=0, description="seconds a retraining of the FAQ may take")
+
     @field_validator("telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:

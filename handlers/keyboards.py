@@ -1,7 +1,8 @@
 """Keyboards shared by several routers."""
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.texts import brief as brief_texts
@@ -35,6 +36,15 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     """Direct construction: InlineKeyboardBuilder.export() deep-copies every button (~2 ms per
     keyboard here), too slow for a keyboard on every step of the brief."""
     return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+async def edit_text(msg: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Edits a message's text and buttons; the same content again (a double press) is no error."""
+    try:
+        await msg.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
 
 
 async def drop_buttons(query: CallbackQuery) -> None:

@@ -26,9 +26,9 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.cards import cut
 from bot.dates import human_datetime
+from bot.faq_service import FaqService
 from bot.relay import OFFERED, RelayService, media_kind
 from bot.texts import relay as texts
-from faq import FaqIndex
 from handlers.callbacks import MediaCb, MenuCb, RelayCb
 from handlers.filters import PRIVATE, ChatType, MaybeCommand
 from handlers.keyboards import button, markup
@@ -80,7 +80,7 @@ async def on_start(message: Message, relay: RelayService) -> None:
     raise SkipHandler
 
 
-def bot_answers(message: Message, faq: FaqIndex) -> bool:
+def bot_answers(message: Message, faq: FaqService) -> bool:
     """While the prospect waits for a manager's first message, the bot still answers what it
     can itself (an FAQ answer, a greeting, thanks, an order); a request for a person is theirs to
     answer only (the prospect is waiting for one)."""
@@ -90,7 +90,7 @@ def bot_answers(message: Message, faq: FaqIndex) -> bool:
     return reading.status == "answer" or (reading.status == "intent" and reading.intent not in TO_MANAGER)
 
 
-async def on_message(message: Message, state: FSMContext, relay: RelayService, faq: FaqIndex) -> None:
+async def on_message(message: Message, state: FSMContext, relay: RelayService, faq: FaqService) -> None:
     """In a conversation: to the agency chat. While the prospect waits for the manager's first
     message, the bot also answers what it can (then says nothing of the relay) and says
     "передал" under the rest. An expired conversation is closed (with a short note if a

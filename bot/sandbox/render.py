@@ -244,6 +244,8 @@ class Renderer:
                 reply = self._replying(p)
                 if chat == self.agency_chat:
                     head = f"{label}#{mid}{reply}: "
+                elif "caption" in p or p.get("from_chat_id") != self.agency_chat:
+                    head = f"{label}бот #{mid}{reply}: "  # e.g. a broadcast (its caption has the unsubscribe line)
                 else:
                     head = f"{label}бот #{mid}{reply} (сообщение менеджера): "
                 lines = self._block(head, self._copied(chat, mid, p))
@@ -332,8 +334,8 @@ class Renderer:
         if p.get("caption"):
             lines.append(self._text(p["caption"], p.get("parse_mode")))
         text = content.decode("utf-8", "replace")
-        if name.lower().endswith(".json") or text.lstrip().startswith(("{", "[")):
-            head = text.splitlines()
+        if name.lower().endswith((".json", ".csv")) or text.lstrip().startswith(("{", "[")):
+            head = text.lstrip("\ufeff").splitlines()
             preview = head[:DOC_PREVIEW_LINES]
             if self.hide_times:
                 preview = [mask_times(line) for line in preview]

@@ -1,4 +1,4 @@
--- Schema v4: the agency and a prospect talk through the bot (a Livegram-style relay).
+-- Schema v5: the agency and a prospect talk through the bot (a Livegram-style relay).
 --
 -- outbox gains kinds (everything the relay sends goes through the outbox):
 --   relay_in       a prospect's message to the agency chat, under a header (name, @username,
@@ -10,7 +10,7 @@
 --   prospect_note  a short service text to a prospect (the ban notice)
 -- SQLite cannot change a CHECK constraint in place: the table is rebuilt (ids kept).
 
-CREATE TABLE outbox_v4 (
+CREATE TABLE outbox_v5 (
     id                 INTEGER PRIMARY KEY,
     kind               TEXT NOT NULL CHECK (kind IN ('lead_card', 'card_edit', 'question', 'notice',
                                                      'question_edit', 'dup_cleanup', 'relay_in',
@@ -32,11 +32,11 @@ CREATE TABLE outbox_v4 (
     uncertain          INTEGER NOT NULL DEFAULT 0,
     duplicates         INTEGER NOT NULL DEFAULT 0
 );
-INSERT INTO outbox_v4 SELECT id, kind, lead_id, user_id, payload, status, attempts, next_attempt_at, last_error,
+INSERT INTO outbox_v5 SELECT id, kind, lead_id, user_id, payload, status, attempts, next_attempt_at, last_error,
        created_at, sent_at, result_chat_id, result_message_id, ref_id, erased_at, uncertain, duplicates
 FROM outbox;
 DROP TABLE outbox;
-ALTER TABLE outbox_v4 RENAME TO outbox;
+ALTER TABLE outbox_v5 RENAME TO outbox;
 CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
 CREATE INDEX outbox_user ON outbox(user_id);
 CREATE INDEX outbox_ref ON outbox(ref_id);
