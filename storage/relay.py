@@ -165,7 +165,8 @@ class RelayRepo:
     # --- whose message is it -----------------------------------------------------------
     async def find(self, chat_id: int, message_id: int) -> Target | None:
         """The prospect behind a message of the bot's in the agency chat: a relayed message,
-        its header or a "delivered" line, a lead card or a question card. None: not one of them."""
+        its header or a "delivered" line, a lead card (or its copy posted by /lead N) or a question
+        card. None: not one of them."""
         row = await self.db.fetchone(
             "SELECT user_id, kind, lead_id, private_message_id FROM relay_links "
             "WHERE chat_id = ? AND message_id = ? AND kind IN ('in', 'header', 'note')",
@@ -175,6 +176,13 @@ class RelayRepo:
             return Target(row["user_id"], row["kind"], row["lead_id"], row["private_message_id"])
         row = await self.db.fetchone(
             "SELECT id, user_id, status FROM leads WHERE card_chat_id = ? AND card_message_id = ?",
+            (chat_id, message_id),
+        )
+        if row is not None:
+            return Target(row["user_id"] if row["status"] == "active" else None, "lead_card", row["id"])
+        row = await self.db.fetchone(  # a copy of a card posted by /lead N or a /leads button
+            "SELECT l.id, l.user_id, l.status FROM lead_views v JOIN leads l ON l.id = v.lead_id "
+            "WHERE v.chat_id = ? AND v.message_id = ? AND v.kind = 'card'",
             (chat_id, message_id),
         )
         if row is not None:

@@ -82,6 +82,25 @@ async def test_reply_to_a_question_card_reaches_its_author(harness: Harness) -> 
     assert notes(h) == [("✅ Доставлено", owner.message_id)]
 
 
+async def test_reply_to_a_card_posted_by_lead_n_reaches_the_prospect(harness: Harness) -> None:
+    """/lead N (issue 16) posts a copy of the card: a Reply to it is found by its id (lead_views),
+    whatever text the Reply quotes."""
+    h = harness
+    lead_id, card = await lead_card(h)
+    h.session.clear()
+    await h.feed(agency_message(f"/lead {lead_id}"))
+    await deliver(h)
+    [view] = [c for c in agency_sends(h) if (c.text or "").startswith(f"#lead_{lead_id}")]
+    view_id = h.session.result_of(view).message_id
+    assert view_id != card
+    h.session.clear()
+    owner = await reply(h, view_id, "Добрый день! Посмотрел заявку", replied_text="…")
+    await deliver(h)
+    [copy] = copies(h, PROSPECT)
+    assert (copy.from_chat_id, copy.message_id) == (AGENCY_CHAT_ID, owner.message_id)
+    assert notes(h) == [("✅ Доставлено", owner.message_id)]
+
+
 async def test_reply_to_a_relayed_message_threads_under_the_prospects_own(harness: Harness) -> None:
     h = harness
     _, card = await lead_card(h)
