@@ -25,15 +25,17 @@ from bot.delivery import OutboxWorker
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
 from bot.pastes import Pastes
-from bot.retention import RetentionJob
+from bot.retention import Retention
 from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
 from bot.texts import common as texts
 from faq import FaqIndex, load_index
 from handlers import build_routers
 from handlers.errors import on_error
+from handlers.states import Brief
 from storage.consent import ConsentRepo
 from storage.db import Database
+from storage.drafts import DraftsRepo
 from storage.fsm import SQLiteStorage, UserLockIsolation
 from storage.kv import AgencyChat, KVRepo
 from storage.leads import LeadsRepo
@@ -74,7 +76,7 @@ class Services:
     faq: FaqIndex
     maintenance: Maintenance
     rights: RightsRepo
-    retention: RetentionJob
+    retention: Retention
     in_flight: InFlight
     clock: Clock
     pastes: Pastes
@@ -95,8 +97,11 @@ def create_dispatcher(
     db = db or Database(settings.db_path)
     kv = KVRepo(db)
     agency_chat = AgencyChat(kv, settings.agency_chat_id)
-    leads = LeadsRepo(db)
     outbox = OutboxRepo(db)
+    leads = LeadsRepo(db, outbox)
+    rights = RightsRepo(db, outbox)
+    delivery = OutboxWorker(outbox, leads, agency_chat, settings)
+    outbox.on_enqueue(delivery.notify)
     stats = StatsRepo(db)
     users = UsersRepo(db)
     services = Services(
@@ -109,11 +114,12 @@ def create_dispatcher(
         consent=ConsentRepo(db),
         leads=leads,
         outbox=outbox,
-        delivery=OutboxWorker(outbox, leads, agency_chat, settings),
+        delivery=delivery,
         faq=load_index(settings.faq_path, cache_dir=settings.db_path.parent),
-        maintenance=Maintenance(db, settings, users, stats, clock),
-        rights=RightsRepo(db),
-        retention=RetentionJob(),
+        maintenance=Maintenance(DraftsRepo(db, Brief.__full_group_name__, [Brief.addition.state or ""]),
+                                settings, users, stats, clock),
+        rights=rights,
+        retention=Retention(db, rights, settings),
         in_flight=InFlight(),
         clock=clock,
         pastes=Pastes(),
@@ -141,7 +147,7 @@ async def on_startup(services: Services, bot: Bot) -> None:
     if services.run_workers:
         services.delivery.start(bot)
         services.maintenance.start(bot)
-        services.retention.start(services)
+        services.retention.start()
 
 
 async def on_shutdown(services: Services) -> None:

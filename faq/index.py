@@ -208,6 +208,11 @@ def load_index(corpus_path: Path | str | None = None, cache_dir: Path | str | No
     return found
 
 
+def forget_loaded() -> None:
+    """Drops the models kept in this process: the next load_index() reads the file again."""
+    _memo.clear()
+
+
 def _copy(src: Path, dst: Path, prune: bool = False) -> None:
     """Copy a model file, with ``prune`` removing the other model files there (best effort)."""
     try:

@@ -200,7 +200,7 @@ async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: Faq
 
 
 async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, state: FSMContext,
-                         settings: Settings, leads: LeadsRepo, consent: ConsentRepo, delivery: Any = None) -> None:
+                         settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     step = callback_data.s
     data = await brief_finish.guard(query, bot, state, callback_data.d, step)
     if data is None:

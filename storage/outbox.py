@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import aiosqlite
@@ -20,20 +21,32 @@ WAITING_EDITS = "waiting_edits"
 
 
 class OutboxRepo:
+    """The outbox table. Whoever listens (the delivery worker, wired in create_dispatcher) is
+    called once each transaction that queued something commits."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._listeners: list[Callable[[], None]] = []
 
-    @staticmethod
+    def on_enqueue(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _queued(self) -> None:
+        for listener in self._listeners:
+            listener()
+
     async def enqueue(
-        conn: aiosqlite.Connection, kind: OutboxKind, *, lead_id: int | None = None,
+        self, conn: aiosqlite.Connection, kind: OutboxKind, *, lead_id: int | None = None,
         user_id: int | None = None, payload: dict[str, Any] | None = None, ref_id: int | None = None,
     ) -> int:
+        """Queues an entry inside the caller's transaction on `conn`."""
         cur = await conn.execute(
             "INSERT INTO outbox (kind, lead_id, user_id, payload, ref_id, created_at, next_attempt_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (kind, lead_id, user_id, json.dumps(payload, ensure_ascii=False) if payload else None,
              ref_id, utc_iso(), time.time()),
         )
+        self.db.after_commit(self._queued)
         return cur.lastrowid or 0
 
     async def add(self, kind: OutboxKind, **kwargs: Any) -> int:

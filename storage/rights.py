@@ -173,7 +173,8 @@ def _placeholders(n: int) -> str:
 
 
 async def erase_leads(
-    conn: aiosqlite.Connection, lead_ids: list[int], reason: Reason, *, extra_categories: list[str] | None = None,
+    conn: aiosqlite.Connection, outbox: OutboxRepo, lead_ids: list[int], reason: Reason, *,
+    extra_categories: list[str] | None = None,
 ) -> Erasure:
     """Erases the given ACTIVE leads inside the caller's transaction (the shared routine).
 
@@ -208,7 +209,7 @@ async def erase_leads(
             )
             payload = {"reason": reason} if reason != "withdrawal" else None
             for lead_id in delivered:
-                result.edits.append(await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
+                result.edits.append(await outbox.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
             result.redacted_cards = delivered
             result.categories = list(LEAD_CATEGORIES)
     result.categories += extra_categories or []
@@ -221,7 +222,7 @@ async def erase_leads(
 
 
 async def erase_questions(
-    conn: aiosqlite.Connection, reason: Reason, *, user_id: int | None = None,
+    conn: aiosqlite.Connection, outbox: OutboxRepo, reason: Reason, *, user_id: int | None = None,
     question_ids: list[int] | None = None,
 ) -> Erasure:
     """Erases questions to a manager inside the caller's transaction: the user's (`user_id`)
@@ -264,7 +265,7 @@ async def erase_questions(
         for row in sent:
             if row["result_message_id"] is not None:
                 result.edits.append(
-                    await OutboxRepo.enqueue(conn, "question_edit", ref_id=row["id"], payload=payload)
+                    await outbox.enqueue(conn, "question_edit", ref_id=row["id"], payload=payload)
                 )
                 result.redacted_questions.append(row["id"])
     result.questions = len(rows)
@@ -291,18 +292,19 @@ def _merge(into: Erasure, other: Erasure) -> None:
     into.questions += other.questions
 
 
-async def _notice(conn: aiosqlite.Connection, kind: str, result: Erasure) -> None:
+async def _notice(conn: aiosqlite.Connection, outbox: OutboxRepo, kind: str, result: Erasure) -> None:
     """One notice for the agency, sent by the worker once every redaction in `edits` is done."""
     result.notice = True
-    await OutboxRepo.enqueue(conn, "notice", payload={
+    await outbox.enqueue(conn, "notice", payload={
         "notice": kind, "lead_ids": result.redacted_cards, "questions": result.redacted_questions,
         "edits": result.edits,
     })
 
 
 class RightsRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepo) -> None:
         self.db = db
+        self.outbox = outbox
 
     # --- reading ---------------------------------------------------------------------
     async def collect(self, user_id: int) -> UserData:
@@ -406,9 +408,9 @@ class RightsRepo:
                     (CAT_UNANSWERED, stats_texts),
                 ) if done
             ]
-            questions = await erase_questions(conn, "withdrawal", user_id=user_id)
+            questions = await erase_questions(conn, self.outbox, "withdrawal", user_id=user_id)
             result = await erase_leads(
-                conn, lead_ids, "withdrawal", extra_categories=extra + questions.categories
+                conn, self.outbox, lead_ids, "withdrawal", extra_categories=extra + questions.categories
             )
             _merge(result, questions)
             result.drafts, result.stats_texts = drafts, stats_texts
@@ -416,7 +418,7 @@ class RightsRepo:
             result.journal_events = journal
             # The agency chat holds copies: say what was cleaned there, once the edits are done.
             if result.edits:
-                await _notice(conn, "withdrawn", result)
+                await _notice(conn, self.outbox, "withdrawn", result)
         await self.db.checkpoint()
         log.info(
             "withdrawal: leads %s erased, %d cards and %d question cards to redact, %d outbox cancelled, "
@@ -479,11 +481,11 @@ class RightsRepo:
         """Retention expiry of these leads and questions: the same erasure, reason 'retention',
         one notice, then a WAL checkpoint."""
         async with self.db.transaction() as conn:
-            questions = await erase_questions(conn, "retention", question_ids=question_ids or [])
-            result = await erase_leads(conn, lead_ids, "retention", extra_categories=questions.categories)
+            questions = await erase_questions(conn, self.outbox, "retention", question_ids=question_ids or [])
+            result = await erase_leads(conn, self.outbox, lead_ids, "retention", extra_categories=questions.categories)
             _merge(result, questions)
             if result.edits:
-                await _notice(conn, "retention", result)
+                await _notice(conn, self.outbox, "retention", result)
         if result.categories:
             await self.db.checkpoint()
         return result

@@ -20,7 +20,6 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import Services, create_bot, create_dispatcher, set_commands
 from bot.clock import Clock
-from bot.retention import purge_expired
 from bot.sandbox.render import Renderer, Style, html_to_text
 from bot.settings import Settings
 from bot.standin import BOT_USER, BotAPIStandIn, Call
@@ -222,7 +221,7 @@ class Sandbox:
         if line.lower().startswith(AGENCY_PREFIXES):
             update_id = self._agency(line.split(":", 1)[1].strip())
         elif re.fullmatch(r"\d{1,2}", line):
-            update_id = self._press(int(line))
+            update_id = self.press(int(line))
         else:
             update_id = self._say(line[1:] if line.startswith("\\") else line)
         if update_id is not None:
@@ -277,7 +276,7 @@ class Sandbox:
                         "from": BOT_USER, "text": html_to_text(str(call.params.get("text") or ""))}
         return None
 
-    def _press(self, number: int) -> int | None:
+    def press(self, number: int) -> int | None:
         button = self.renderer.numbers.get(number)
         if button is None:
             if self.renderer.numbers:
@@ -361,7 +360,7 @@ class Sandbox:
         self.clock.advance(seconds)
         self.note(f"часы бота переведены вперёд на {args.lstrip('+')}")
         await self.services.maintenance.tick(self.bot)
-        await purge_expired(self.services, self.clock.time())
+        await self.services.retention.purge(self.clock.time())
         await self.after_input(None)
 
     def describe(self, line: str) -> str:
