@@ -43,8 +43,7 @@ from storage.stats import StatsRepo
 # Names the rights router and older callers use.
 STEPS = form.FIELDS
 LIMITS = form.LIMITS
-field_text = form.field_text
-__all__ = ["STATE_OF", "STEP_OF", "STEPS", "LIMITS", "Brief", "field_text", "reprompt", "create_router"]
+__all__ = ["STATE_OF", "STEP_OF", "STEPS", "LIMITS", "Brief", "reprompt", "create_router"]
 
 
 # --- entry and consent -----------------------------------------------------------------

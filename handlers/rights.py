@@ -21,14 +21,13 @@ from aiogram.types import (
     CallbackQuery,
     InaccessibleMessage,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.cards import field_text
 from bot.consent import marketing_consent, pd_consent
 from bot.dates import human_datetime
 from bot.plural import days_ru
@@ -40,6 +39,7 @@ from faq import normalize
 from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
+from handlers.keyboards import phone_keyboard
 from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.leads import Lead, LeadsRepo
@@ -165,7 +165,7 @@ async def on_withdraw_stale(query: CallbackQuery) -> None:
 
 def _value(key: str, value: Any, record: dict[str, Any] | None = None) -> str:
     if key in brief_handlers.STEPS:
-        return brief_handlers.field_text(key, value, record)
+        return field_text(key, value, record) or texts.EMPTY
     return texts.EMPTY if value in (None, "", []) else str(value)
 
 
@@ -291,13 +291,6 @@ async def cmd_mydata(
 # --- correction ------------------------------------------------------------------------
 
 
-def _phone_keyboard() -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)]],
-        resize_keyboard=True, one_time_keyboard=True, input_field_placeholder="+7 999 123-45-67",
-    )
-
-
 async def on_fix(
     query: CallbackQuery, callback_data: FixCb, bot: Bot, state: FSMContext, leads: LeadsRepo,
 ) -> None:
@@ -318,7 +311,7 @@ async def on_fix(
     text = texts.FIX_PROMPT[field].format(id=lead.id)
     if lead.fields.get(field):
         text += texts.FIX_NOW.format(value=hd.quote(str(lead.fields[field])))
-    markup = _phone_keyboard() if field == "phone" else None
+    markup = phone_keyboard() if field == "phone" else None
     await bot.send_message(user_id, text, reply_markup=markup)
 
 
@@ -366,7 +359,7 @@ async def on_fix_text(
         else:
             value = normalize_email(text)
     except Invalid:
-        await message.answer(texts.FIX_BAD[field], reply_markup=_phone_keyboard() if field == "phone" else None)
+        await message.answer(texts.FIX_BAD[field], reply_markup=phone_keyboard() if field == "phone" else None)
         return
     await _apply_fix(message, bot, state, leads, field, value)
 
@@ -377,12 +370,12 @@ async def on_fix_contact(
     contact = message.contact
     assert contact is not None
     if message.from_user is None or contact.user_id != message.from_user.id:
-        await message.answer(texts.FIX_FOREIGN_CONTACT, reply_markup=_phone_keyboard())
+        await message.answer(texts.FIX_FOREIGN_CONTACT, reply_markup=phone_keyboard())
         return
     try:
         value = normalize_contact_phone(contact.phone_number)
     except Invalid:
-        await message.answer(texts.FIX_BAD["phone"], reply_markup=_phone_keyboard())
+        await message.answer(texts.FIX_BAD["phone"], reply_markup=phone_keyboard())
         return
     await _apply_fix(message, bot, state, leads, "phone", value)
 

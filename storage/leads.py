@@ -19,7 +19,6 @@ PERSONAL_FIELDS = (
     "networks_other", "goals_other", "additions",
 )
 LIST_FIELDS = ("links", "networks", "goals", "additions")
-LEAD_KINDS = ("brief", "callback")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
