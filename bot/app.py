@@ -20,8 +20,11 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
+from bot.broadcast import Broadcaster
 from bot.clock import Clock
 from bot.delivery import OutboxWorker
+from bot.faq_service import FaqService, overlay_path
+from bot.funnel import Funnel
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
 from bot.pastes import Pastes
@@ -29,10 +32,11 @@ from bot.retention import Retention
 from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
 from bot.texts import common as texts
-from faq import FaqIndex, load_index
-from handlers import build_routers
+from faq import load_index
+from handlers import agency_broadcast, agency_leads, build_routers
 from handlers.errors import on_error
 from handlers.states import Brief
+from storage.broadcast import BroadcastRepo
 from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
@@ -42,7 +46,9 @@ from storage.leads import LeadsRepo
 from storage.outbox import OutboxRepo
 from storage.rights import RightsRepo
 from storage.stats import StatsRepo
+from storage.teach import TeachRepo
 from storage.users import UsersRepo
+from storage.work import WorkRepo
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +79,16 @@ class Services:
     leads: LeadsRepo
     outbox: OutboxRepo
     delivery: OutboxWorker
-    faq: FaqIndex
+    faq: FaqService
     maintenance: Maintenance
     rights: RightsRepo
     retention: Retention
     in_flight: InFlight
+    work: WorkRepo
+    teach: TeachRepo
+    funnel: Funnel
+    broadcasts: BroadcastRepo
+    broadcaster: Broadcaster
     clock: Clock
     pastes: Pastes
     run_workers: bool = True
@@ -100,10 +111,19 @@ def create_dispatcher(
     outbox = OutboxRepo(db)
     leads = LeadsRepo(db, outbox)
     rights = RightsRepo(db, outbox)
-    delivery = OutboxWorker(outbox, leads, agency_chat, settings)
-    outbox.on_enqueue(delivery.notify)
     stats = StatsRepo(db)
     users = UsersRepo(db)
+    delivery = OutboxWorker(outbox, leads, agency_chat, settings, buttons=agency_leads.card_buttons())
+    outbox.on_enqueue(delivery.notify)
+    overlay = overlay_path(settings.db_path)
+    index = load_index(settings.faq_path, cache_dir=settings.db_path.parent,
+                       additions=overlay if overlay.is_file() else None)
+    faq = FaqService(
+        index,
+        TeachRepo(db), outbox, corpus_path=settings.faq_path, folder=settings.db_path.parent, overlay=overlay,
+        timeout=settings.faq_train_timeout,
+    )
+    broadcasts = BroadcastRepo(db)
     services = Services(
         settings=settings,
         db=db,
@@ -115,12 +135,17 @@ def create_dispatcher(
         leads=leads,
         outbox=outbox,
         delivery=delivery,
-        faq=load_index(settings.faq_path, cache_dir=settings.db_path.parent),
+        faq=faq,
         maintenance=Maintenance(DraftsRepo(db, Brief.__full_group_name__, [Brief.addition.state or ""]),
                                 settings, users, stats, clock),
         rights=rights,
         retention=Retention(db, rights, settings),
         in_flight=InFlight(),
+        work=WorkRepo(db, outbox),
+        teach=faq.teach,
+        funnel=Funnel(stats, clock),
+        broadcasts=broadcasts,
+        broadcaster=Broadcaster(broadcasts, users, outbox, settings, stop_markup=agency_broadcast.stop_markup),
         clock=clock,
         pastes=Pastes(),
         run_workers=run_workers,
@@ -148,6 +173,8 @@ async def on_startup(services: Services, bot: Bot) -> None:
         services.delivery.start(bot)
         services.maintenance.start(bot)
         services.retention.start()
+        services.faq.start()
+        services.broadcaster.start(bot)
 
 
 async def on_shutdown(services: Services) -> None:
@@ -155,7 +182,8 @@ async def on_shutdown(services: Services) -> None:
     process alive); the database is closed last."""
     if not await services.in_flight.wait_idle(SHUTDOWN_GRACE):
         log.warning("shutdown: %d updates still running after %.0fs", services.in_flight.count, SHUTDOWN_GRACE)
-    steps = (services.delivery.stop, services.maintenance.stop, services.retention.stop, services.stats.flush)
+    steps = (services.broadcaster.stop, services.faq.stop, services.delivery.stop, services.maintenance.stop,
+             services.retention.stop, services.stats.flush)
     try:
         for step in steps:
             try:

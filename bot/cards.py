@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from aiogram.utils.text_decorations import html_decoration
 
+from bot import agency_notices
 from bot import brief_form as form
 from bot.contacts import display_phone
 from bot.texts import brief as brief_texts
 from bot.texts import cards as t
-from storage.leads import Lead
+from storage.leads import Lead, LeadWork
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ def render_lead_card(lead: Lead, settings: Any) -> str:
     source = lead.source or ""
     user_values = [v for _, v in rows] + additions + [source, f.get("tg_name") or "", f.get("username") or ""]
     longest = max(utf16_len(v) for v in user_values)
+    status = render_status(lead.work, getattr(settings, "timezone", "UTC"))
     title = t.CARD_TITLE
     if lead.kind == "callback":  # a call back, or (without a phone) a message in Telegram
         title = t.CARD_TITLE_CALLBACK if f.get("phone") else t.CARD_TITLE_CONTACT
@@ -204,9 +206,20 @@ def render_lead_card(lead: Lead, settings: Any) -> str:
         lines.append("")
         lines.append(f"{t.CARD_SOURCE} {c(source) if source else t.CARD_SOURCE_DIRECT}")
         lines.append(f"{t.CARD_CREATED} {created}")
+        if status:
+            lines.append(status)
         return "\n".join(lines)
 
     return fit(build, longest)
+
+
+def render_status(work: LeadWork | None, tz_name: str) -> str:
+    """The card's status line: the work status, who set it and when (empty for a new lead)."""
+    if work is None:
+        return ""
+    who = quote(cut(work.by_name, 64)) if work.by_name else t.STAFF_FALLBACK
+    when = local_time(work.at, tz_name) if work.at else ""
+    return t.CARD_STATUS.format(status=t.STATUS_LABELS.get(work.status, quote(work.status)), who=who, when=when)
 
 
 def render_redacted_card(lead_id: int, reason: str) -> str:
@@ -291,6 +304,8 @@ def render_notice(payload: Mapping[str, Any], lead_id: int | None = None, cleanu
     """Service notices; `lead_id` is the outbox row's lead (used by "updated"). A withdrawal or
     retention notice says what `cleanup` found (without it: every listed card as cleaned)."""
     kind = payload.get("notice")
+    if kind in agency_notices.KINDS:
+        return agency_notices.render_agency_notice(payload)
     lead_ids = payload.get("lead_ids") or []
     if not isinstance(lead_ids, list | tuple):
         lead_ids = [lead_ids]

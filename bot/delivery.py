@@ -63,17 +63,18 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.cards import render_lead_card, render_notice, render_question
 from bot.copies import SentLog, maybe_delivered, outbox_send
-from bot.followups import Cancel, Defer, FollowUps, Lost, Stopping, entry_payload
+from bot.followups import Cancel, CardButtons, Defer, FollowUps, Lost, Stopping, entry_payload
 from bot.jobs import PeriodicJob
 from bot.settings import Settings
 from storage.kv import AgencyChat
 from storage.leads import LeadsRepo
 from storage.outbox import WAITING_EDITS, OutboxRepo
+from storage.work import WorkRepo
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +115,11 @@ class _Outcome(enum.Enum):
 class OutboxWorker(FollowUps):
     def __init__(
         self, outbox: OutboxRepo, leads: LeadsRepo, agency_chat: AgencyChat, settings: Settings,
-        *, batch_size: int = BATCH_SIZE, sent_log: SentLog | None = None,
+        *, batch_size: int = BATCH_SIZE, sent_log: SentLog | None = None, buttons: CardButtons | None = None,
     ) -> None:
         self.outbox = outbox
+        self.buttons = buttons or CardButtons()
+        self.work = WorkRepo(outbox.db, outbox)
         self.leads = leads
         self.agency_chat = agency_chat
         self.settings = settings
@@ -132,6 +135,7 @@ class OutboxWorker(FollowUps):
         self._lost: dict[int, Lost] = {}  # outbox id -> its uncertain sends in this process
         self._target: tuple[int, int] | None = None  # (chat, highest known id) of the last call
         self._text: str | None = None  # text of the last send
+        self._markup: InlineKeyboardMarkup | None = None  # its buttons
 
     # --- control -------------------------------------------------------------------
     def notify(self) -> None:
@@ -219,7 +223,7 @@ class OutboxWorker(FollowUps):
     # --- one entry -----------------------------------------------------------------
     async def _deliver(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> _Outcome:
         item_id, kind = item["id"], item["kind"]
-        self._target, self._text = None, None
+        self._target, self._text, self._markup = None, None, None
         try:
             chat_id, message_id = await self._attempt(bot, item)
         except Stopping:
@@ -298,7 +302,7 @@ class OutboxWorker(FollowUps):
                 raise Cancel("lead_missing")
             if lead.status != "active":
                 raise Cancel("lead_erased")
-            msg = await self._send(bot, render_lead_card(lead, self.settings))
+            msg = await self._send(bot, render_lead_card(lead, self.settings), self.buttons.lead(lead))
             return msg.chat.id, msg.message_id
         if kind == "card_edit":
             return await self._edit_card(bot, item)
@@ -308,19 +312,21 @@ class OutboxWorker(FollowUps):
             return await self._remove_copy(bot, item)
         if kind in ("question", "notice"):
             payload = entry_payload(item)
+            markup = None
             if kind == "question":
-                text = render_question(payload, item["id"])
+                text, markup = render_question(payload, item["id"]), self.buttons.question(item["id"])
             else:
                 text = render_notice(payload, item["lead_id"], await self._cleanup_of(payload))
-            msg = await self._send(bot, text)
+            msg = await self._send(bot, text, markup)
             return msg.chat.id, msg.message_id
         raise Cancel("unknown_kind")
 
-    async def _send(self, bot: Bot, text: str) -> Message:
+    async def _send(self, bot: Bot, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
         chat_id = await self.agency_chat.get()
-        self._text = text
+        self._text, self._markup = text, markup
         return await self._call(
-            lambda cid: bot.send_message(chat_id=cid, text=text, parse_mode=ParseMode.HTML), chat_id
+            lambda cid: bot.send_message(chat_id=cid, text=text, parse_mode=ParseMode.HTML, reply_markup=markup),
+            chat_id,
         )
 
     async def _call(

@@ -12,13 +12,16 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 from aiogram import Bot
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramMigrateToChat
+from aiogram.types import InlineKeyboardMarkup
 
+from bot.agency_views import render_leads_list
 from bot.cards import (
     Cleanup,
     lead_tag,
@@ -30,8 +33,9 @@ from bot.cards import (
 )
 from bot.copies import SentLog
 from bot.settings import Settings
-from storage.leads import LeadsRepo
+from storage.leads import Lead, LeadsRepo
 from storage.outbox import OutboxRepo
+from storage.work import WorkRepo
 
 log = logging.getLogger("bot.delivery")
 
@@ -79,24 +83,42 @@ def entry_payload(item: aiosqlite.Row) -> dict[str, Any]:
     return payload
 
 
+def _no_buttons(*_args: Any) -> InlineKeyboardMarkup | None:
+    return None
+
+
+@dataclass
+class CardButtons:
+    """The inline keyboards of what the worker posts to the agency chat, built by the agency
+    chat's handlers (they own the callback data): a lead card's status buttons, a question
+    card's "add to FAQ" button, a /leads list's buttons. None: no keyboard (an erased lead)."""
+
+    lead: Callable[[Lead], InlineKeyboardMarkup | None] = _no_buttons
+    question: Callable[[int], InlineKeyboardMarkup | None] = _no_buttons
+    leads_list: Callable[[list[Lead]], InlineKeyboardMarkup | None] = _no_buttons
+
+
 class Lost:
     """An uncertain send of one entry in this process: where, above which known message id,
-    and the exact text (the lost copy shows it)."""
+    and the exact text and buttons (the lost copy shows them)."""
 
-    __slots__ = ("chat_id", "above", "text", "count")
+    __slots__ = ("chat_id", "above", "text", "markup", "count")
 
-    def __init__(self, chat_id: int, above: int, text: str) -> None:
-        self.chat_id, self.above, self.text, self.count = chat_id, above, text, 0
+    def __init__(self, chat_id: int, above: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        self.chat_id, self.above, self.text, self.markup, self.count = chat_id, above, text, markup, 0
 
 
 class FollowUps:
     outbox: OutboxRepo
     leads: LeadsRepo
+    work: WorkRepo
+    buttons: CardButtons
     settings: Settings
     sent_log: SentLog
     _lost: dict[int, Lost]
     _target: tuple[int, int] | None
     _text: str | None
+    _markup: InlineKeyboardMarkup | None
 
     async def _call(
         self, call: Callable[[int], Awaitable[Any]], chat_id: int, *, follow_migration: bool = True
@@ -122,6 +144,8 @@ class FollowUps:
                 card = None
         if card is None or (card["result_chat_id"], card["result_message_id"]) == (chat_id, message_id):
             return False
+        if await self.work.is_view(chat_id, message_id):
+            return False  # the card posted again on purpose (/lead N, a /leads button)
         if card["status"] == "pending":
             await self._mark_sent(card, chat_id, message_id)
             self._lost.pop(card["id"], None)
@@ -140,7 +164,7 @@ class FollowUps:
         chat_id, above = self._target
         lost = self._lost.get(item_id)
         if lost is None or lost.chat_id != chat_id:
-            lost = self._lost[item_id] = Lost(chat_id, above, self._text)
+            lost = self._lost[item_id] = Lost(chat_id, above, self._text, self._markup)
         lost.count += 1
 
     async def _cleanup_of(self, payload: dict[str, Any]) -> Cleanup | None:
@@ -154,6 +178,7 @@ class FollowUps:
         if pending:
             raise Defer(min(pending))
         cleanup = Cleanup()
+        done: dict[str, bool] = {}  # tag -> every message of it cleaned (a card and its copies)
         for edit in edits:
             if edit["kind"] == "card_edit":
                 tag = lead_tag(edit["lead_id"])
@@ -162,20 +187,24 @@ class FollowUps:
                 tag = question_tag(edit["ref_id"])
                 card = await self.outbox.get(edit["ref_id"]) if edit["ref_id"] is not None else None
             ok = edit["status"] == "sent" or edit["last_error"] in CLEANED
-            (cleanup.cleaned if ok else cleanup.failed).append(tag)
-            if card is not None and card["uncertain"] > card["duplicates"]:
+            done[tag] = done.get(tag, True) and ok
+            if card is not None and card["uncertain"] > card["duplicates"] and tag not in cleanup.maybe_twice:
                 cleanup.maybe_twice.append(tag)
+        for tag, ok in done.items():
+            (cleanup.cleaned if ok else cleanup.failed).append(tag)
         return cleanup
 
     async def _edit(
         self, bot: Bot, chat_id: int, message_id: int, text: str, item: aiosqlite.Row, what: str,
+        markup: InlineKeyboardMarkup | None = None,
     ) -> tuple[int, int]:
-        """Edits one message of the bot's in place, never following a migration (the same id in
-        the new supergroup is another message). Cancels the entry when the edit cannot happen."""
+        """Edits one message of the bot's in place (its buttons become `markup`: none by
+        default), never following a migration (the same id in the new supergroup is another
+        message). Cancels the entry when the edit cannot happen."""
         try:
             await self._call(
                 lambda cid: bot.edit_message_text(
-                    chat_id=cid, message_id=message_id, text=text, parse_mode=ParseMode.HTML
+                    chat_id=cid, message_id=message_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
                 ),
                 chat_id,
                 follow_migration=False,
@@ -201,20 +230,32 @@ class FollowUps:
         return chat_id, message_id
 
     async def _edit_card(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
+        """Renders a lead's card anew (its status, its data or the redaction) in the card, or in
+        the message the payload names: a copy of the card, or a /leads list (`view: list`)."""
         lead = await self.leads.get(item["lead_id"]) if item["lead_id"] is not None else None
         if lead is None:
             raise Cancel("lead_missing")
-        if lead.card_chat_id is None or lead.card_message_id is None:
+        payload: dict[str, Any] = {}
+        if item["payload"]:
+            with contextlib.suppress(ValueError):
+                loaded = json.loads(item["payload"])
+                payload = loaded if isinstance(loaded, dict) else {}
+        chat_id, message_id = lead.card_chat_id, lead.card_message_id
+        if isinstance(payload.get("chat_id"), int) and isinstance(payload.get("message_id"), int):
+            chat_id, message_id = payload["chat_id"], payload["message_id"]
+        if chat_id is None or message_id is None:
             raise Cancel("card_not_delivered")
-        if lead.status != "active":
-            reason = "withdrawal"
-            if item["payload"]:
-                with contextlib.suppress(ValueError, AttributeError):
-                    reason = json.loads(item["payload"]).get("reason", reason)
-            text = render_redacted_card(lead.id, reason)
+        markup = None
+        if payload.get("view") == "list":
+            shown = await self.work.list_view(chat_id, message_id)
+            text, markup = render_leads_list(shown, self.settings), self.buttons.leads_list(shown)
+            what = "a list"
+        elif lead.status != "active":
+            text, what = render_redacted_card(lead.id, str(payload.get("reason") or "withdrawal")), "a card"
         else:
-            text = render_lead_card(lead, self.settings)
-        return await self._edit(bot, lead.card_chat_id, lead.card_message_id, text, item, f"lead {lead.id} card")
+            text, markup, what = render_lead_card(lead, self.settings), self.buttons.lead(lead), "a card"
+        what = f"{what} of lead {lead.id}"
+        return await self._edit(bot, chat_id, message_id, text, item, what, markup)
 
     async def _edit_question(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
         question = await self.outbox.get(item["ref_id"]) if item["ref_id"] is not None else None
@@ -256,9 +297,10 @@ class FollowUps:
         return chat_id, message_id
 
     @staticmethod
-    def _probe_call(bot: Bot, message_id: int, text: str) -> Callable[[int], Awaitable[Any]]:
+    def _probe_call(bot: Bot, message_id: int, lost: Lost) -> Callable[[int], Awaitable[Any]]:
         def call(chat_id: int) -> Awaitable[Any]:
-            return bot.edit_message_text(chat_id=chat_id, message_id=message_id, text=text, parse_mode=ParseMode.HTML)
+            return bot.edit_message_text(chat_id=chat_id, message_id=message_id, text=lost.text,
+                                         parse_mode=ParseMode.HTML, reply_markup=lost.markup)
 
         return call
 
@@ -274,7 +316,7 @@ class FollowUps:
         found = 0
         for candidate in candidates[:PROBE_MAX]:
             try:
-                await self._call(self._probe_call(bot, candidate, lost.text), lost.chat_id, follow_migration=False)
+                await self._call(self._probe_call(bot, candidate, lost), lost.chat_id, follow_migration=False)
             except TelegramBadRequest as exc:
                 if NOT_MODIFIED not in exc.message.lower():
                     continue  # not the bot's message, a service message, or no message at all

@@ -39,6 +39,11 @@ class PeriodicJob:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def woken(self) -> bool:
+        """A wake() the running loop has not yet acted on."""
+        return self._wake.is_set() and self.running
+
     def wake(self) -> None:
         """Runs the step again without waiting out the delay."""
         self._wake.set()
@@ -76,9 +81,13 @@ class PeriodicJob:
         finally:
             log.info("%s stopped", self.name)
 
-    async def stop(self) -> None:
+    def halt(self) -> None:
+        """Asks the loop to end (what stop() does first, without waiting for it)."""
         self._stop.set()
         self._wake.set()
+
+    async def stop(self) -> None:
+        self.halt()
         task = self._task
         if task is None or task.done() or task is asyncio.current_task():
             return

@@ -9,7 +9,9 @@ message stays in the chat). `strict_messages=True` keeps every chat's messages a
 edits and deletes as Telegram does: unknown id -> "message to edit/delete not found", someone
 else's message -> "message can't be edited/deleted", the same text -> "message is not modified".
 `chat_messages(chat_id)` lists what a chat shows. `held` names methods whose requests are
-recorded but never answered (a bot killed while it waits for one).
+recorded but never answered (a bot killed while it waits for one). Flood control: `flood_rate`
+(sends a second, all chats together) refuses the sends beyond it with 429 and
+`flood_retry_after`, and `flood_every` refuses every Nth send that way; `refused` lists the 429s.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +28,7 @@ from typing import Any
 from aiohttp import web
 
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "Kosmmos", "username": "kosmmos_bot"}
+SENDS = ("sendmessage", "copymessage", "senddocument", "sendphoto", "forwardmessage")
 GIFT_TYPES = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels")
 
 
@@ -38,9 +42,9 @@ class Call:
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
-        self.code, self.description = code, description
+        self.code, self.description, self.parameters = code, description, parameters
 
 
 class BotAPIStandIn:
@@ -68,6 +72,12 @@ class BotAPIStandIn:
         self._new_updates = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.confirmed_offset = 0
+        self.flood_rate: float | None = None
+        self.flood_every = 0
+        self.flood_retry_after = 1
+        self.refused: list[Call] = []
+        self._sends: deque[float] = deque()
+        self._send_count = 0
         self.held: set[str] = set()
         self._release = asyncio.Event()
         # chat id -> (error_code, description): every call naming that chat fails like Telegram
@@ -105,6 +115,10 @@ class BotAPIStandIn:
         self._updates.append({"update_id": update_id, **update})
         self._new_updates.set()
         return update_id
+
+    def last_message_id(self, chat_id: int) -> int:
+        """The id of the latest message in `chat_id` (the bot's or anyone's; 0 if none)."""
+        return max((mid for cid, mid in self.messages if cid == chat_id), default=0)
 
     def next_message_id(self, chat_id: int) -> int:
         """The id of the next message in `chat_id` (one shared counter unless per_chat_message_ids)."""
@@ -217,6 +231,9 @@ class BotAPIStandIn:
                 params[key] = json.loads(value)
             except (TypeError, ValueError):
                 params[key] = value
+        for key, value in list(params.items()):  # a file sent apart: "document": "attach://<field>"
+            if isinstance(value, str) and value.startswith("attach://") and value[9:] in params:
+                params[key] = params.pop(value[9:])
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -230,12 +247,15 @@ class BotAPIStandIn:
         error = self._chat_error(params)
         if error is None:
             try:
+                self._flood(call)
                 call.result = self._result(method, params)
             except ApiError as exc:
                 call.result = {"error_code": exc.code, "description": exc.description}
                 self.calls.append(call)
-                return web.json_response({"ok": False, "error_code": exc.code, "description": exc.description},
-                                         status=exc.code)
+                body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+                if exc.parameters:
+                    body["parameters"] = exc.parameters
+                return web.json_response(body, status=exc.code)
         self.calls.append(call)
         for listener in self.listeners:
             listener(call)
@@ -277,6 +297,21 @@ class BotAPIStandIn:
         call.result = [u.get("update_id") for u in ready]
         return ready
 
+    def _flood(self, call: Call) -> None:
+        """429 for a send beyond `flood_rate` a second, or every `flood_every`-th send."""
+        if call.method.lower() not in SENDS or (self.flood_rate is None and not self.flood_every):
+            return
+        now = time.monotonic()
+        while self._sends and now - self._sends[0] >= 1.0:
+            self._sends.popleft()
+        self._send_count += 1
+        if (self.flood_every and self._send_count % self.flood_every == 0) or (
+                self.flood_rate is not None and len(self._sends) >= self.flood_rate):
+            self.refused.append(call)
+            raise ApiError(429, f"Too Many Requests: retry after {self.flood_retry_after}",
+                           {"retry_after": self.flood_retry_after})
+        self._sends.append(now)
+
     def _strict(self, m: str, params: dict[str, Any]) -> None:
         """Telegram's answers to edits and deletes of messages that are not the bot's own."""
         key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
@@ -300,6 +335,8 @@ class BotAPIStandIn:
         if m == "deletemessage":
             self.messages.pop((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)), None)
             return True
+        if m == "copymessage":
+            return {"message_id": self.next_message_id(int(params.get("chat_id") or 0))}
         if m == "getchat":
             chat_id = int(params.get("chat_id", 0))
             chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup",

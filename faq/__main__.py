@@ -5,6 +5,7 @@
     python -m faq eval [--path FILE] [--additions FILE] [--split NAME] [-v] [--compare]
     python -m faq ask [--json] [--path FILE] [--additions FILE] [QUESTION ...]   (else stdin, one a line)
     python -m faq explain [--path FILE] [--additions FILE] TEXT
+    python -m faq export-additions [--path FILE] [--additions FILE] [-o OUT]
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import time
 from typing import Any
 
 import numpy as np
+import yaml
 
-from .corpus import OFFTOPIC, CorpusError, load_corpus
+from .corpus import OFFTOPIC, CorpusError, example_key, load_corpus
 from .evaluation import EVAL_DIR, Outcomes, figures, load_all, loso, margins
 from .index import default_cache_dir, load_index, model_key, model_path
 from .text import feature_hash, features
@@ -138,12 +140,68 @@ def cmd_explain(ns: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_ADDITIONS = "data/bot-faq-additions.yaml"  # the bot's overlay next to the default DB_PATH
+
+
+def cmd_export_additions(ns: argparse.Namespace) -> int:
+    """The phrasings of an additions file (the bot writes one next to its database from what
+    the agency taught it in the chat), as YAML to merge into the repository's sources: grouped by
+    entry with its title, phrasings already in the sources left out."""
+    path = ns.additions or DEFAULT_ADDITIONS
+    corpus = load_corpus(ns.path, path)  # validates both: every problem with file and line
+    base = load_corpus(ns.path)
+    known = {(example_key(text), label) for text, label in base.examples()}
+    entries: dict[str, list[str]] = {}
+    intents: dict[str, list[str]] = {}
+    offtopic: list[str] = []
+    for text, label in corpus.additions:
+        if (example_key(text), label) in known:
+            continue
+        known.add((example_key(text), label))
+        if label == OFFTOPIC:
+            offtopic.append(text)
+        elif label.startswith(OFFTOPIC):
+            intents.setdefault(label[len(OFFTOPIC):], []).append(text)
+        else:
+            entries.setdefault(label, []).append(text)
+
+    def items(texts: list[str], indent: str) -> str:
+        return "".join(indent + yaml.safe_dump([t], allow_unicode=True, width=1000) for t in texts)
+
+    count = sum(map(len, entries.values())) + sum(map(len, intents.values())) + len(offtopic)
+    out = [f"# Phrasings taught in the agency chat, from {path}: {count}.",
+           "# Add each entry's list to its `phrasings` in faq/corpus.yaml and the off-topic ones to a kind in",
+           "# faq/offtopic.yaml (intents: to faq/intents.yaml); then `python -m faq check` and `python -m faq train`."]
+    if entries:
+        out.append("entries:")
+        for entry in corpus.entries:
+            if entry.id in entries:
+                out.append(f"  {entry.id}:  # {entry.title}")
+                out.append(items(entries[entry.id], "  ").rstrip("\n"))
+    if offtopic:
+        out.append("offtopic:")
+        out.append(items(offtopic, "").rstrip("\n"))
+    if intents:
+        out.append("intents:")
+        for name in sorted(intents):
+            out.append(f"  {name}:")
+            out.append(items(intents[name], "  ").rstrip("\n"))
+    text = "\n".join(out) + "\n"
+    if ns.output:
+        with open(ns.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m faq", description="kosmmos FAQ model")
     sub = p.add_subparsers(dest="cmd", required=True)
     cmds = {"check": (cmd_check, "validate the YAML sources"), "train": (cmd_train, "train and save the model"),
             "eval": (cmd_eval, "figures on the labelled splits"), "ask": (cmd_ask, "answer questions"),
-            "explain": (cmd_explain, "why the model decides as it does")}
+            "explain": (cmd_explain, "why the model decides as it does"),
+            "export-additions": (cmd_export_additions, "taught phrasings as YAML to merge into the sources")}
     for name, (func, help_) in cmds.items():
         a = sub.add_parser(name, help=help_)
         a.add_argument("--path", help="corpus YAML (default: the packaged faq/corpus.yaml)")
@@ -161,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             a.add_argument("question", nargs="*")
         if name == "explain":
             a.add_argument("text", nargs="+")
+        if name == "export-additions":
+            a.add_argument("-o", "--output", help="write here instead of the standard output")
     ns = p.parse_args(argv)
     try:
         return int(ns.func(ns))

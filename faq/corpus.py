@@ -180,7 +180,7 @@ def _parse_entries(root: yaml.Node, err: Err, seen: dict[str, list]) -> list[Ent
         items = _strings(f.get("phrasings"), eid, "phrasings", err, node) if f else []
         for text, n in [(title, f.get("title")), (question, f.get("question")), *items]:
             if text and n is not None:
-                seen.setdefault(_key(text), []).append((eid, n, err))
+                seen.setdefault(example_key(text), []).append((eid, n, err))
         entries.append(Entry(eid, title, question, tuple(t for t, _ in items), answer))
     return entries
 
@@ -202,7 +202,7 @@ def _parse_kinds(root: yaml.Node, key: str, err: Err, seen: dict[str, list], lab
             err(f.get("title", node), kid or f"#{idx}", "missing or empty field 'title'")
         items = _strings(f.get("phrasings"), kid or f"#{idx}", "phrasings", err, node)
         for text, n in items:
-            seen.setdefault(_key(text), []).append((label(kid), n, err))
+            seen.setdefault(example_key(text), []).append((label(kid), n, err))
         kinds.append(Kind(kid, _text(f.get("title")) or "", tuple(t for t, _ in items)))
     if allowed is not None and kinds and (missing := [i for i in allowed if i not in {k.id for k in kinds}]):
         err(root, None, f"missing intents: {', '.join(missing)}")
@@ -230,12 +230,12 @@ def _parse_additions(root: yaml.Node, err: Err, seen: dict[str, list],
         groups.append((OFFTOPIC, f["offtopic"], f["offtopic"]))
     for label, node, parent in groups:
         for s, n in _strings(node, label, "phrasings", err, parent):
-            seen.setdefault(_key(s), []).append((label, n, err))
+            seen.setdefault(example_key(s), []).append((label, n, err))
             out.append((s, label))
     return out
 
 
-def _key(text: str) -> str:
+def example_key(text: str) -> str:
     """What two examples share when they are the same words (case, punctuation aside)."""
     return " ".join(w for w in words(text) if w[0].isalnum() or w[0] == "_")
 

@@ -213,6 +213,13 @@ def forget_loaded() -> None:
     _memo.clear()
 
 
+def release(index: FaqIndex) -> None:
+    """Stop keeping ``index`` for later load_index() calls (its user replaced it with another
+    model and lets it go)."""
+    for key in [k for k, v in _memo.items() if v is index]:
+        del _memo[key]
+
+
 def _copy(src: Path, dst: Path, prune: bool = False) -> None:
     """Copy a model file, with ``prune`` removing the other model files there (best effort)."""
     try:

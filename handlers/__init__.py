@@ -26,5 +26,6 @@ def build_routers() -> list[Router]:
         brief.create_router(),
         faq.create_router(),
         fallback.create_router(),
+        agency.create_fallback_router(),
         fallback.create_other_chats_router(),
     ]

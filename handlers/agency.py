@@ -1,50 +1,46 @@
-"""The agency chat: commands for the owner. Prospect-facing routers never see this chat."""
+"""The agency chat: commands and buttons for the agency's staff. Prospect-facing routers never
+see this chat, and nothing here answers anyone outside it: this router checks the chat id for
+every message and press, and its sub-routers (leads, statistics, teaching, broadcasts) run only
+behind that check."""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import Message
-from aiogram.utils.text_decorations import html_decoration as hd
+from aiogram.types import CallbackQuery, Message
 
 from bot.texts import agency as texts
+from bot.texts import common as common_texts
+from handlers import agency_broadcast, agency_leads, agency_stats, agency_teach
 from handlers.filters import ChatId
-from storage.stats import StatsRepo
-
-MAX_LINES = 15
-LABEL_CHARS = 150  # 3 sections x 15 lines x 150 chars stays under 4096
-
-
-def _section(title: str, rows: list[tuple[str, int]]) -> str:
-    if not rows:
-        return f"{title}\n{texts.STATS_EMPTY}"
-    lines = [f"{count} — {hd.quote(label[:LABEL_CHARS])}" for label, count in rows[:MAX_LINES]]
-    return "\n".join([title, *lines])
-
-
-async def cmd_stats(message: Message, stats: StatsRepo) -> None:
-    sources = list((await stats.start_sources()).items())
-    hits = list((await stats.faq_hits()).items())
-    unanswered = await stats.top_unanswered(MAX_LINES)
-    text = "\n\n".join(
-        [
-            texts.STATS_TITLE,
-            _section(texts.STATS_SOURCES, sources),
-            _section(texts.STATS_FAQ, hits),
-            _section(texts.STATS_UNANSWERED, unanswered),
-        ]
-    )
-    await message.answer(text)
 
 
 async def cmd_help(message: Message) -> None:
     await message.answer(texts.HELP)
 
 
+async def stale_button(query: CallbackQuery) -> None:
+    """A press in the agency chat no handler took (forged, or a button of an older version)."""
+    await query.answer(common_texts.STALE_BUTTON_AGENCY, show_alert=True)
+
+
+def create_fallback_router() -> Router:
+    """Last among the agency chat's routers: every press there gets an answer."""
+    router = Router(name="agency_fallback")
+    router.callback_query.filter(ChatId())
+    router.callback_query.register(stale_button)
+    return router
+
+
 def create_router() -> Router:
     router = Router(name="agency")
     router.message.filter(ChatId())
     router.callback_query.filter(ChatId())
-    router.message.register(cmd_stats, Command("stats"))
     router.message.register(cmd_help, Command("help", "start"))
+    router.include_routers(
+        agency_leads.create_router(),
+        agency_stats.create_router(),
+        agency_teach.create_router(),
+        agency_broadcast.create_router(),
+    )
     return router

@@ -21,12 +21,13 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot import brief_form as form
 from bot.consent import pd_consent
 from bot.contacts import parse_links, parse_name
+from bot.faq_service import FaqService
+from bot.funnel import Funnel
 from bot.pastes import Pastes
 from bot.settings import Settings
 from bot.texts import brief as texts
 from bot.texts import consent as consent_texts
 from bot.validation import Invalid
-from faq import FaqIndex
 from handlers import brief_contact, brief_finish, talk
 from handlers.brief_steps import advance, go_back, match_option, pick, store_text
 from handlers.brief_view import back_to_draft, consent_view, reprompt, show, step_prompt
@@ -49,37 +50,43 @@ __all__ = ["STATE_OF", "STEP_OF", "STEPS", "LIMITS", "Brief", "reprompt", "creat
 # --- entry and consent -----------------------------------------------------------------
 
 
-async def start_brief(bot: Bot, user_id: int, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+async def start_brief(bot: Bot, user_id: int, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                      funnel: Funnel) -> None:
     """/brief and its buttons: the draft where it stopped, a returning prospect's choice, or
     the consent screen (always first for a new brief)."""
     if await back_to_draft(bot, user_id, state) or await brief_finish.offer_returning(bot, user_id, settings, leads):
         return
     text, keyboard = consent_view(settings)
     await bot.send_message(user_id, text, reply_markup=keyboard)
+    await funnel.record("brief", user_id, state=state)
 
 
-async def cmd_brief(message: Message, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
-    await start_brief(bot, message.chat.id, state, settings, leads)
+async def cmd_brief(message: Message, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                    funnel: Funnel) -> None:
+    await start_brief(bot, message.chat.id, state, settings, leads, funnel)
 
 
-async def menu_brief(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+async def menu_brief(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                     funnel: Funnel) -> None:
     await query.answer()
-    await start_brief(bot, query.from_user.id, state, settings, leads)
+    await start_brief(bot, query.from_user.id, state, settings, leads, funnel)
 
 
-async def menu_call(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo) -> None:
+async def menu_call(query: CallbackQuery, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
+                    funnel: Funnel) -> None:
     """"Перезвоните мне": consent, then a phone number, then the request goes to the agency."""
     await query.answer()
     if await unfinished(state) is not None:
-        await start_brief(bot, query.from_user.id, state, settings, leads)
+        await start_brief(bot, query.from_user.id, state, settings, leads, funnel)
         return
     text, keyboard = consent_view(settings, "c")
     await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+    await funnel.record("brief", query.from_user.id, state=state)
 
 
 async def on_consent(
     query: CallbackQuery, callback_data: ConsentCb, bot: Bot, state: FSMContext,
-    settings: Settings, consent: ConsentRepo,
+    settings: Settings, consent: ConsentRepo, funnel: Funnel,
 ) -> None:
     chat_id = query.from_user.id
     await query.answer()
@@ -95,6 +102,7 @@ async def on_consent(
         await bot.send_message(chat_id, consent_texts.DECLINED)
         return
     event_id = await consent.grant_pd(query.from_user.id, doc)
+    await funnel.record("consent", chat_id, state=state)
     submit_key = uuid.uuid4().hex
     data = await kept(state)
     callback = callback_data.k == "c"
@@ -109,7 +117,7 @@ async def on_consent(
 # --- free-text steps ---------------------------------------------------------------------
 
 
-async def on_business(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_business(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                       pastes: Pastes) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn) or await answered(turn, "business"):
@@ -120,7 +128,7 @@ async def on_business(message: Message, bot: Bot, state: FSMContext, faq: FaqInd
     await store_text(turn, "business", turn.text)
 
 
-async def on_comment(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_comment(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                      pastes: Pastes) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn) or await answered(turn, "comment"):
@@ -128,7 +136,7 @@ async def on_comment(message: Message, bot: Bot, state: FSMContext, faq: FaqInde
     await store_text(turn, "comment", turn.text)
 
 
-async def on_name(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_name(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                   pastes: Pastes) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn):
@@ -144,7 +152,7 @@ async def on_name(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, 
     await advance(bot, turn.chat_id, state, "name", name=name)
 
 
-async def on_links(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_links(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                    pastes: Pastes) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn):
@@ -161,7 +169,7 @@ async def on_links(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex,
 # --- button steps: typed text and presses --------------------------------------------------
 
 
-async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                          pastes: Pastes) -> None:
     """Typed at a multi-choice step: an option's name ticks it; a question is answered (or
     passed to a manager); other text is "Другое: <text>". At a single-choice step: the option it

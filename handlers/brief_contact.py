@@ -12,11 +12,11 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot import brief_form as form
 from bot.contacts import Email, digits_in, display_phone, parse_email, parse_phone
+from bot.faq_service import FaqService
 from bot.pastes import Pastes
 from bot.settings import Settings
 from bot.texts import brief as texts
 from bot.validation import Invalid, normalize_contact_phone
-from faq import FaqIndex
 from handlers import brief_finish
 from handlers.brief_steps import advance, go_back, match_option, pick
 from handlers.brief_view import reprompt
@@ -86,7 +86,7 @@ def email_in(text: str) -> Email | None:
         return None
 
 
-async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                           pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     """Typed at the channel question: a number or an address is taken as the channel and its
     value; an option's name picks it; a question is answered; anything else (a refusal to give
@@ -113,7 +113,7 @@ async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
     await to_telegram(turn, "contact", texts.CONTACT_TG, settings, leads, consent)
 
 
-async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                         pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn):
@@ -150,7 +150,7 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqI
 
 
 async def on_phone_contact(message: Message, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
-                           consent: ConsentRepo, faq: FaqIndex, stats: StatsRepo, pastes: Pastes) -> None:
+                           consent: ConsentRepo, faq: FaqService, stats: StatsRepo, pastes: Pastes) -> None:
     contact = message.contact
     assert contact is not None
     if message.from_user is None or contact.user_id != message.from_user.id:
@@ -164,7 +164,7 @@ async def on_phone_contact(message: Message, bot: Bot, state: FSMContext, settin
     await phone_given(Turn(message, bot, state, faq, stats, pastes), phone, settings, leads, consent)
 
 
-async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                         pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn):

@@ -16,12 +16,13 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot import brief_form as form
 from bot.consent import marketing_consent
 from bot.dates import human_date
+from bot.faq_service import FaqService
+from bot.funnel import Funnel
 from bot.pastes import Part, Pastes
 from bot.settings import Settings
 from bot.texts import brief as texts
 from bot.texts import common as common_texts
 from bot.texts import consent as consent_texts
-from faq import FaqIndex
 from handlers.brief_view import (
     addition_view,
     back_to_draft,
@@ -74,7 +75,7 @@ async def ask_email_fix(bot: Bot, chat_id: int, data: dict[str, Any]) -> None:
 # --- the summary ---------------------------------------------------------------------------
 
 
-async def on_summary_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_summary_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                           pastes: Pastes) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn) or await answered(turn, SUMMARY, questions=True):
@@ -239,7 +240,7 @@ async def offer_returning(bot: Bot, user_id: int, settings: Settings, leads: Lea
 
 
 async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, state: FSMContext,
-                         settings: Settings, leads: LeadsRepo) -> None:
+                         settings: Settings, leads: LeadsRepo, funnel: Funnel) -> None:
     user_id = query.from_user.id
     lead = await leads.get(callback_data.lead)
     if lead is None or lead.user_id != user_id or lead.status != "active":
@@ -268,6 +269,7 @@ async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, 
     else:
         text, keyboard = consent_view(settings)
         await bot.send_message(user_id, text, reply_markup=keyboard)
+        await funnel.record("brief", user_id, state=state)
 
 
 async def add_to_lead(bot: Bot, chat_id: int, state: FSMContext, leads: LeadsRepo, lead: Lead,
@@ -302,7 +304,7 @@ async def add_to_lead(bot: Bot, chat_id: int, state: FSMContext, leads: LeadsRep
         pastes.remember(chat_id, Part(date, "addition", None, text, reply_id))
 
 
-async def on_addition_text(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo,
+async def on_addition_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
                            pastes: Pastes, leads: LeadsRepo) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     data = await state.get_data()

@@ -70,3 +70,38 @@ class FixCb(CallbackData, prefix="fx"):
 class LeadCb(CallbackData, prefix="ld"):
     a: Literal["add", "new", "held"]  # add details to the lead | a new brief | add the text held back
     lead: RowId  # the user's lead (checked on press)
+
+
+# --- the agency chat (pressed by the agency's staff; checked against the agency chat id) ----
+
+
+class LeadStatusCb(CallbackData, prefix="ls"):
+    lead: RowId  # the lead whose card it is
+    s: Literal["work", "kp", "success", "refused", "spam"]  # the work status to set
+
+
+class LeadOpenCb(CallbackData, prefix="lo"):
+    lead: RowId  # post this lead's card again
+
+
+class LeadsPageCb(CallbackData, prefix="lp"):
+    s: Literal["all", "new", "work", "kp", "success", "refused", "spam"]  # the list's status filter
+    before: RowId  # leads older than this one
+
+
+class TeachCb(CallbackData, prefix="tf"):
+    src: Literal["q", "u"]  # a question card (outbox row id) | an unanswered question (its row id)
+    id: RowId
+    a: Literal["s", "p", "e", "o", "x"]  # show the topics | page | pick entry | off-topic | cancel
+    v: Page = 0  # the page, or the entry's index in the corpus
+
+
+class TaughtCb(CallbackData, prefix="tu"):
+    a: Literal["p", "d"]  # page | delete
+    v: Annotated[int, Field(ge=0, le=2**63 - 1)]  # the page, or the phrasing's id
+    p: Page = 0  # the page shown (kept after a delete)
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    a: Literal["go", "no", "stop"]
+    id: RowId

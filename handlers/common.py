@@ -14,10 +14,11 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
+from bot.faq_service import FaqService
+from bot.funnel import Funnel
 from bot.settings import Settings
 from bot.texts import brief as brief_texts
 from bot.texts import common as texts
-from faq import FaqIndex
 from handlers.brief_view import REPLY_KEYBOARD_STEPS
 from handlers.callbacks import MenuCb
 from handlers.draft import clear_draft, pause, unfinished
@@ -25,7 +26,6 @@ from handlers.faq_views import topics_view
 from handlers.filters import PRIVATE, ChatType
 from handlers.keyboards import main_menu
 from handlers.states import Brief, step_of
-from storage.stats import StatsRepo
 
 SOURCE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DIRECT_SOURCE = "direct"
@@ -53,10 +53,10 @@ async def leave_form(bot: Bot, chat_id: int, state: FSMContext) -> str | None:
 
 
 async def cmd_start(
-    message: Message, bot: Bot, command: CommandObject, state: FSMContext, stats: StatsRepo, settings: Settings,
+    message: Message, bot: Bot, command: CommandObject, state: FSMContext, funnel: Funnel, settings: Settings,
 ) -> None:
     source = parse_source(command.args)
-    await stats.count_start(source or DIRECT_SOURCE)
+    await funnel.record("start", message.chat.id, source or DIRECT_SOURCE)
     draft = await leave_form(bot, message.chat.id, state)
     if source:
         await state.update_data(source=source)
@@ -79,13 +79,13 @@ async def cmd_cancel(message: Message, state: FSMContext) -> None:
     await message.answer(done, reply_markup=ReplyKeyboardRemove())
 
 
-async def cmd_topics(message: Message, bot: Bot, state: FSMContext, faq: FaqIndex) -> None:
+async def cmd_topics(message: Message, bot: Bot, state: FSMContext, faq: FaqService) -> None:
     await leave_form(bot, message.chat.id, state)
     text, keyboard = topics_view(faq, 0)
     await message.answer(text, reply_markup=keyboard)
 
 
-async def menu_topics(query: CallbackQuery, bot: Bot, state: FSMContext, faq: FaqIndex) -> None:
+async def menu_topics(query: CallbackQuery, bot: Bot, state: FSMContext, faq: FaqService) -> None:
     await query.answer()
     await leave_form(bot, query.from_user.id, state)
     text, keyboard = topics_view(faq, 0)

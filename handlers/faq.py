@@ -13,11 +13,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.faq_service import FaqService
+from bot.funnel import Funnel
 from bot.pastes import Part, Pastes
 from bot.settings import Settings
 from bot.texts import common as common_texts
 from bot.texts import faq as texts
-from faq import FaqIndex
 from handlers import brief_finish, talk
 from handlers.brief_view import reprompt
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb
@@ -34,8 +35,8 @@ __all__ = ["PENDING", "answer_view", "create_question_router", "create_router", 
 
 
 async def on_question(
-    message: Message, bot: Bot, state: FSMContext, faq: FaqIndex, stats: StatsRepo, pastes: Pastes,
-    leads: LeadsRepo, settings: Settings,
+    message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo, pastes: Pastes,
+    leads: LeadsRepo, settings: Settings, funnel: Funnel,
 ) -> None:
     text = (message.text or "").strip()
     chat_id, date = message.chat.id, message.date.timestamp()
@@ -54,13 +55,15 @@ async def on_question(
         return  # a prospect with a lead who asks for a call or to order: it is on its way
     if edit_id is None:
         await talk.count(reading, text, stats)
+        if reading.status != "intent":  # a question to the FAQ, not a greeting or thanks
+            await funnel.record("faq", chat_id, state=state)
     pending = (await state.get_data()).get(talk.PENDING) if reading.intent in talk.TO_MANAGER else None
     sent = await talk.reply(bot, chat_id, text, reading, faq, settings.policy_url, edit_id=edit_id, pending=pending)
     pastes.remember(chat_id, Part(date, "faq", current, text, sent.message_id))
     await talk.keep_pending(state, sent.pending)
 
 
-async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, state: FSMContext, faq: FaqIndex,
+async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, state: FSMContext, faq: FaqService,
                    stats: StatsRepo) -> None:
     entry = faq.corpus.by_id.get(callback_data.id)
     if entry is None:  # removed from the corpus since, or forged
@@ -74,7 +77,7 @@ async def on_entry(query: CallbackQuery, callback_data: FaqCb, bot: Bot, state: 
         await reprompt(bot, query.from_user.id, state, cont=True)
 
 
-async def on_page(query: CallbackQuery, callback_data: FaqPageCb, bot: Bot, faq: FaqIndex) -> None:
+async def on_page(query: CallbackQuery, callback_data: FaqPageCb, bot: Bot, faq: FaqService) -> None:
     """‹ Назад / Дальше › turn the page of the same message, both ways."""
     await query.answer()
     text, keyboard = topics_view(faq, callback_data.p)

@@ -11,9 +11,10 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.faq_service import FaqService
 from bot.texts import common as common_texts
 from bot.texts import faq as texts
-from faq import Entry, FaqIndex
+from faq import Entry
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb, MenuCb
 from handlers.keyboards import button, main_menu, markup
 
@@ -40,7 +41,7 @@ def brief_button() -> InlineKeyboardButton:
 
 
 def answer_view(
-    entry: Entry, index: FaqIndex, related: tuple[Entry, ...] | None = None,
+    entry: Entry, index: FaqService, related: tuple[Entry, ...] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The answer with buttons for `related` entries (default: the model's related entries)."""
     related = index.related(entry.id) if related is None else related
@@ -58,7 +59,7 @@ def answer_view(
     return view
 
 
-def long_answer_view(entry: Entry, index: FaqIndex, related: tuple[Entry, ...], nonce: str,
+def long_answer_view(entry: Entry, index: FaqService, related: tuple[Entry, ...], nonce: str,
                      ) -> tuple[str, InlineKeyboardMarkup]:
     """The answer to a long message, with a button that passes the whole message on."""
     text, keyboard = answer_view(entry, index, related)
@@ -83,7 +84,7 @@ def long_no_answer_view(nonce: str) -> tuple[str, InlineKeyboardMarkup]:
     return texts.LONG_NO_ANSWER, markup([[ask_button(nonce, full=True)], [brief_button()]])
 
 
-def topics_view(index: FaqIndex, page: int) -> tuple[str, InlineKeyboardMarkup]:
+def topics_view(index: FaqService, page: int) -> tuple[str, InlineKeyboardMarkup]:
     entries = index.corpus.entries
     pages = max(1, -(-len(entries) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)

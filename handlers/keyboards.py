@@ -1,5 +1,6 @@
 """Keyboards shared by several routers."""
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     CallbackQuery,
@@ -7,6 +8,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -50,6 +52,15 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     """Direct construction: InlineKeyboardBuilder.export() deep-copies every button (~2 ms per
     keyboard here), too slow for a keyboard on every step of the brief."""
     return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+async def edit_text(msg: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Edits a message's text and buttons; the same content again (a double press) is no error."""
+    try:
+        await msg.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
 
 
 async def drop_buttons(query: CallbackQuery) -> None:

@@ -13,8 +13,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.faq_service import FaqService
 from bot.texts import common as common_texts
-from faq import FaqIndex, SearchResult, normalize
+from faq import SearchResult, normalize
 from handlers.faq_views import (
     answer_view,
     intent_view,
@@ -60,7 +61,7 @@ class Reply:
 
 
 def view(
-    text: str, reading: SearchResult, faq: FaqIndex, policy_url: str | None = None, *,
+    text: str, reading: SearchResult, faq: FaqService, policy_url: str | None = None, *,
     pending: dict[str, Any] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup, dict[str, str] | None]:
     """The reply to `text` as the FAQ read it, and the question to keep for a manager. Asked for
@@ -97,7 +98,7 @@ async def count(reading: SearchResult, text: str, stats: StatsRepo) -> None:
 
 
 async def reply(
-    bot: Bot, chat_id: int, text: str, reading: SearchResult, faq: FaqIndex, policy_url: str | None = None, *,
+    bot: Bot, chat_id: int, text: str, reading: SearchResult, faq: FaqService, policy_url: str | None = None, *,
     edit_id: int | None = None, pending: dict[str, Any] | None = None,
 ) -> Reply:
     """Sends the reply, or turns the bot's message `edit_id` into it (a message that grew).

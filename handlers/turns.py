@@ -12,10 +12,11 @@ from aiogram.types import Message
 
 from bot import brief_form as form
 from bot.contacts import find_links
+from bot.faq_service import FaqService
 from bot.pastes import Part, Pastes
 from bot.texts import brief as texts
 from bot.texts import common as common_texts
-from faq import FaqIndex, SearchResult
+from faq import SearchResult
 from handlers import talk
 from handlers.brief_view import refresh, reprompt
 from handlers.states import step_of
@@ -39,7 +40,7 @@ class Turn:
     message: Message
     bot: Bot
     state: FSMContext
-    faq: FaqIndex
+    faq: FaqService
     stats: StatsRepo
     pastes: Pastes
 

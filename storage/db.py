@@ -246,6 +246,11 @@ class Database:
         """Like execute(), returning the number of rows changed."""
         return (await self._single(sql, params)).rowcount
 
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """One statement over many parameter rows, in one transaction."""
+        async with self.transaction() as conn:
+            await conn.executemany(sql, [tuple(r) for r in rows])
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         rows = await self.conn.execute_fetchall(sql, tuple(params))  # one thread hop, not three
         return next(iter(rows), None)

@@ -22,6 +22,23 @@ LIST_FIELDS = ("links", "networks", "goals", "additions")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
+@dataclass(frozen=True, slots=True)
+class LeadWork:
+    """A lead's work status, who set it (Telegram id and name of the staff member) and when."""
+
+    status: str
+    by_id: int | None
+    by_name: str | None
+    at: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> LeadWork | None:
+        keys = row.keys()
+        if "work_status" not in keys or row["work_status"] in (None, "new"):
+            return None
+        return cls(row["work_status"], row["work_by"], row["work_by_name"], row["work_at"])
+
+
 @dataclass
 class Lead:
     id: int
@@ -35,6 +52,8 @@ class Lead:
     delivered_at: str | None
     fields: dict[str, Any] = field(default_factory=dict)
     kind: str = "brief"  # brief | callback (a call-back request: contacts only)
+    work: LeadWork | None = None  # the work status set by the agency (None: new)
+    erased_at: str | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Lead:
@@ -45,7 +64,8 @@ class Lead:
             id=row["id"], user_id=row["user_id"], status=row["status"], created_at=row["created_at"],
             source=row["source"], consent_event_id=row["consent_event_id"],
             card_chat_id=row["card_chat_id"], card_message_id=row["card_message_id"],
-            delivered_at=row["delivered_at"], fields=values, kind=row["kind"],
+            delivered_at=row["delivered_at"], fields=values, kind=row["kind"], work=LeadWork.from_row(row),
+            erased_at=row["erased_at"],
         )
 
 

@@ -46,6 +46,8 @@ CAT_QUESTIONS = "questions"
 CAT_UNANSWERED = "unanswered_question_texts"
 CAT_MARKETING = "marketing_subscription"
 CAT_INACTIVE = "blocked_flag"
+CAT_TAUGHT = "faq_phrasings_from_questions"
+CAT_BROADCAST = "broadcast_recipient"
 
 ERASE_BATCH = 500
 
@@ -211,6 +213,7 @@ async def erase_leads(
             for lead_id in delivered:
                 result.edits.append(await outbox.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
             result.redacted_cards = delivered
+            await _redact_views(conn, outbox, ids, reason, result)
             result.categories = list(LEAD_CATEGORIES)
     result.categories += extra_categories or []
     if result.categories:
@@ -219,6 +222,26 @@ async def erase_leads(
             (json.dumps(result.lead_ids), json.dumps(result.categories), reason, utc_iso()),
         )
     return result
+
+
+async def _redact_views(conn: aiosqlite.Connection, outbox: OutboxRepo, lead_ids: tuple[int, ...], reason: Reason,
+                        result: Erasure) -> None:
+    """Other messages in the agency chat that show these leads: each card posted again is
+    redacted like the card; each /leads list is rendered anew (the lead shown as erased)."""
+    cur = await conn.execute(
+        f"SELECT chat_id, message_id, MIN(lead_id) AS lead_id, kind FROM lead_views "
+        f"WHERE lead_id IN ({_placeholders(len(lead_ids))}) GROUP BY chat_id, message_id, kind ORDER BY lead_id",
+        lead_ids,
+    )
+    for row in await cur.fetchall():
+        payload: dict[str, Any] = {"chat_id": row["chat_id"], "message_id": row["message_id"]}
+        if row["kind"] == "list":
+            payload["view"] = "list"
+        elif reason != "withdrawal":
+            payload["reason"] = reason
+        result.edits.append(await outbox.enqueue(conn, "card_edit", lead_id=row["lead_id"], payload=payload))
+        if row["lead_id"] not in result.redacted_cards:
+            result.redacted_cards.append(row["lead_id"])
 
 
 async def erase_questions(
@@ -398,6 +421,16 @@ class RightsRepo:
             cur = await conn.execute("DELETE FROM inactive_users WHERE user_id = ?", (user_id,))
             inactive = cur.rowcount > 0
             stats_texts = await forget_unanswered(conn, unanswered_norms)
+            # Phrasings taught to the FAQ from this user's questions (the bot retrains without
+            # them within a minute, bot/faq_service.py), and their place in a broadcast's list.
+            cur = await conn.execute(
+                "DELETE FROM faq_additions WHERE question_id IN "
+                "(SELECT id FROM outbox WHERE kind = 'question' AND user_id = ?)",
+                (user_id,),
+            )
+            taught = cur.rowcount
+            cur = await conn.execute("DELETE FROM broadcast_recipients WHERE user_id = ?", (user_id,))
+            recipient = cur.rowcount
             cur = await conn.execute(
                 "SELECT id FROM leads WHERE user_id = ? AND status = 'active' ORDER BY id", (user_id,)
             )
@@ -405,7 +438,7 @@ class RightsRepo:
             extra = [
                 cat for cat, done in (
                     (CAT_DRAFT, drafts), (CAT_MARKETING, marketing), (CAT_INACTIVE, inactive),
-                    (CAT_UNANSWERED, stats_texts),
+                    (CAT_UNANSWERED, stats_texts), (CAT_TAUGHT, taught), (CAT_BROADCAST, recipient),
                 ) if done
             ]
             questions = await erase_questions(conn, self.outbox, "withdrawal", user_id=user_id)
@@ -482,7 +515,8 @@ class RightsRepo:
         one notice, then a WAL checkpoint."""
         async with self.db.transaction() as conn:
             questions = await erase_questions(conn, self.outbox, "retention", question_ids=question_ids or [])
-            result = await erase_leads(conn, self.outbox, lead_ids, "retention", extra_categories=questions.categories)
+            result = await erase_leads(conn, self.outbox, lead_ids, "retention",
+                                       extra_categories=questions.categories)
             _merge(result, questions)
             if result.edits:
                 await _notice(conn, self.outbox, "retention", result)

@@ -8,6 +8,7 @@ import itertools
 import json
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -24,8 +25,10 @@ from aiogram.types import (
     ChatMemberMember,
     ChatMemberUpdated,
     Contact,
+    FSInputFile,
     Message,
     MessageEntity,
+    MessageId,
     PhotoSize,
     Sticker,
     Update,
@@ -61,6 +64,8 @@ class FakeSession(BaseSession):
         self.calls: list[TelegramMethod[Any]] = []
         self._results: dict[int, tuple[TelegramMethod[Any], Any]] = {}  # id(call) -> (call, result), latest
         self.injected: list[Injected] = []
+        self._uploads: dict[int, tuple[TelegramMethod[Any], int, bytes]] = {}  # id(call) -> (call, size, bytes)
+        self.keep_uploads = True  # False: only the sizes of uploaded files are kept (a bench of big files)
         self._message_ids = itertools.count(1000)
 
     # --- error injection -------------------------------------------------------------
@@ -121,6 +126,12 @@ class FakeSession(BaseSession):
         entry = self._results.get(id(call))
         return entry[1] if entry is not None and entry[0] is call else None
 
+    def upload_of(self, call: TelegramMethod[Any]) -> tuple[int, bytes]:
+        """(size, bytes) of the file a call uploaded from disk (bytes empty unless keep_uploads)."""
+        entry = self._uploads.get(id(call))
+        assert entry is not None and entry[0] is call, "the call uploaded no file"
+        return entry[1], entry[2]
+
     def clear(self) -> None:
         """Forgets the recorded calls; the latest results stay readable (result_of)."""
         self.calls.clear()
@@ -129,6 +140,10 @@ class FakeSession(BaseSession):
     async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
         name = method.__api_method__
         self.calls.append(method)
+        document = getattr(method, "document", None)
+        if isinstance(document, FSInputFile):  # read now: the bot may delete the file once sent
+            path = Path(document.path)
+            self._uploads[id(method)] = (method, path.stat().st_size, path.read_bytes() if self.keep_uploads else b"")
         injected = self._take_injected(name, method)
         if injected is not None:
             if injected.network:
@@ -168,6 +183,8 @@ class FakeSession(BaseSession):
             )
         if name == "getUpdates":
             return []
+        if name == "copyMessage":
+            return MessageId(message_id=next(self._message_ids))
         return True
 
     async def close(self) -> None:

@@ -27,11 +27,12 @@ async def test_start_greets_with_menu(harness: Harness) -> None:
 async def test_deep_link_source_counted_without_user(harness: Harness) -> None:
     await harness.send("/start vk_ads_nov")
     await harness.send("/start vk_ads_nov", from_user=fakes.user(2002))
-    await harness.send("/start")
+    await harness.send("/start", from_user=fakes.user(2003))
+    await harness.send("/start")  # the same person again today: counted once (bot/funnel.py)
     stats = await harness.services.stats.start_sources()
     assert stats == {"vk_ads_nov": 2, "direct": 1}
-    rows = await harness.services.db.fetchall("SELECT * FROM start_sources")
-    assert all(set(r.keys()) == {"source", "count"} for r in rows)
+    rows = await harness.services.db.fetchall("SELECT * FROM stats_events")
+    assert rows and all(set(r.keys()) == {"hour", "kind", "source", "detail", "count"} for r in rows)
     # the source is kept for a brief started in this conversation
     data = await harness.dp.storage.get_data(_key(harness, harness.user.id))
     assert data == {"source": "vk_ads_nov"}
@@ -79,7 +80,7 @@ async def test_error_handler_apologises_and_bot_keeps_working(harness: Harness, 
     async def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("secret +79991234567")
 
-    monkeypatch.setattr(harness.services.stats, "count_start", boom)
+    monkeypatch.setattr(harness.services.funnel, "record", boom)
     calls = await harness.send("/start")
     assert any("Извините" in (c.text or "") for c in calls)
     monkeypatch.undo()
@@ -91,7 +92,7 @@ async def test_error_log_has_no_personal_data(harness: Harness, monkeypatch, cap
     async def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError(PHONE)
 
-    monkeypatch.setattr(harness.services.stats, "count_start", boom)
+    monkeypatch.setattr(harness.services.funnel, "record", boom)
     await harness.send("/start")
     assert "RuntimeError" in caplog.text
     assert "+79991234567" not in caplog.text
@@ -151,13 +152,13 @@ async def test_shutdown_waits_for_in_flight_updates(settings, bot, session, monk
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     services = dp["services"]
     release = asyncio.Event()
-    real = services.stats.count_start
+    real = services.funnel.record
 
-    async def slow_count(source: str) -> None:
+    async def slow_count(*args, **kwargs) -> bool:  # noqa: ANN002, ANN003
         await release.wait()
-        await real(source)
+        return await real(*args, **kwargs)
 
-    monkeypatch.setattr(services.stats, "count_start", slow_count)
+    monkeypatch.setattr(services.funnel, "record", slow_count)
     handling = asyncio.create_task(dp.feed_update(bot, fakes.update(fakes.message("/start vk"))))
     await asyncio.sleep(0.05)
     assert services.in_flight.count == 1

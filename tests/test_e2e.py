@@ -35,8 +35,8 @@ async def test_start_reply_and_graceful_sigterm(tmp_path: Path) -> None:
         await api.stop()
     with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        rows = conn.execute("SELECT source, count FROM start_sources WHERE source='vk_ads_nov'").fetchall()
-        assert rows == [("vk_ads_nov", 1)]
+        rows = conn.execute("SELECT source, count FROM stats_events WHERE kind = 'start' AND source='vk_ads_nov'")
+        assert rows.fetchall() == [("vk_ads_nov", 1)]
 
 
 async def _run_main(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:

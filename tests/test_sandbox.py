@@ -10,6 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -287,7 +288,7 @@ def test_media_users_agency_reply_and_unknown_commands(tmp_path: Path) -> None:
     assert "ничего не хранится" in block_after(out, "/mydata")  # prospect 3 has nothing stored
     # prospect 1's question reached the agency chat from @ivan_sandbox, not from the others
     assert "(@ivan_sandbox)" in out and "@olga" not in out.split("> :user 3 @olga")[0]
-    assert "в чате агентства нет сообщения бота #99" in out
+    assert "в чате агентства нет сообщения #99" in out
     assert "неизвестная команда «:dance»" in out
     assert code == 1  # the unknown command and the missing message count as failed inputs
 
@@ -325,3 +326,33 @@ def test_fresh_keeps_the_old_database_and_a_script_plays_in_its_own(
     assert "Здравствуйте" in capsys.readouterr().out
     assert db.read_bytes() == b"interactive again"  # the interactive database was not touched
     assert sorted(p.name for p in db.parent.iterdir()) == ["sandbox.sqlite3", "sandbox.sqlite3.bak"]
+
+
+def test_owner_works_a_lead_exports_and_broadcasts(tmp_path: Path) -> None:
+    """The agency's side in the sandbox: a status from the card, /leads, /export as a CSV
+    document, and /broadcast as a Reply to a member's own message (a bot's message refused)."""
+    demo = sandbox.script_lines(DEMO.read_text(encoding="utf-8"))
+    brief = demo[: demo.index("agency: /stats")]  # up to the lead card and the marketing consent
+    out = io.StringIO()
+
+    def lines() -> Iterator[str]:
+        yield from [*brief, "agency: /lead 1", "1", "1", "agency: /leads", "agency: /export",
+                    "agency: Новость: мы открыли второй офис!"]
+        found = re.search(r"· ваше сообщение #(\d+) в чате агентства", out.getvalue())
+        assert found, out.getvalue()[-2000:]
+        card = re.search(r"^\[агентство\] #(\d+): #lead_1$", out.getvalue(), re.M)
+        assert card
+        yield from [f"agency: reply {card.group(1)} /broadcast", f"agency: reply {found.group(1)} /broadcast", "1"]
+
+    code = asyncio.run(sandbox.play(lines(), tmp_path / "box.sqlite3", out))
+    text = out.getvalue()
+    assert code == 0, text[-3000:]
+    assert "Статус: 🔧 В работе — Дарья" in text and "• Взять в работу •" in text
+    assert "💬 Статус уже такой: 🔧 В работе" in text  # the second press changes nothing
+    assert "#lead_1 · Мария · 🔧 В работе" in block_after(text, "agency: /leads")
+    export = block_after(text, "agency: /export")
+    assert "📎 файл leads-" in export and "│ №;Создана;Статус;" in export and "│ 1;" in export
+    assert "Это сообщение бота" in text
+    assert "получат 1" in text and "Рассылка №1 завершена" in text and "доставлено: 1" in text
+    assert re.search(r"\nбот #\d+: Новость: мы открыли второй офис!\n\n   —\n   Отписаться от новостей: /unsubscribe\n",
+                     text), text[-1500:]  # the prospect (a subscriber) got the news with the line

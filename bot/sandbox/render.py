@@ -230,6 +230,13 @@ class Renderer:
                 else:
                     lines = [f"{label}✎ кнопки сообщения {mid} убраны"]
                 out += [self._paint(chat, line, "event") for line in lines]
+            elif method == "copyMessage":
+                mid = call.result.get("message_id") if isinstance(call.result, dict) else None
+                source = f"{self.chat_label(int(p.get('from_chat_id') or 0))}#{p.get('message_id')}".strip()
+                body = f"⧉ копия сообщения {source}"
+                if p.get("caption"):
+                    body += "\n" + self._text(p.get("caption"), p.get("parse_mode"))
+                out += [self._paint(chat, line) for line in self._block(f"{label}бот #{mid}: ", body)]
             elif method == "deleteMessage":
                 mid = int(p.get("message_id") or 0)
                 self._inline.pop((chat, mid), None)
@@ -288,8 +295,8 @@ class Renderer:
         if p.get("caption"):
             lines.append(self._text(p["caption"], p.get("parse_mode")))
         text = content.decode("utf-8", "replace")
-        if name.lower().endswith(".json") or text.lstrip().startswith(("{", "[")):
-            head = text.splitlines()
+        if name.lower().endswith((".json", ".csv")) or text.lstrip().startswith(("{", "[")):
+            head = text.lstrip("\ufeff").splitlines()
             preview = head[:DOC_PREVIEW_LINES]
             if self.hide_times:
                 preview = [mask_times(line) for line in preview]

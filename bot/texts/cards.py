@@ -18,6 +18,27 @@ CARD_SOURCE_DIRECT = "прямой переход"
 CARD_CREATED = "<b>Создана:</b>"
 CARD_PROFILE_FALLBACK = "профиль в Telegram"
 CARD_FIELD = "<b>{label}:</b>"
+CARD_STATUS = "<b>Статус:</b> {status} — {who}, {when}"
+
+# Work statuses of a lead (set from the agency chat) and the card's buttons that set them.
+STATUS_LABELS = {
+    "new": "🆕 Новая",
+    "work": "🔧 В работе",
+    "kp": "📨 КП отправлено",
+    "success": "✅ Успех",
+    "refused": "❌ Отказ",
+    "spam": "🚫 Спам",
+}
+STATUS_BUTTONS = {
+    "work": "Взять в работу",
+    "kp": "КП отправлено",
+    "success": "Успех",
+    "refused": "Отказ",
+    "spam": "Спам",
+}
+STATUS_CURRENT = "• {label} •"  # the button of the lead's current status
+STAFF_FALLBACK = "сотрудник"
+BTN_TEACH = "➕ Добавить в FAQ"
 TIME_FORMAT = "%d.%m.%Y %H:%M"
 
 REDACTED_WITHDRAWAL = "Заявка {tag}: данные удалены по запросу пользователя (согласие отозвано)."
