@@ -5,7 +5,6 @@ characters); the topics menu turns its pages in place; every reply that does not
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -37,14 +36,14 @@ __all__ = ["PENDING", "answer_view", "create_question_router", "create_router", 
 
 async def on_question(
     message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo, pastes: Pastes,
-    leads: LeadsRepo, settings: Settings, funnel: Funnel, delivery: Any = None,
+    leads: LeadsRepo, settings: Settings, funnel: Funnel,
 ) -> None:
     text = (message.text or "").strip()
     chat_id, date = message.chat.id, message.date.timestamp()
     current = await state.get_state()
     part = pastes.previous(chat_id, date, current)
     if part is not None and part.where == "addition":
-        if await brief_finish.join_addition(message, bot, part, pastes, leads, state, delivery):
+        if await brief_finish.join_addition(message, bot, part, pastes, leads, state):
             return
     edit_id = None
     if part is not None and part.where == "faq":
@@ -91,7 +90,6 @@ async def on_page(query: CallbackQuery, callback_data: FaqPageCb, bot: Bot, faq:
 
 async def on_ask(
     query: CallbackQuery, callback_data: AskCb, bot: Bot, state: FSMContext, outbox: OutboxRepo,
-    delivery: Any = None,
 ) -> None:
     data = await state.get_data()
     pending = data.get(PENDING)
@@ -114,8 +112,6 @@ async def on_ask(
     if callback_data.a == "send":
         payload = {"text": pending["q"], "tg_name": user.full_name, "username": user.username, "user_id": user.id}
         await outbox.add("question", user_id=user.id, payload=payload)
-        if delivery is not None:
-            delivery.notify()
         await bot.send_message(user.id, texts.ASK_SENT)
     else:
         await bot.send_message(user.id, texts.ASK_CANCELLED)

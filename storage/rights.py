@@ -175,7 +175,8 @@ def _placeholders(n: int) -> str:
 
 
 async def erase_leads(
-    conn: aiosqlite.Connection, lead_ids: list[int], reason: Reason, *, extra_categories: list[str] | None = None,
+    conn: aiosqlite.Connection, outbox: OutboxRepo, lead_ids: list[int], reason: Reason, *,
+    extra_categories: list[str] | None = None,
 ) -> Erasure:
     """Erases the given ACTIVE leads inside the caller's transaction (the shared routine).
 
@@ -210,9 +211,9 @@ async def erase_leads(
             )
             payload = {"reason": reason} if reason != "withdrawal" else None
             for lead_id in delivered:
-                result.edits.append(await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
+                result.edits.append(await outbox.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
             result.redacted_cards = delivered
-            await _redact_views(conn, ids, reason, result)
+            await _redact_views(conn, outbox, ids, reason, result)
             result.categories = list(LEAD_CATEGORIES)
     result.categories += extra_categories or []
     if result.categories:
@@ -223,7 +224,8 @@ async def erase_leads(
     return result
 
 
-async def _redact_views(conn: aiosqlite.Connection, lead_ids: tuple[int, ...], reason: Reason, result: Erasure) -> None:
+async def _redact_views(conn: aiosqlite.Connection, outbox: OutboxRepo, lead_ids: tuple[int, ...], reason: Reason,
+                        result: Erasure) -> None:
     """Other messages in the agency chat that show these leads: each card posted again is
     redacted like the card; each /leads list is rendered anew (the lead shown as erased)."""
     cur = await conn.execute(
@@ -237,13 +239,13 @@ async def _redact_views(conn: aiosqlite.Connection, lead_ids: tuple[int, ...], r
             payload["view"] = "list"
         elif reason != "withdrawal":
             payload["reason"] = reason
-        result.edits.append(await OutboxRepo.enqueue(conn, "card_edit", lead_id=row["lead_id"], payload=payload))
+        result.edits.append(await outbox.enqueue(conn, "card_edit", lead_id=row["lead_id"], payload=payload))
         if row["lead_id"] not in result.redacted_cards:
             result.redacted_cards.append(row["lead_id"])
 
 
 async def erase_questions(
-    conn: aiosqlite.Connection, reason: Reason, *, user_id: int | None = None,
+    conn: aiosqlite.Connection, outbox: OutboxRepo, reason: Reason, *, user_id: int | None = None,
     question_ids: list[int] | None = None,
 ) -> Erasure:
     """Erases questions to a manager inside the caller's transaction: the user's (`user_id`)
@@ -286,7 +288,7 @@ async def erase_questions(
         for row in sent:
             if row["result_message_id"] is not None:
                 result.edits.append(
-                    await OutboxRepo.enqueue(conn, "question_edit", ref_id=row["id"], payload=payload)
+                    await outbox.enqueue(conn, "question_edit", ref_id=row["id"], payload=payload)
                 )
                 result.redacted_questions.append(row["id"])
     result.questions = len(rows)
@@ -313,18 +315,19 @@ def _merge(into: Erasure, other: Erasure) -> None:
     into.questions += other.questions
 
 
-async def _notice(conn: aiosqlite.Connection, kind: str, result: Erasure) -> None:
+async def _notice(conn: aiosqlite.Connection, outbox: OutboxRepo, kind: str, result: Erasure) -> None:
     """One notice for the agency, sent by the worker once every redaction in `edits` is done."""
     result.notice = True
-    await OutboxRepo.enqueue(conn, "notice", payload={
+    await outbox.enqueue(conn, "notice", payload={
         "notice": kind, "lead_ids": result.redacted_cards, "questions": result.redacted_questions,
         "edits": result.edits,
     })
 
 
 class RightsRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepo) -> None:
         self.db = db
+        self.outbox = outbox
 
     # --- reading ---------------------------------------------------------------------
     async def collect(self, user_id: int) -> UserData:
@@ -438,9 +441,9 @@ class RightsRepo:
                     (CAT_UNANSWERED, stats_texts), (CAT_TAUGHT, taught), (CAT_BROADCAST, recipient),
                 ) if done
             ]
-            questions = await erase_questions(conn, "withdrawal", user_id=user_id)
+            questions = await erase_questions(conn, self.outbox, "withdrawal", user_id=user_id)
             result = await erase_leads(
-                conn, lead_ids, "withdrawal", extra_categories=extra + questions.categories
+                conn, self.outbox, lead_ids, "withdrawal", extra_categories=extra + questions.categories
             )
             _merge(result, questions)
             result.drafts, result.stats_texts = drafts, stats_texts
@@ -448,7 +451,7 @@ class RightsRepo:
             result.journal_events = journal
             # The agency chat holds copies: say what was cleaned there, once the edits are done.
             if result.edits:
-                await _notice(conn, "withdrawn", result)
+                await _notice(conn, self.outbox, "withdrawn", result)
         await self.db.checkpoint()
         log.info(
             "withdrawal: leads %s erased, %d cards and %d question cards to redact, %d outbox cancelled, "
@@ -511,11 +514,12 @@ class RightsRepo:
         """Retention expiry of these leads and questions: the same erasure, reason 'retention',
         one notice, then a WAL checkpoint."""
         async with self.db.transaction() as conn:
-            questions = await erase_questions(conn, "retention", question_ids=question_ids or [])
-            result = await erase_leads(conn, lead_ids, "retention", extra_categories=questions.categories)
+            questions = await erase_questions(conn, self.outbox, "retention", question_ids=question_ids or [])
+            result = await erase_leads(conn, self.outbox, lead_ids, "retention",
+                                       extra_categories=questions.categories)
             _merge(result, questions)
             if result.edits:
-                await _notice(conn, "retention", result)
+                await _notice(conn, self.outbox, "retention", result)
         if result.categories:
             await self.db.checkpoint()
         return result
