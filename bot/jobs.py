@@ -94,7 +94,8 @@ class PeriodicJob:
         try:
             await asyncio.wait_for(asyncio.shield(task), self.stop_grace)
         except TimeoutError:
-            log.warning("%s did not stop in %.0f s, cancelling", self.name, self.stop_grace)
+            if self.stop_grace > 0:
+                log.warning("%s did not stop in %.0f s, cancelling", self.name, self.stop_grace)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
