@@ -29,7 +29,7 @@ from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
 from bot.pastes import Pastes
 from bot.relay import RelayService
-from bot.retention import RetentionJob
+from bot.retention import Retention
 from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
 from bot.texts import common as texts
@@ -37,9 +37,11 @@ from faq import load_index
 from handlers import agency_broadcast, agency_leads, build_routers
 from handlers.callbacks import RelayCb
 from handlers.errors import on_error
+from handlers.states import Brief
 from storage.broadcast import BroadcastRepo
 from storage.consent import ConsentRepo
 from storage.db import Database
+from storage.drafts import DraftsRepo
 from storage.fsm import SQLiteStorage, UserLockIsolation
 from storage.kv import AgencyChat, KVRepo
 from storage.leads import LeadsRepo
@@ -82,7 +84,7 @@ class Services:
     faq: FaqService
     maintenance: Maintenance
     rights: RightsRepo
-    retention: RetentionJob
+    retention: Retention
     in_flight: InFlight
     work: WorkRepo
     teach: TeachRepo
@@ -113,18 +115,20 @@ def create_dispatcher(
     db = db or Database(settings.db_path)
     kv = KVRepo(db)
     agency_chat = AgencyChat(kv, settings.agency_chat_id)
-    leads = LeadsRepo(db)
     outbox = OutboxRepo(db)
+    leads = LeadsRepo(db, outbox)
+    rights = RightsRepo(db, outbox)
     stats = StatsRepo(db)
     users = UsersRepo(db)
     delivery = OutboxWorker(outbox, leads, agency_chat, settings, buttons=agency_leads.card_buttons())
+    outbox.on_enqueue(delivery.notify)
     overlay = overlay_path(settings.db_path)
     index = load_index(settings.faq_path, cache_dir=settings.db_path.parent,
                        additions=overlay if overlay.is_file() else None)
     faq = FaqService(
         index,
         TeachRepo(db), outbox, corpus_path=settings.faq_path, folder=settings.db_path.parent, overlay=overlay,
-        timeout=settings.faq_train_timeout, notify=delivery.notify,
+        timeout=settings.faq_train_timeout,
     )
     broadcasts = BroadcastRepo(db)
     services = Services(
@@ -139,18 +143,18 @@ def create_dispatcher(
         outbox=outbox,
         delivery=delivery,
         faq=faq,
-        maintenance=Maintenance(db, settings, users, stats, clock),
-        rights=RightsRepo(db),
-        retention=RetentionJob(),
+        maintenance=Maintenance(DraftsRepo(db, Brief.__full_group_name__, [Brief.addition.state or ""]),
+                                settings, users, stats, clock),
+        rights=rights,
+        retention=Retention(db, rights, settings),
         in_flight=InFlight(),
-        work=WorkRepo(db),
+        work=WorkRepo(db, outbox),
         teach=faq.teach,
         funnel=Funnel(stats, clock),
         broadcasts=broadcasts,
-        broadcaster=Broadcaster(broadcasts, users, outbox, settings, stop_markup=agency_broadcast.stop_markup,
-                                notify=delivery.notify),
+        broadcaster=Broadcaster(broadcasts, users, outbox, settings, stop_markup=agency_broadcast.stop_markup),
         clock=clock,
-        relay=RelayService(delivery.relay, settings, clock, delivery.notify, end_button_data),
+        relay=RelayService(delivery.relay, settings, clock, end_button_data),
         pastes=Pastes(),
         run_workers=run_workers,
     )
@@ -177,7 +181,7 @@ async def on_startup(services: Services, bot: Bot) -> None:
     if services.run_workers:
         services.delivery.start(bot)
         services.maintenance.start(bot)
-        services.retention.start(services)
+        services.retention.start()
         services.faq.start()
         services.broadcaster.start(bot)
 

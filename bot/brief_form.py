@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.contacts import display_phone
 from bot.texts import brief as texts
 
 QUESTIONS = ("business", "networks", "goals", "budget", "start_when", "name", "contact", "comment")
@@ -31,7 +30,6 @@ CATALOGUES: dict[str, Mapping[str, str]] = {
 }
 OTHER_FIELD = {"networks": "networks_other", "goals": "goals_other"}
 OTHER = "other"
-TEXT_STEPS = ("business", "links", "name", "phone", "email", "comment")
 OPTIONAL = frozenset({"links", "comment"})
 # Steps where a text read as a question can still be kept as the answer, with one tap.
 HOLDABLE = frozenset({"business", "name", "comment"})
@@ -91,22 +89,6 @@ def choice_text(field: str, codes: Any, other: Any = None) -> str:
         else:
             labels.append(catalogue.get(str(code), str(code)))
     return ", ".join(labels)
-
-
-def field_text(field: str, value: Any, record: Mapping[str, Any] | None = None) -> str:
-    """A stored answer as the prospect reads it ("—" when empty); `record` (the whole draft or
-    lead) supplies the "Другое" text of a multi-choice field."""
-    if value in (None, "", []):
-        return texts.EMPTY_VALUE
-    if field in OTHER_FIELD:
-        return choice_text(field, value, (record or {}).get(OTHER_FIELD[field])) or texts.EMPTY_VALUE
-    if field in CATALOGUES:
-        return choice_text(field, value)
-    if field == "phone":
-        return display_phone(str(value))
-    if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
-    return str(value)
 
 
 def lead_fields(data: Mapping[str, Any]) -> dict[str, Any]:

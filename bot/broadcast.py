@@ -20,7 +20,6 @@ Logs carry broadcast ids and counts only.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -39,6 +38,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions, MessageEntity
 
+from bot.jobs import PeriodicJob
 from bot.settings import Settings
 from bot.texts import agency as t
 from storage.broadcast import Broadcast, BroadcastRepo
@@ -68,9 +68,9 @@ class Pacer:
 
     MARGIN = 0.05
 
-    def __init__(self, rate: float, stop: asyncio.Event) -> None:
+    def __init__(self, rate: float, job: PeriodicJob) -> None:
         self.interval = 1.0 / rate
-        self.stop = stop
+        self.job = job
         self._next = 0.0
         self._recent: deque[float] = deque(maxlen=max(1, int(rate)))
 
@@ -82,9 +82,7 @@ class Pacer:
                 due = max(due, self._recent[0] + 1.0 + self.MARGIN)
             if due <= now:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), due - now)
-            if self.stop.is_set():
+            if not await self.job.pause(due - now):
                 return False
         now = time.monotonic()
         self._recent.append(now)
@@ -114,55 +112,34 @@ class Broadcaster:
     def __init__(
         self, repo: BroadcastRepo, users: UsersRepo, outbox: OutboxRepo, settings: Settings,
         *, stop_markup: Callable[[int], InlineKeyboardMarkup | None] = lambda _id: None,
-        notify: Callable[[], None] | None = None,
     ) -> None:
         self.repo = repo
         self.users = users
         self.outbox = outbox
         self.settings = settings
         self.stop_markup = stop_markup
-        self.notify = notify
-        self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
-        self.pacer = Pacer(settings.broadcast_rate, self._stop)
+        self._job = PeriodicJob("broadcast", IDLE, stop_grace=STOP_GRACE)
+        self.pacer = Pacer(settings.broadcast_rate, self._job)
         self.paused_until = 0.0  # monotonic: a 429's retry_after (shown in the progress message)
-        self._task: asyncio.Task[None] | None = None
 
     # --- control ---------------------------------------------------------------------
     def kick(self) -> None:
-        self._wake.set()
+        self._job.wake()
 
     def start(self, bot: Bot) -> None:
-        if self._task is None or self._task.done():
-            self._stop.clear()
-            self._task = asyncio.create_task(self.run(bot), name="broadcast")
+        async def step() -> None:
+            await self.run_pending(bot)
+
+        self._job.start(step)
+
+    def halt(self) -> None:
+        """Asks the sending to end after the recipient in flight (what stop() does first)."""
+        self._job.halt()
 
     async def stop(self) -> None:
-        """Ends run() between two recipients (the one in flight is sent and recorded first);
-        the broadcast goes on at the next start."""
-        self._stop.set()
-        self._wake.set()
-        task, self._task = self._task, None
-        if task is None or task.done():
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def run(self, bot: Bot) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                await self.run_pending(bot)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is busy; try again later
-                log.error("broadcast loop: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE)
+        """Ends the sending between two recipients (the one in flight is sent and recorded
+        first); the broadcast goes on at the next start."""
+        await self._job.stop()
 
     async def run_pending(self, bot: Bot) -> Broadcast | None:
         """Sends the running broadcast (or closes one the agency stopped) to the end."""
@@ -178,7 +155,7 @@ class Broadcaster:
         after = 0
         how = "done"
         try:
-            while not self._stop.is_set():
+            while not self._job.stopping:
                 if await self.repo.status(b.id) != "running":
                     how = "stopped"
                     break
@@ -195,12 +172,12 @@ class Broadcaster:
                     if time.monotonic() - last_progress >= PROGRESS_EVERY:
                         last_progress = time.monotonic()
                         await self._progress(bot, b)
-                    if self._stop.is_set():
+                    if self._job.stopping:
                         return None  # shutting down: resumed at the next start
                 after = batch[-1]
         except SourceGone:
             how = "failed"
-        if self._stop.is_set():
+        if self._job.stopping:
             return None
         done = await self.repo.finish(b.id, how)
         if done is None:
@@ -276,5 +253,3 @@ class Broadcaster:
             with contextlib.suppress(TelegramAPIError):
                 await bot.edit_message_text(chat_id=b.progress_chat_id, message_id=b.progress_message_id, text=text)
         await self.outbox.add("notice", payload={"notice": "broadcast", "id": b.id, "how": how, **counts})
-        if self.notify is not None:
-            self.notify()

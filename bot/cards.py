@@ -140,20 +140,18 @@ def mask_email(email: str) -> str:
     return f"{local[0]}***@{domain}"
 
 
-def field_value(key: str, value: Any, *, masked: bool = False, record: Mapping[str, Any] | None = None) -> str:
-    """A lead field as shown on the card (plain text, not yet escaped); '' when empty.
-    `record` (the lead's fields) supplies the "Другое" text of a multi-choice field."""
+def field_text(key: str, value: Any, record: Mapping[str, Any] | None = None, *, masked: bool = False) -> str:
+    """A lead or draft field as people read it, for the card, the summary and /mydata (plain
+    text, not yet escaped); '' when empty. `record` (the lead's or draft's fields) supplies the
+    "Другое" text of a multi-choice field; `masked` hides most of a phone or an e-mail."""
     if value is None or value == "" or value == []:
         return ""
-    if key in form.OTHER_FIELD and isinstance(value, list | tuple):
-        return form.choice_text(key, value, (record or {}).get(form.OTHER_FIELD[key]))
-    catalogue = CATALOGUES.get(key)
+    if key in form.OTHER_FIELD or key in CATALOGUES:
+        other = (record or {}).get(form.OTHER_FIELD[key]) if key in form.OTHER_FIELD else None
+        return form.choice_text(key, value, other)
     if isinstance(value, list | tuple):
-        items = [str(v) for v in value if v not in (None, "")]
-        return ", ".join(catalogue.get(v, v) if catalogue else v for v in items)
+        return ", ".join(str(v) for v in value if v not in (None, ""))
     value = str(value)
-    if catalogue is not None:
-        return catalogue.get(value, value)
     if key == "phone":
         return mask_phone(value) if masked else display_phone(value)
     if masked and key == "email":
@@ -186,7 +184,7 @@ def render_lead_card(lead: Lead, settings: Any) -> str:
     masked = bool(getattr(settings, "masked_card", False))
     rows = []
     for key, label in brief_texts.FIELD_LABELS.items():
-        value = field_value(key, f.get(key), masked=masked, record=f)
+        value = field_text(key, f.get(key), f, masked=masked)
         rows.append((t.CARD_FIELD.format(label=quote(label)), value))
     additions = [str(a) for a in f.get("additions") or [] if a]
     created = local_time(lead.created_at, getattr(settings, "timezone", "UTC"))

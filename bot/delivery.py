@@ -45,7 +45,6 @@ ERROR POLICY (per entry; "pause" = the whole worker waits, all sends share the c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 import time
@@ -65,10 +64,12 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.cards import render_lead_card, render_notice, render_question
 from bot.copies import SentLog, maybe_delivered, outbox_send
 from bot.followups import Cancel, CardButtons, Defer, FollowUps, Lost, Stopping, entry_payload
+from bot.jobs import PeriodicJob
 from bot.relay_lane import PrivateLane
 from bot.relay_sends import RelaySends
 from bot.settings import Settings
@@ -82,15 +83,16 @@ from storage.work import WorkRepo
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 30.0  # an outage is probed at least this often: delivery resumes within 30 s
+# Network errors: 1, 2, 4 ... 30 s. An outage is probed at least every 30 s: delivery resumes
+# within 30 s of the network returning.
+NETWORK_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.0)
+BACKOFF_CAP = NETWORK_BACKOFF.max_delay
 CHAT_RETRY = 600.0  # agency chat unreachable (bot removed, wrong id)
 CHAT_LOG_PERIOD = 3600.0
 SLOW_RETRY = 600.0  # other Bad Request / unexpected errors
 MAX_IDLE = 60.0  # re-check the table at least this often
 NO_PROGRESS_IDLE = 1.0  # floor of the idle delay when a run attempted nothing (no busy loop)
 LOOP_ERROR_PAUSE = 5.0
-STOP_GRACE = 10.0  # let an in-flight send finish (and be marked) before cancelling
 MAX_MIGRATIONS = 3
 
 SENDS = ("lead_card", "question", "notice")
@@ -98,8 +100,9 @@ RELAY_KINDS = ("relay_in", "relay_note", "relay_redact")  # bot/relay_sends.py
 
 
 def backoff(attempts: int) -> float:
-    """1 s doubling per attempt, capped at 300 s."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(max(attempts, 0), 30))
+    """An entry's retry delay after `attempts` network failures, on NETWORK_BACKOFF's curve."""
+    cfg = NETWORK_BACKOFF
+    return min(cfg.max_delay, cfg.min_delay * cfg.factor ** min(max(attempts, 0), 30))
 
 
 def is_chat_unavailable(exc: Exception) -> bool:
@@ -124,32 +127,30 @@ class OutboxWorker(FollowUps, RelaySends):
     ) -> None:
         self.outbox = outbox
         self.buttons = buttons or CardButtons()
-        self.work = WorkRepo(outbox.db)
+        self.work = WorkRepo(outbox.db, outbox)
         self.leads = leads
         self.agency_chat = agency_chat
         self.settings = settings
         self.batch_size = batch_size
         self.paused_until = 0.0  # wall clock; all sends wait until then
-        self._net_failures = 0
+        self._outage = Backoff(NETWORK_BACKOFF)  # the whole worker's pause by consecutive failures
         self._chat_error_logged_at: float | None = None
         self._chat_unavailable = False
         self._last_call: float | None = None  # monotonic, for pacing
         self._attempted = 0
-        self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._job = PeriodicJob("delivery worker", MAX_IDLE, error_pause=LOOP_ERROR_PAUSE)
         self.sent_log = sent_log or SentLog()
         self._lost: dict[int, Lost] = {}  # outbox id -> its uncertain sends in this process
         self._target: tuple[int, int] | None = None  # (chat, highest known id) of the last call
         self._text: str | None = None  # text of the last send
         self._markup: InlineKeyboardMarkup | None = None  # its buttons
-        self.relay = RelayRepo(outbox.db)
-        self.private = PrivateLane(outbox, self.relay, UsersRepo(outbox.db), self._wake.set)
+        self.relay = RelayRepo(outbox.db, outbox)
+        self.private = PrivateLane(outbox, self.relay, UsersRepo(outbox.db))
 
     # --- control -------------------------------------------------------------------
     def notify(self) -> None:
         """Something was enqueued: wake the loops (does not override a pause)."""
-        self._wake.set()
+        self._job.wake()
         self.private.notify()
 
     async def resume(self) -> int:
@@ -157,65 +158,44 @@ class OutboxWorker(FollowUps, RelaySends):
         is due now, the pause is lifted and the loop woken. Returns how many were held."""
         released = await self.outbox.release_held(time.time())
         self.paused_until = 0.0
-        self._wake.set()
+        self._job.wake()
         return released
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(bot), name="outbox-worker")
+        task = self._job.start(self._step(bot))
         self.private.start(bot)
-        return self._task
+        return task
+
+    async def run(self, bot: Bot) -> None:
+        """Delivers until stop(): sleeps until the next due entry, a pause's end or notify().
+        (The private lane runs only when started with start().)"""
+        await self._job.run(self._step(bot))
 
     async def stop(self) -> None:
-        """Ends run(): an in-flight send is allowed to finish and be marked (STOP_GRACE)."""
-        self._stop.set()
-        self._wake.set()
+        """Ends the loops: an in-flight send is allowed to finish and be marked (STOP_GRACE)."""
         await self.private.stop()
-        task = self._task
-        if task is None or task.done() or task is asyncio.current_task():
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
-        except TimeoutError:
-            log.warning("delivery worker did not stop in %.0f s, cancelling", STOP_GRACE)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        except Exception as exc:  # noqa: BLE001 - the loop already logged it
-            log.error("delivery worker ended with %s", type(exc).__name__)
+        await self._job.stop()
 
     @property
     def stopped(self) -> bool:
-        return self._stop.is_set()
+        return self._job.stopping
 
     # --- the loop ------------------------------------------------------------------
-    async def run(self, bot: Bot) -> None:
-        """Delivers until stop(): sleeps until the next due entry, a pause's end or notify()."""
-        if self._task is None:
-            self._task = asyncio.current_task()
-        log.info("delivery worker started")
-        self.sent_log.install(bot)
-        try:
-            # After a restart nothing waits for a 10-min retry planned by the previous process.
-            if await self.outbox.release_held(time.time()):
-                log.info("delivery: entries held for the agency chat are due again")
-        except aiosqlite.Error as exc:
-            log.error("delivery worker: %s while releasing held entries", type(exc).__name__)
-        try:
-            while not self._stop.is_set():
-                self._wake.clear()  # before the run: a notify() during it is not lost
-                try:
-                    await self.run_agency_once(bot)
-                    delay = await self._idle_delay()
-                except Exception as exc:  # noqa: BLE001 - e.g. the database is busy; keep going
-                    log.error("delivery worker: %s; retrying in %.0f s", type(exc).__name__, LOOP_ERROR_PAUSE)
-                    delay = LOOP_ERROR_PAUSE
-                if self._stop.is_set():
-                    break
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
-        finally:
-            log.info("delivery worker stopped")
+    def _step(self, bot: Bot) -> Callable[[], Awaitable[float]]:
+        first = True
+
+        async def step() -> float:
+            nonlocal first
+            if first:
+                self.sent_log.install(bot)
+                # After a restart nothing waits for a 10-min retry planned by the previous process.
+                if await self.outbox.release_held(time.time()):
+                    log.info("delivery: entries held for the agency chat are due again")
+                first = False
+            await self.run_agency_once(bot)
+            return await self._idle_delay()
+
+        return step
 
     async def _idle_delay(self) -> float:
         now = time.time()
@@ -246,13 +226,13 @@ class OutboxWorker(FollowUps, RelaySends):
             return 0
         sent = 0
         seen: set[int] = set()
-        while not self._stop.is_set():
+        while not self._job.stopping:
             batch = [r for r in await self.outbox.due(clock(), limit=self.batch_size, lane="agency")
                      if r["id"] not in seen]
             if not batch:
                 break
             for item in batch:
-                if self._stop.is_set():
+                if self._job.stopping:
                     break
                 seen.add(item["id"])
                 self._attempted += 1
@@ -291,8 +271,7 @@ class OutboxWorker(FollowUps, RelaySends):
             if uncertain:
                 self._note_lost(item_id)
             await self.outbox.reschedule(item_id, delay, type(exc).__name__, now=t, uncertain=uncertain)
-            self._net_failures += 1
-            self.paused_until = max(self.paused_until, t + backoff(self._net_failures - 1))
+            self.paused_until = max(self.paused_until, t + next(self._outage))
             log.warning("outbox %d (%s): %s%s, retry in %.0f s", item_id, kind, type(exc).__name__,
                         " (may have been delivered)" if uncertain else "", delay)
             return _Outcome.HALT
@@ -318,7 +297,7 @@ class OutboxWorker(FollowUps, RelaySends):
             return _Outcome.DONE
         # Telegram accepted it: record that at once, even if we are being cancelled right now.
         await asyncio.shield(self._mark_sent(item, chat_id, message_id))
-        self._net_failures = 0
+        self._outage.reset()
         if self._chat_unavailable:
             self._chat_unavailable = False
             log.info("agency chat reachable again")
@@ -334,11 +313,9 @@ class OutboxWorker(FollowUps, RelaySends):
             lead = await self.leads.get(item["lead_id"])
             if lead is not None and lead.status != "active":
                 await self.outbox.add("card_edit", lead_id=lead.id, user_id=lead.user_id)
-                self.notify()
         elif item["kind"] == "question" and not marked and chat_id is not None and message_id is not None:
             # Erased while in flight: the card is in the chat after all; redact it.
-            if await self.outbox.delivered_late(item["id"], chat_id, message_id) is not None:
-                self.notify()
+            await self.outbox.delivered_late(item["id"], chat_id, message_id)
 
     async def _attempt(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
         kind = item["kind"]
@@ -413,17 +390,13 @@ class OutboxWorker(FollowUps, RelaySends):
 
     async def _pace(self) -> None:
         """Telegram allows ~20 messages a minute in a group: keep AGENCY_SEND_INTERVAL between calls."""
-        if self._stop.is_set():
+        if self._job.stopping:
             raise Stopping
         interval = self.settings.agency_send_interval
         if interval <= 0 or self._last_call is None:
             return
-        wait = self._last_call + interval - time.monotonic()
-        if wait > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), wait)
-            if self._stop.is_set():
-                raise Stopping
+        if not await self._job.pause(self._last_call + interval - time.monotonic()):
+            raise Stopping
 
     def _log_chat_unavailable(self, exc: Exception, t: float) -> None:
         if self._chat_error_logged_at is not None and t - self._chat_error_logged_at < CHAT_LOG_PERIOD:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.cards import field_value
+from bot.cards import field_text
 from bot.texts import agency as t
 from bot.texts import brief as brief_texts
 from bot.texts import cards as card_texts
@@ -85,7 +85,7 @@ def row_cells(row: dict[str, Any], tz: tzinfo) -> list[Any]:
         row["source"] or card_texts.CARD_SOURCE_DIRECT, t.EXPORT_KINDS.get(str(row.get("kind")), ""),
         fields.get("tg_name") or "", fields.get("username") or "", row["user_id"] if active else "",
     ]
-    cells += [field_value(key, fields.get(key), record=fields) if active else "" for key in brief_texts.FIELD_LABELS]
+    cells += [field_text(key, fields.get(key), fields) if active else "" for key in brief_texts.FIELD_LABELS]
     additions = fields.get("additions")
     cells.append(" | ".join(str(a) for a in additions if a) if isinstance(additions, list) else "")
     cells += [

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 import faq as faq_package
+from bot.jobs import PeriodicJob
 from faq import Corpus, CorpusError, Entry, FaqIndex, SearchResult, load_index
 from faq.index import MODEL_PREFIX, model_key, model_path, read_model, release
 from storage.outbox import OutboxRepo
@@ -82,7 +83,7 @@ class Training:
 class FaqService:
     def __init__(
         self, index: FaqIndex, teach: TeachRepo, outbox: OutboxRepo, *, corpus_path: Path | None,
-        folder: Path, overlay: Path, timeout: float = 300.0, notify: Any = None,
+        folder: Path, overlay: Path, timeout: float = 300.0,
     ) -> None:
         self.current = index
         self.teach = teach
@@ -91,12 +92,10 @@ class FaqService:
         self.folder = folder
         self.overlay = overlay
         self.timeout = timeout
-        self.notify = notify  # called after a notice was queued (wakes the outbox worker)
         self._written = overlay.read_text(encoding="utf-8") if overlay.is_file() else ""
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # stop() does not wait for a training: the child in flight is killed by sync()'s cleanup.
+        self._job = PeriodicJob("faq trainer", SYNC_EVERY, stop_grace=0.0)
 
     # --- the current model ------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -127,38 +126,21 @@ class FaqService:
     @property
     def busy(self) -> bool:
         """A training runs or is due (requested, the background loop not yet at it)."""
-        return self._lock.locked() or (self._wake.is_set() and self._task is not None and not self._task.done())
+        return self._lock.locked() or self._job.woken
 
     # --- background -------------------------------------------------------------------
     def request(self) -> None:
         """Something changed: train soon (the background loop wakes up)."""
-        self._wake.set()
+        self._job.wake()
 
     def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._stop.clear()
-            self._task = asyncio.create_task(self._run(), name="faq-trainer")
+        async def step() -> None:
+            await self.sync()
+
+        self._job.start(step)
 
     async def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._task is not None:
-            self._task.cancel()  # a child in flight is killed by sync()'s cleanup
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                await self.sync()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - keep teaching alive; no texts logged
-                log.error("FAQ training loop: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), SYNC_EVERY)
+        await self._job.stop()
 
     # --- training ---------------------------------------------------------------------
     async def sync(self) -> list[Training]:
@@ -279,8 +261,6 @@ class FaqService:
             else:
                 payload["text"] = last.text
         await self.outbox.add("notice", payload=payload)
-        if self.notify is not None:
-            self.notify()
 
     def _label_title(self, label: str | None) -> str | None:
         if label is None:

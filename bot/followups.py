@@ -125,9 +125,6 @@ class FollowUps:
     _text: str | None
     _markup: InlineKeyboardMarkup | None
 
-    def notify(self) -> None:
-        raise NotImplementedError
-
     async def _call(
         self, call: Callable[[int], Awaitable[Any]], chat_id: int, *, follow_migration: bool = True
     ) -> Any:
@@ -161,7 +158,6 @@ class FollowUps:
             return True
         if await self.outbox.add_duplicate_cleanup(card, chat_id, message_id) is not None:
             log.info("outbox %d: a second copy turned up in the chat; removing it", card["id"])
-            self.notify()
         return True
 
     async def _mark_sent(self, item: aiosqlite.Row, chat_id: int | None, message_id: int | None) -> None:
@@ -348,8 +344,7 @@ class FollowUps:
             else:
                 ours = False  # the bot's and unaccounted for: a lost copy of another entry
             self.sent_log.record(lost.chat_id, candidate)  # accounted for: later probes skip it
-            if await self.outbox.add_duplicate_cleanup(item, lost.chat_id, candidate) is not None:
-                self.notify()
+            await self.outbox.add_duplicate_cleanup(item, lost.chat_id, candidate)
             if ours:
                 found += 1
                 if found >= lost.count:

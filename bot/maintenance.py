@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 
 from bot.clock import Clock
+from bot.jobs import PeriodicJob
 from bot.settings import Settings
 from bot.texts import brief as texts
-from storage.db import Database
+from storage.drafts import DraftsRepo
 from storage.stats import StatsRepo
 from storage.users import UsersRepo
 
@@ -23,14 +23,14 @@ BATCH = 50
 
 
 class Maintenance:
-    def __init__(self, db: Database, settings: Settings, users: UsersRepo, stats: StatsRepo, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, drafts: DraftsRepo, settings: Settings, users: UsersRepo, stats: StatsRepo,
+                 clock: Clock) -> None:
+        self.drafts = drafts
         self.clock = clock
         self.settings = settings
         self.users = users
         self.stats = stats
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._job = PeriodicJob("maintenance", TICK)
 
     async def send_reminders(self, bot: Bot, now: float | None = None) -> int:
         """At most one reminder per draft: the flag is set before sending, and a draft that
@@ -39,16 +39,10 @@ class Maintenance:
         if not after:
             return 0
         now = self.clock.time() if now is None else now
-        rows = await self.db.fetchall(
-            "SELECT key, chat_id, user_id FROM fsm WHERE state LIKE 'Brief:%' AND state != 'Brief:addition' "
-            "AND reminded = 0 "
-            "AND updated_at <= ? AND updated_at > ? "
-            "AND user_id NOT IN (SELECT user_id FROM inactive_users) LIMIT ?",
-            (now - after, now - self.settings.draft_ttl, BATCH),
-        )
+        rows = await self.drafts.stalled(now - after, now - self.settings.draft_ttl, BATCH)
         sent = 0
         for row in rows:
-            await self.db.execute("UPDATE fsm SET reminded = 1 WHERE key = ?", (row["key"],))
+            await self.drafts.mark_reminded(row["key"])
             try:
                 await bot.send_message(row["chat_id"], texts.REMINDER)
                 sent += 1
@@ -64,11 +58,7 @@ class Maintenance:
 
     async def purge_drafts(self, now: float | None = None) -> int:
         now = self.clock.time() if now is None else now
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "DELETE FROM fsm WHERE updated_at < ?", (now - self.settings.draft_ttl,)
-            )
-            purged = cur.rowcount
+        purged = await self.drafts.purge(now - self.settings.draft_ttl)
         if purged:
             log.info("purged %d stale drafts", purged)
         return purged
@@ -78,21 +68,11 @@ class Maintenance:
         await self.purge_drafts(now)
         await self.stats.flush()
 
-    async def run(self, bot: Bot) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.tick(bot)
-            except Exception as exc:  # noqa: BLE001 - keep the loop alive; no personal data logged
-                log.error("maintenance tick failed: %s", type(exc).__name__)
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), TICK)
-
     def start(self, bot: Bot) -> None:
-        self._stop.clear()
-        self._task = asyncio.create_task(self.run(bot), name="maintenance")
+        async def step() -> None:
+            await self.tick(bot)
+
+        self._job.start(step)
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        await self._job.stop()

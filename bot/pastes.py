@@ -46,6 +46,3 @@ class Pastes:
         self._last.move_to_end(user_id)
         while len(self._last) > self.max_users:
             self._last.popitem(last=False)
-
-    def forget(self, user_id: int) -> None:
-        self._last.pop(user_id, None)

@@ -95,14 +95,12 @@ class Outcome:
 
 class RelayService:
     def __init__(
-        self, repo: RelayRepo, settings: Settings, clock: Clock, notify: Callable[[], None],
-        end_data: Callable[[int], str],
+        self, repo: RelayRepo, settings: Settings, clock: Clock, end_data: Callable[[int], str],
     ) -> None:
         self.repo = repo
         self.end_data = end_data  # packs the "Завершить диалог" button of a conversation
         self.settings = settings
         self.clock = clock
-        self.notify = notify  # wakes the outbox worker (both lanes)
         self._open: set[int] = set()  # users who may have a conversation (a hint; SQLite decides)
 
     @property
@@ -160,14 +158,12 @@ class RelayService:
             return Outcome(False)  # the same Reply seen again (an update delivered twice)
         item_id, conversation = queued
         self._remember(conversation)
-        self.notify()
         log.info("relay: outbox %d queued for a prospect (reply to %s)", item_id, target.kind)
         return Outcome(True)
 
     async def _note(self, status: str, chat_id: int, reply_to: int | None, user_id: int | None = None,
                     **extra: object) -> Outcome:
         await self.repo.queue_note(status, chat_id, reply_to, user_id, **extra)
-        self.notify()
         return Outcome(False, status)
 
     async def usage(self, chat_id: int, command_id: int) -> Outcome:
@@ -240,7 +236,6 @@ class RelayService:
             if where is not None:
                 payload["reply_to"] = list(where)
         item_id = await self.repo.queue_in(user.id, payload, lead_id)
-        self.notify()
         log.info("relay: outbox %d queued for the agency chat (%s)", item_id, media)
         return item_id
 

@@ -26,7 +26,6 @@ Pacing: at least 1 s between sends to one prospect (later entries for them wait,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
 from bot.followups import Cancel, entry_payload
+from bot.jobs import PeriodicJob
 from bot.texts import relay as texts
 from storage.outbox import OutboxRepo
 from storage.relay import BANNED, RelayRepo
@@ -57,7 +57,6 @@ BACKOFF_CAP = 30.0
 SLOW_RETRY = 600.0
 MAX_IDLE = 60.0
 LOOP_ERROR_PAUSE = 5.0
-STOP_GRACE = 10.0
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message a second in one chat
 GLOBAL_INTERVAL = 1 / 30  # and about 30 a second overall
 NOTE_DELAY = 2.0  # "доставлено" waits this long: the next message of a burst (1 s later) takes it over
@@ -78,59 +77,32 @@ def end_keyboard(callback_data: Any) -> InlineKeyboardMarkup | None:
 
 class PrivateLane:
     def __init__(
-        self, outbox: OutboxRepo, relay: RelayRepo, users: UsersRepo, notify_agency: Callable[[], None],
+        self, outbox: OutboxRepo, relay: RelayRepo, users: UsersRepo,
         *, batch_size: int = BATCH_SIZE,
     ) -> None:
         self.outbox = outbox
         self.relay = relay
         self.users = users
-        self.notify_agency = notify_agency
         self.batch_size = batch_size
         self.note_delay = NOTE_DELAY  # the sandbox shows the note at once (0)
         self.paused_until = 0.0  # wall clock
         self._net_failures = 0
         self._chat_free_at: dict[int, float] = {}  # when a prospect's chat may get the next send (run's clock)
         self._last_call: float | None = None  # monotonic
-        self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._job = PeriodicJob("outbox-private", MAX_IDLE, error_pause=LOOP_ERROR_PAUSE)
 
     # --- control ---------------------------------------------------------------------
     def notify(self) -> None:
-        self._wake.set()
+        self._job.wake()
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
-        if self._task is None or self._task.done():
-            self._stop.clear()
-            self._task = asyncio.create_task(self.run(bot), name="outbox-private")
-        return self._task
+        async def step() -> float:
+            return await self._idle_delay(await self.run_once(bot))
+
+        return self._job.start(step)
 
     async def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        task = self._task
-        if task is None or task.done() or task is asyncio.current_task():
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def run(self, bot: Bot) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                attempted = await self.run_once(bot)
-                delay = await self._idle_delay(attempted)
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is busy; keep going
-                log.error("private lane: %s; retrying in %.0f s", type(exc).__name__, LOOP_ERROR_PAUSE)
-                delay = LOOP_ERROR_PAUSE
-            if self._stop.is_set():
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+        await self._job.stop()
 
     async def _idle_delay(self, attempted: int) -> float:
         now = time.time()
@@ -150,12 +122,12 @@ class PrivateLane:
             return 0
         attempted = 0
         seen: set[int] = set()
-        while not self._stop.is_set():
+        while not self._job.stopping:
             batch = [r for r in await self.outbox.due(clock(), self.batch_size, lane="private") if r["id"] not in seen]
             if not batch:
                 break
             for item in batch:
-                if self._stop.is_set():
+                if self._job.stopping:
                     break
                 seen.add(item["id"])
                 chat = item["user_id"]
@@ -230,7 +202,6 @@ class PrivateLane:
         payload = entry_payload(item)
         note = {"status": reason, "chat_id": payload.get("from_chat_id"), "reply_to": payload.get("message_id")}
         await self.relay.out_failed(item, reason, note, end=end)
-        self.notify_agency()
         log.info("outbox %d (relay_out) not delivered: %s", item["id"], reason)
 
     # --- the sends -------------------------------------------------------------------
@@ -263,7 +234,6 @@ class PrivateLane:
         conversation = payload.get("conv")
         await self.relay.out_delivered(item, copy_id, note, conversation if isinstance(conversation, int) else None,
                                        clock() + self.note_delay)
-        self.notify_agency()
 
     async def _prospect_note(self, bot: Bot, item: aiosqlite.Row, clock: Callable[[], float]) -> None:
         payload = entry_payload(item)

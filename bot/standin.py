@@ -111,6 +111,11 @@ class BotAPIStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    @property
+    def queued(self) -> list[dict[str, Any]]:
+        """The updates not yet taken by getUpdates, oldest first."""
+        return list(self._updates)
+
     def push_update(self, **update: Any) -> int:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, **update})

@@ -19,7 +19,6 @@ from aiogram.types import CallbackQuery, FSInputFile, InaccessibleMessage, Inlin
 
 from bot.agency_views import lead_name, render_erased_lead, render_leads_list
 from bot.cards import cut, render_lead_card
-from bot.delivery import OutboxWorker
 from bot.export import write_csv
 from bot.followups import CardButtons
 from bot.plural import days_ru
@@ -82,8 +81,7 @@ def card_buttons() -> CardButtons:
 
 # --- statuses --------------------------------------------------------------------------------
 
-async def on_status(query: CallbackQuery, callback_data: LeadStatusCb, work: WorkRepo,
-                    delivery: OutboxWorker) -> None:
+async def on_status(query: CallbackQuery, callback_data: LeadStatusCb, work: WorkRepo) -> None:
     msg = query.message
     pressed = None if msg is None or isinstance(msg, InaccessibleMessage) else (msg.chat.id, msg.message_id)
     change = await work.set_status(callback_data.lead, callback_data.s, query.from_user.id,
@@ -96,7 +94,6 @@ async def on_status(query: CallbackQuery, callback_data: LeadStatusCb, work: Wor
     elif change.outcome == "same":
         await query.answer(t.STATUS_SAME.format(status=label))
     else:
-        delivery.notify()
         log.info("lead %d: status %s set", callback_data.lead, callback_data.s)
         await query.answer(t.STATUS_SET.format(id=callback_data.lead, status=label))
 

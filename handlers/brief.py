@@ -44,8 +44,7 @@ from storage.stats import StatsRepo
 # Names the rights router and older callers use.
 STEPS = form.FIELDS
 LIMITS = form.LIMITS
-field_text = form.field_text
-__all__ = ["STATE_OF", "STEP_OF", "STEPS", "LIMITS", "Brief", "field_text", "reprompt", "create_router"]
+__all__ = ["STATE_OF", "STEP_OF", "STEPS", "LIMITS", "Brief", "reprompt", "create_router"]
 
 
 # --- entry and consent -----------------------------------------------------------------
@@ -208,7 +207,7 @@ async def on_choice_text(message: Message, bot: Bot, state: FSMContext, faq: Faq
 
 
 async def on_step_button(query: CallbackQuery, callback_data: StepCb, bot: Bot, state: FSMContext,
-                         settings: Settings, leads: LeadsRepo, consent: ConsentRepo, delivery: Any = None) -> None:
+                         settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     step = callback_data.s
     data = await brief_finish.guard(query, bot, state, callback_data.d, step)
     if data is None:

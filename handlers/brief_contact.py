@@ -4,8 +4,6 @@ Telegram; a number or an address typed anywhere on the way is taken as what it i
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import Bot, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -33,26 +31,23 @@ PHONE_MIN_DIGITS = 5  # fewer digits in a sentence: it is not an attempt at a nu
 
 
 async def to_telegram(turn: Turn, step: str, note: str, settings: Settings, leads: LeadsRepo,
-                      consent: ConsentRepo, delivery: Any) -> None:
+                      consent: ConsentRepo) -> None:
     """The prospect declines a phone or an e-mail: Telegram is the channel. At the phone step the
     note is a message of its own, to take the step's reply keyboard away."""
     changes = {"contact_method": "tg", "phone": None, "email": None}
     if (await turn.state.get_data()).get("kind") == "callback":  # its confirmation says it all
-        await brief_finish.submit_callback(turn.message, turn.bot, turn.state, changes, settings, leads, consent,
-                                           delivery)
+        await brief_finish.submit_callback(turn.message, turn.bot, turn.state, changes, settings, leads, consent)
         return
     if step == "phone":
         await turn.say(note, reply_markup=ReplyKeyboardRemove())
     await advance(turn.bot, turn.chat_id, turn.state, step, None if step == "phone" else note, **changes)
 
 
-async def phone_given(turn: Turn, phone: str, settings: Settings, leads: LeadsRepo, consent: ConsentRepo,
-                      delivery: Any) -> None:
+async def phone_given(turn: Turn, phone: str, settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     await turn.say(texts.PHONE_SAVED.format(phone=hd.quote(display_phone(phone))), reply_markup=ReplyKeyboardRemove())
     changes = {"contact_method": "phone", "phone": phone, "email": None}
     if (await turn.state.get_data()).get("kind") == "callback":
-        await brief_finish.submit_callback(turn.message, turn.bot, turn.state, changes, settings, leads, consent,
-                                           delivery)
+        await brief_finish.submit_callback(turn.message, turn.bot, turn.state, changes, settings, leads, consent)
         return
     await advance(turn.bot, turn.chat_id, turn.state, "phone", **changes)
 
@@ -92,8 +87,7 @@ def email_in(text: str) -> Email | None:
 
 
 async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
-                          pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo,
-                          delivery: Any = None) -> None:
+                          pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     """Typed at the channel question: a number or an address is taken as the channel and its
     value; an option's name picks it; a question is answered; anything else (a refusal to give
     a phone or an e-mail) means Telegram."""
@@ -116,12 +110,11 @@ async def on_contact_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
         return
     if await answered(turn, "contact", reading=reading, sure_answers=False, questions=True):
         return
-    await to_telegram(turn, "contact", texts.CONTACT_TG, settings, leads, consent, delivery)
+    await to_telegram(turn, "contact", texts.CONTACT_TG, settings, leads, consent)
 
 
 async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
-                        pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo,
-                        delivery: Any = None) -> None:
+                        pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn):
         return
@@ -132,7 +125,7 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqS
         await go_back(bot, turn.chat_id, state, "phone")
         return
     if text == texts.BTN_PREFER_TG:
-        await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent, delivery)
+        await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent)
         return
     if digits_in(text) >= PHONE_MIN_DIGITS or (digits_in(text) and not any(ch.isalpha() for ch in text)):
         try:
@@ -140,7 +133,7 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqS
         except Invalid as exc:
             await reprompt(bot, turn.chat_id, state, texts.PHONE_ERRORS[exc.code].format(detail=exc.detail))
             return
-        await phone_given(turn, phone, settings, leads, consent, delivery)
+        await phone_given(turn, phone, settings, leads, consent)
         return
     if "@" in text and not callback and (email := email_in(text)) is not None:
         await turn.say(texts.CONTACT_EMAIL_FOUND.format(email=hd.quote(email.address)),
@@ -153,12 +146,11 @@ async def on_phone_text(message: Message, bot: Bot, state: FSMContext, faq: FaqS
         return
     if await answered(turn, "phone", reading=reading, sure_answers=False, questions=True):
         return
-    await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent, delivery)
+    await to_telegram(turn, "phone", texts.CONTACT_REFUSED, settings, leads, consent)
 
 
 async def on_phone_contact(message: Message, bot: Bot, state: FSMContext, settings: Settings, leads: LeadsRepo,
-                           consent: ConsentRepo, faq: FaqService, stats: StatsRepo, pastes: Pastes,
-                           delivery: Any = None) -> None:
+                           consent: ConsentRepo, faq: FaqService, stats: StatsRepo, pastes: Pastes) -> None:
     contact = message.contact
     assert contact is not None
     if message.from_user is None or contact.user_id != message.from_user.id:
@@ -169,12 +161,11 @@ async def on_phone_contact(message: Message, bot: Bot, state: FSMContext, settin
     except Invalid:
         await reprompt(bot, message.chat.id, state, texts.PHONE_ERRORS["invalid"])
         return
-    await phone_given(Turn(message, bot, state, faq, stats, pastes), phone, settings, leads, consent, delivery)
+    await phone_given(Turn(message, bot, state, faq, stats, pastes), phone, settings, leads, consent)
 
 
 async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
-                        pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo,
-                        delivery: Any = None) -> None:
+                        pastes: Pastes, settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     if await joined(turn):
         return
@@ -199,7 +190,7 @@ async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqS
         return
     if await answered(turn, "email", reading=reading, sure_answers=False, questions=True):
         return
-    await to_telegram(turn, "email", texts.CONTACT_REFUSED_EMAIL, settings, leads, consent, delivery)
+    await to_telegram(turn, "email", texts.CONTACT_REFUSED_EMAIL, settings, leads, consent)
 
 
 def register(router: Router) -> None:

@@ -85,7 +85,7 @@ async def on_summary_text(message: Message, bot: Bot, state: FSMContext, faq: Fa
 
 async def on_summary_button(
     query: CallbackQuery, callback_data: SummaryCb, bot: Bot, state: FSMContext,
-    settings: Settings, leads: LeadsRepo, consent: ConsentRepo, delivery: Any = None,
+    settings: Settings, leads: LeadsRepo, consent: ConsentRepo,
 ) -> None:
     chat_id = query.from_user.id
     current = await state.get_state()
@@ -109,7 +109,7 @@ async def on_summary_button(
         await show(bot, chat_id, SUMMARY, data, texts.STALE_SUMMARY)
         return
     if action == "submit":
-        await submit(query.from_user, bot, state, data, settings, leads, consent, delivery, query)
+        await submit(query.from_user, bot, state, data, settings, leads, consent, query)
     elif action == "edit" and callback_data.f in form.EDITABLE:
         await query.answer()
         data["editing"] = True
@@ -139,7 +139,7 @@ async def on_summary_button(
 
 async def submit(
     user: User, bot: Bot, state: FSMContext, data: dict[str, Any], settings: Settings,
-    leads: LeadsRepo, consent: ConsentRepo, delivery: Any, query: CallbackQuery | None = None,
+    leads: LeadsRepo, consent: ConsentRepo, query: CallbackQuery | None = None,
 ) -> None:
     """Commits the lead first, then ends the draft, then changes the screen: a crash at any
     point loses nothing (the draft stays at the summary until the lead is stored, and a repeated
@@ -155,8 +155,6 @@ async def submit(
     offer = None if await consent.is_subscribed(user.id) else marketing_consent(settings)
     nonce = secrets.token_hex(4)
     await clear_draft(state, **({"mk": {"n": nonce, "v": offer.version}} if offer else {}))
-    if delivery is not None:
-        delivery.notify()
     if query is not None:
         await query.answer()
         await drop_buttons(query)
@@ -176,11 +174,11 @@ async def submit(
 
 
 async def submit_callback(message: Message, bot: Bot, state: FSMContext, changes: dict[str, Any],
-                          settings: Settings, leads: LeadsRepo, consent: ConsentRepo, delivery: Any) -> None:
+                          settings: Settings, leads: LeadsRepo, consent: ConsentRepo) -> None:
     """A call-back request is sent as soon as its contact is known."""
     assert message.from_user is not None
     data = {**await state.get_data(), **changes}
-    await submit(message.from_user, bot, state, data, settings, leads, consent, delivery)
+    await submit(message.from_user, bot, state, data, settings, leads, consent)
 
 
 async def on_marketing(
@@ -242,7 +240,7 @@ async def offer_returning(bot: Bot, user_id: int, settings: Settings, leads: Lea
 
 
 async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, state: FSMContext,
-                         settings: Settings, leads: LeadsRepo, funnel: Funnel, delivery: Any = None) -> None:
+                         settings: Settings, leads: LeadsRepo, funnel: Funnel) -> None:
     user_id = query.from_user.id
     lead = await leads.get(callback_data.lead)
     if lead is None or lead.user_id != user_id or lead.status != "active":
@@ -255,7 +253,7 @@ async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, 
         await query.answer()
         await drop_buttons(query)
         if isinstance(held, dict) and held.get("s") == "addition":
-            await add_to_lead(bot, user_id, state, leads, delivery, lead, str(held.get("t") or ""), None)
+            await add_to_lead(bot, user_id, state, leads, lead, str(held.get("t") or ""), None)
         return
     await query.answer()
     await drop_buttons(query)
@@ -274,7 +272,7 @@ async def on_lead_button(query: CallbackQuery, callback_data: LeadCb, bot: Bot, 
         await funnel.record("brief", user_id, state=state)
 
 
-async def add_to_lead(bot: Bot, chat_id: int, state: FSMContext, leads: LeadsRepo, delivery: Any, lead: Lead,
+async def add_to_lead(bot: Bot, chat_id: int, state: FSMContext, leads: LeadsRepo, lead: Lead,
                       text: str, pastes: Pastes | None, date: float = 0.0, *, edit_id: int | None = None) -> None:
     """Appends the text to the lead's additions (the agency's card is edited and a notice sent
     when the card is already out) and ends the addition. `edit_id`: the bot's reply to the
@@ -290,8 +288,6 @@ async def add_to_lead(bot: Bot, chat_id: int, state: FSMContext, leads: LeadsRep
     if not ok:
         await bot.send_message(chat_id, texts.ADD_GONE.format(lead_id=lead.id))
         return
-    if delivery is not None:
-        delivery.notify()
     note = texts.ADDED.format(lead_id=lead.id)
     if len(text) > limit:
         note = f"{texts.CUT.format(limit=limit)}\n\n{note}"
@@ -309,7 +305,7 @@ async def add_to_lead(bot: Bot, chat_id: int, state: FSMContext, leads: LeadsRep
 
 
 async def on_addition_text(message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo,
-                           pastes: Pastes, leads: LeadsRepo, delivery: Any = None) -> None:
+                           pastes: Pastes, leads: LeadsRepo) -> None:
     turn = Turn(message, bot, state, faq, stats, pastes)
     data = await state.get_data()
     lead = await leads.get(int(data.get("add_lead") or 0))
@@ -319,18 +315,18 @@ async def on_addition_text(message: Message, bot: Bot, state: FSMContext, faq: F
         return
     if await answered(turn, "addition"):
         return
-    await add_to_lead(bot, turn.chat_id, state, leads, delivery, lead, turn.text, pastes, turn.date)
+    await add_to_lead(bot, turn.chat_id, state, leads, lead, turn.text, pastes, turn.date)
 
 
 async def join_addition(message: Message, bot: Bot, part: Part, pastes: Pastes, leads: LeadsRepo,
-                        state: FSMContext, delivery: Any) -> bool:
+                        state: FSMContext) -> bool:
     """The next part of a pasted addition replaces the part stored before it, joined."""
     assert message.from_user is not None
     active = await leads.by_user(message.from_user.id)
     if not active:
         return False
     text = f"{part.text}\n{(message.text or '').strip()}"
-    await add_to_lead(bot, message.chat.id, state, leads, delivery, active[-1], text, pastes,
+    await add_to_lead(bot, message.chat.id, state, leads, active[-1], text, pastes,
                       message.date.timestamp(), edit_id=part.reply_id)
     return True
 

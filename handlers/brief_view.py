@@ -12,18 +12,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     ReplyKeyboardMarkup,
 )
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot import brief_form as form
+from bot.cards import field_text
 from bot.consent import pd_consent
 from bot.settings import Settings
 from bot.texts import brief as texts
 from bot.texts import consent as consent_texts
 from handlers.callbacks import ConsentCb, LeadCb, StepCb, SummaryCb
-from handlers.keyboards import button, grid, markup
+from handlers.keyboards import button, grid, markup, phone_keyboard
 from handlers.states import STATE_OF, SUMMARY, Brief, state_of, step_of
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -53,24 +53,17 @@ def _option_label(step: str, code: str, label: str, data: dict[str, Any]) -> str
     return label
 
 
-def _phone_keyboard(callback: bool) -> ReplyKeyboardMarkup:
-    rows = [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)],
-            [KeyboardButton(text=texts.BTN_PREFER_TG)]]
-    if not callback:
-        rows.append([KeyboardButton(text=texts.BTN_BACK)])
-    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, input_field_placeholder="+7 999 123-45-67")
-
-
 def step_prompt(step: str, data: dict[str, Any], *, cont: bool = False) -> tuple[str, Markup]:
     callback = data.get("kind") == "callback"
     prompt = texts.CALLBACK_PROMPT if callback and step == "phone" else texts.PROMPTS[step]
     text = ("" if callback else header(step, cont=cont)) + prompt
     value = data.get(form.field_of(step))
     if data.get("editing") and value not in (None, "", []):
-        text += texts.NOW_VALUE.format(value=hd.quote(form.field_text(form.field_of(step), value, data)))
+        shown = field_text(form.field_of(step), value, data) or texts.EMPTY_VALUE
+        text += texts.NOW_VALUE.format(value=hd.quote(shown))
     text += texts.WAY_OUT
     if step == "phone":
-        return text, _phone_keyboard(callback)
+        return text, phone_keyboard(texts.BTN_PREFER_TG, *(() if callback else (texts.BTN_BACK,)))
     d = data["d"]
     rows: list[list[InlineKeyboardButton]] = []
     if step in form.MULTI:
@@ -101,7 +94,7 @@ def step_prompt(step: str, data: dict[str, Any], *, cont: bool = False) -> tuple
 def summary_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     lines = [texts.SUMMARY_TITLE]
     for field in form.FIELDS:
-        value = hd.quote(form.field_text(field, data.get(field), data))
+        value = hd.quote(field_text(field, data.get(field), data) or texts.EMPTY_VALUE)
         lines.append(f"<b>{texts.FIELD_LABELS[field]}:</b> {value}")
     lines.append(texts.SUMMARY_FOOTER)
     d, r = data["d"], revision(data)

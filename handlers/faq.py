@@ -5,7 +5,6 @@ characters); the topics menu turns its pages in place; every reply that does not
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -40,14 +39,14 @@ __all__ = ["PENDING", "answer_view", "create_question_router", "create_router", 
 
 async def on_question(
     message: Message, bot: Bot, state: FSMContext, faq: FaqService, stats: StatsRepo, pastes: Pastes,
-    leads: LeadsRepo, settings: Settings, funnel: Funnel, delivery: Any = None,
+    leads: LeadsRepo, settings: Settings, funnel: Funnel,
 ) -> None:
     text = (message.text or "").strip()
     chat_id, date = message.chat.id, message.date.timestamp()
     current = await state.get_state()
     part = pastes.previous(chat_id, date, current)
     if part is not None and part.where == "addition":
-        if await brief_finish.join_addition(message, bot, part, pastes, leads, state, delivery):
+        if await brief_finish.join_addition(message, bot, part, pastes, leads, state):
             return
     edit_id = None
     if part is not None and part.where == "faq":
@@ -94,7 +93,7 @@ async def on_page(query: CallbackQuery, callback_data: FaqPageCb, bot: Bot, faq:
 
 async def on_ask(
     query: CallbackQuery, callback_data: AskCb, bot: Bot, state: FSMContext, outbox: OutboxRepo,
-    relay: RelayService, delivery: Any = None,
+    relay: RelayService,
 ) -> None:
     data = await state.get_data()
     pending = data.get(PENDING)
@@ -120,8 +119,6 @@ async def on_ask(
     elif callback_data.a == "send":
         payload = {"text": pending["q"], "tg_name": user.full_name, "username": user.username, "user_id": user.id}
         question_id = await outbox.add("question", user_id=user.id, payload=payload)
-        if delivery is not None:
-            delivery.notify()
         # Outside the brief what they write next goes to the manager too (a conversation).
         conversation = None if in_form else await relay.question_sent(user.id, question_id)
         sent_text = texts.ASK_SENT + (relay_texts.ASK_SENT_CONVERSATION if conversation is not None else "")

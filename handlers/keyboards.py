@@ -2,7 +2,15 @@
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InaccessibleMessage,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.texts import brief as brief_texts
@@ -22,6 +30,14 @@ def main_menu(policy_url: str, *, resume: bool = False) -> InlineKeyboardMarkup:
     kb.button(text=texts.BTN_POLICY, url=policy_url)
     kb.adjust(1)
     return kb.as_markup()
+
+
+def phone_keyboard(*options: str) -> ReplyKeyboardMarkup:
+    """"Share my number" (the user's own contact), then a row per text option."""
+    rows = [[KeyboardButton(text=brief_texts.BTN_SHARE_PHONE, request_contact=True)]]
+    rows += [[KeyboardButton(text=option)] for option in options]
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=not options,
+                               input_field_placeholder="+7 999 123-45-67")
 
 
 def button(text: str, cb: CallbackData) -> InlineKeyboardButton:

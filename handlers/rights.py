@@ -22,14 +22,13 @@ from aiogram.types import (
     CallbackQuery,
     InaccessibleMessage,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as hd
 
+from bot.cards import field_text
 from bot.consent import marketing_consent, pd_consent
 from bot.dates import human_datetime
 from bot.plural import days_ru
@@ -42,6 +41,7 @@ from faq import normalize
 from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
+from handlers.keyboards import phone_keyboard
 from handlers.relay_private import mydata_lines, pending_media_lines
 from storage.consent import ConsentRepo
 from storage.db import Database
@@ -68,9 +68,6 @@ FIX_STATE = {"name": Correction.name, "phone": Correction.phone, "email": Correc
 FIELD_OF_STATE = {s.state: f for f, s in FIX_STATE.items()}
 
 
-def _rights(rights: RightsRepo | None, db: Database) -> RightsRepo:
-    return rights if rights is not None else RightsRepo(db)
-
 
 async def _drop_buttons(query: CallbackQuery) -> None:
     if query.message is not None and not isinstance(query.message, InaccessibleMessage):
@@ -91,11 +88,11 @@ def withdraw_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-async def cmd_withdraw(message: Message, db: Database, rights: RightsRepo | None = None) -> None:
+async def cmd_withdraw(message: Message, db: Database, rights: RightsRepo) -> None:
     """Shows the confirmation. Its buttons carry a fresh nonce, stored (with the prompt's
     message id once sent) so that only this prompt, pressed on this message, erases."""
     assert message.from_user is not None
-    repo = _rights(rights, db)
+    repo = rights
     user_id = message.from_user.id
     if not await repo.has_anything_to_withdraw(user_id):
         await message.answer(texts.WITHDRAW_NOTHING)
@@ -117,10 +114,10 @@ def _unanswered_norms(data: UserData, fsm_data: dict[str, Any]) -> list[str]:
 
 async def on_withdraw(
     query: CallbackQuery, callback_data: WithdrawCb, bot: Bot, state: FSMContext, settings: Settings,
-    db: Database, stats: StatsRepo, rights: RightsRepo | None = None, delivery: Any = None,
+    db: Database, stats: StatsRepo, rights: RightsRepo,
 ) -> None:
     user_id = query.from_user.id
-    repo = _rights(rights, db)
+    repo = rights
     shown_on = query.message.message_id if query.message is not None else None
     if callback_data.ok not in (0, 1) or not await repo.take_prompt(
         user_id, callback_data.n, shown_on, PROMPT_MAX_AGE
@@ -146,8 +143,6 @@ async def on_withdraw(
     result = await repo.withdraw(
         user_id, pd_consent(settings), marketing_consent(settings), unanswered_norms=norms
     )
-    if result.outbox_queued and delivery is not None:
-        delivery.notify()
     await query.answer(texts.WITHDRAW_ALERT_DONE)
     await _drop_buttons(query)
     text = texts.WITHDRAW_DONE + (texts.WITHDRAW_DONE_CARDS if result.notice else "")
@@ -173,7 +168,7 @@ async def on_withdraw_stale(query: CallbackQuery) -> None:
 
 def _value(key: str, value: Any, record: dict[str, Any] | None = None) -> str:
     if key in brief_handlers.STEPS:
-        return brief_handlers.field_text(key, value, record)
+        return field_text(key, value, record) or texts.EMPTY
     return texts.EMPTY if value in (None, "", []) else str(value)
 
 
@@ -279,11 +274,10 @@ def fix_keyboard(lead: Lead | None) -> InlineKeyboardMarkup | None:
 
 
 async def cmd_mydata(
-    message: Message, bot: Bot, db: Database, settings: Settings, relay: RelayService,
-    rights: RightsRepo | None = None,
+    message: Message, bot: Bot, db: Database, settings: Settings, rights: RightsRepo, relay: RelayService,
 ) -> None:
     assert message.from_user is not None
-    data = await _rights(rights, db).collect(message.from_user.id)
+    data = await rights.collect(message.from_user.id)
     if data.empty:
         await message.answer(texts.MYDATA_NOTHING)
         return
@@ -302,13 +296,6 @@ async def cmd_mydata(
 
 
 # --- correction ------------------------------------------------------------------------
-
-
-def _phone_keyboard() -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)]],
-        resize_keyboard=True, one_time_keyboard=True, input_field_placeholder="+7 999 123-45-67",
-    )
 
 
 async def on_fix(
@@ -331,7 +318,7 @@ async def on_fix(
     text = texts.FIX_PROMPT[field].format(id=lead.id)
     if lead.fields.get(field):
         text += texts.FIX_NOW.format(value=hd.quote(str(lead.fields[field])))
-    markup = _phone_keyboard() if field == "phone" else None
+    markup = phone_keyboard() if field == "phone" else None
     await bot.send_message(user_id, text, reply_markup=markup)
 
 
@@ -348,7 +335,7 @@ async def _finish_fix(bot: Bot, chat_id: int, state: FSMContext, text: str) -> N
 
 
 async def _apply_fix(
-    message: Message, bot: Bot, state: FSMContext, leads: LeadsRepo, delivery: Any, field: str, value: str,
+    message: Message, bot: Bot, state: FSMContext, leads: LeadsRepo, field: str, value: str,
 ) -> None:
     assert message.from_user is not None
     lead_id = (await state.get_data()).get("fix_lead")
@@ -359,14 +346,12 @@ async def _apply_fix(
     if not await leads.update_fields(lead.id, message.from_user.id, {field: value}):
         await _finish_fix(bot, message.chat.id, state, texts.FIX_STALE)
         return
-    if lead.card_message_id is not None and delivery is not None:
-        delivery.notify()
     done = texts.FIX_DONE.format(id=lead.id) + (texts.FIX_DONE_CARD if lead.card_message_id is not None else "")
     await _finish_fix(bot, message.chat.id, state, done)
 
 
 async def on_fix_text(
-    message: Message, bot: Bot, state: FSMContext, leads: LeadsRepo, delivery: Any = None,
+    message: Message, bot: Bot, state: FSMContext, leads: LeadsRepo,
 ) -> None:
     field = FIELD_OF_STATE[await state.get_state() or ""]
     text = (message.text or "").strip()
@@ -381,25 +366,25 @@ async def on_fix_text(
         else:
             value = normalize_email(text)
     except Invalid:
-        await message.answer(texts.FIX_BAD[field], reply_markup=_phone_keyboard() if field == "phone" else None)
+        await message.answer(texts.FIX_BAD[field], reply_markup=phone_keyboard() if field == "phone" else None)
         return
-    await _apply_fix(message, bot, state, leads, delivery, field, value)
+    await _apply_fix(message, bot, state, leads, field, value)
 
 
 async def on_fix_contact(
-    message: Message, bot: Bot, state: FSMContext, leads: LeadsRepo, delivery: Any = None,
+    message: Message, bot: Bot, state: FSMContext, leads: LeadsRepo,
 ) -> None:
     contact = message.contact
     assert contact is not None
     if message.from_user is None or contact.user_id != message.from_user.id:
-        await message.answer(texts.FIX_FOREIGN_CONTACT, reply_markup=_phone_keyboard())
+        await message.answer(texts.FIX_FOREIGN_CONTACT, reply_markup=phone_keyboard())
         return
     try:
         value = normalize_contact_phone(contact.phone_number)
     except Invalid:
-        await message.answer(texts.FIX_BAD["phone"], reply_markup=_phone_keyboard())
+        await message.answer(texts.FIX_BAD["phone"], reply_markup=phone_keyboard())
         return
-    await _apply_fix(message, bot, state, leads, delivery, "phone", value)
+    await _apply_fix(message, bot, state, leads, "phone", value)
 
 
 async def fix_cancel(message: Message, bot: Bot, state: FSMContext) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -46,6 +46,7 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._tx_lock = asyncio.Lock()
+        self._after_commit: list[Callable[[], None]] = []
         self.wal_unclean = False  # a checkpoint after an erasure did not complete; retried later
 
     @property
@@ -205,13 +206,26 @@ class Database:
         async with self._tx_lock:
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
+            self._after_commit.clear()
             try:
                 yield conn
             except BaseException:
+                self._after_commit.clear()
                 await conn.execute("ROLLBACK")
                 raise
             else:
                 await conn.execute("COMMIT")
+                hooks, self._after_commit = self._after_commit, []
+                for hook in hooks:
+                    hook()
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Calls `hook` once the open transaction commits (not at all if it rolls back), or
+        at once when none is open. A hook already registered for this transaction is not added again."""
+        if not self._tx_lock.locked():
+            hook()
+        elif hook not in self._after_commit:
+            self._after_commit.append(hook)
 
     async def _single(self, sql: str, params: Iterable[Any]) -> aiosqlite.Cursor:
         if not self._tx_lock.locked():

@@ -19,7 +19,6 @@ PERSONAL_FIELDS = (
     "networks_other", "goals_other", "additions",
 )
 LIST_FIELDS = ("links", "networks", "goals", "additions")
-LEAD_KINDS = ("brief", "callback")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -79,8 +78,9 @@ def _encode(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 class LeadsRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepo) -> None:
         self.db = db
+        self.outbox = outbox
 
     async def submit(
         self, *, user_id: int, submit_key: str, consent_event_id: int, source: str | None,
@@ -100,7 +100,7 @@ class LeadsRepo:
                 (user_id, submit_key, consent_event_id, source, utc_iso(), kind, *values.values()),
             )
             lead_id = cur.lastrowid or 0
-            await OutboxRepo.enqueue(conn, "lead_card", lead_id=lead_id, user_id=user_id)
+            await self.outbox.enqueue(conn, "lead_card", lead_id=lead_id, user_id=user_id)
             return lead_id, True
 
     async def get(self, lead_id: int) -> Lead | None:
@@ -136,6 +136,6 @@ class LeadsRepo:
             cur = await conn.execute("SELECT card_message_id FROM leads WHERE id = ?", (lead_id,))
             row = await cur.fetchone()
             if row is not None and row["card_message_id"] is not None:
-                await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id, user_id=user_id)
-                await OutboxRepo.enqueue(conn, "notice", lead_id=lead_id, payload={"notice": "updated"})
+                await self.outbox.enqueue(conn, "card_edit", lead_id=lead_id, user_id=user_id)
+                await self.outbox.enqueue(conn, "notice", lead_id=lead_id, payload={"notice": "updated"})
             return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import aiosqlite
@@ -28,20 +29,32 @@ WAITING_EDITS = "waiting_edits"
 
 
 class OutboxRepo:
+    """The outbox table. Whoever listens (the delivery worker, wired in create_dispatcher) is
+    called once each transaction that queued something commits."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._listeners: list[Callable[[], None]] = []
 
-    @staticmethod
+    def on_enqueue(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _queued(self) -> None:
+        for listener in self._listeners:
+            listener()
+
     async def enqueue(
-        conn: aiosqlite.Connection, kind: OutboxKind, *, lead_id: int | None = None,
+        self, conn: aiosqlite.Connection, kind: OutboxKind, *, lead_id: int | None = None,
         user_id: int | None = None, payload: dict[str, Any] | None = None, ref_id: int | None = None,
     ) -> int:
+        """Queues an entry inside the caller's transaction on `conn`."""
         cur = await conn.execute(
             "INSERT INTO outbox (kind, lead_id, user_id, payload, ref_id, created_at, next_attempt_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (kind, lead_id, user_id, json.dumps(payload, ensure_ascii=False) if payload else None,
              ref_id, utc_iso(), time.time()),
         )
+        self.db.after_commit(self._queued)
         return cur.lastrowid or 0
 
     async def add(self, kind: OutboxKind, **kwargs: Any) -> int:
@@ -159,29 +172,12 @@ class OutboxRepo:
         )
 
     # --- second copies (a send whose answer was lost) ----------------------------------
-    async def known_message_ids(self, chat_id: int, above: int, below: int) -> set[int]:
-        """Message ids in (above, below) of `chat_id` that the outbox knows as its own sends."""
-        rows = await self.db.fetchall(
-            "SELECT result_message_id FROM outbox WHERE result_chat_id = ? AND result_message_id > ? "
-            "AND result_message_id < ?",
-            (chat_id, above, below),
-        )
-        return {r[0] for r in rows}
-
     async def last_message_id(self, chat_id: int) -> int:
         """The highest message id the outbox got back from `chat_id` (0 if none)."""
         row = await self.db.fetchone(
             "SELECT MAX(result_message_id) FROM outbox WHERE result_chat_id = ?", (chat_id,)
         )
         return int(row[0]) if row is not None and row[0] is not None else 0
-
-    async def card_of_message(self, chat_id: int, message_id: int) -> aiosqlite.Row | None:
-        """The delivered entry whose message is (chat_id, message_id), if any."""
-        return await self.db.fetchone(
-            "SELECT * FROM outbox WHERE result_chat_id = ? AND result_message_id = ? "
-            "AND kind IN ('lead_card', 'question', 'notice') LIMIT 1",
-            (chat_id, message_id),
-        )
 
     async def add_duplicate_cleanup(self, card: aiosqlite.Row, chat_id: int, message_id: int) -> int | None:
         """Queues the removal of a second copy of `card` at (chat_id, message_id), unless its

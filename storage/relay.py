@@ -110,7 +110,8 @@ def _marks(n: int) -> str:
 
 
 async def erase_relay(
-    conn: aiosqlite.Connection, reason: str, *, user_id: int | None = None, before: str | None = None,
+    conn: aiosqlite.Connection, outbox: OutboxRepo, reason: str, *, user_id: int | None = None,
+    before: str | None = None,
 ) -> RelayErasure:
     """Inside the caller's transaction (storage/rights.py): the user's (`user_id`) relay, or
     every relayed message older than `before` (UTC ISO, retention). Queued relay entries are
@@ -141,7 +142,7 @@ async def erase_relay(
     rows = list(await cur.fetchall())
     payload_reason = {"reason": reason} if reason != "withdrawal" else {}
     for row in rows:
-        result.edits.append(await OutboxRepo.enqueue(conn, "relay_redact", ref_id=row["id"], payload={
+        result.edits.append(await outbox.enqueue(conn, "relay_redact", ref_id=row["id"], payload={
             "chat_id": row["chat_id"], "message_id": row["message_id"], "media": row["media"] or "text",
             "captioned": bool(row["captioned"]), **payload_reason,
         }))
@@ -159,8 +160,9 @@ async def erase_relay(
 
 
 class RelayRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepo) -> None:
         self.db = db
+        self.outbox = outbox  # the app's: what it queues wakes the delivery worker
 
     # --- whose message is it -----------------------------------------------------------
     async def find(self, chat_id: int, message_id: int) -> Target | None:
@@ -347,17 +349,17 @@ class RelayRepo:
                 conversation = await self._open(conn, user_id, "manager", now, until, shown=False,
                                                 anchor=(chat_id, message_id))
                 payload = {**payload, "conv": conversation.id, "end": end_data(conversation.id)}
-            item_id = await OutboxRepo.enqueue(conn, "relay_out", user_id=user_id, lead_id=lead_id, payload=payload)
+            item_id = await self.outbox.enqueue(conn, "relay_out", user_id=user_id, lead_id=lead_id, payload=payload)
             return item_id, conversation
 
     async def queue_in(self, user_id: int, payload: dict[str, Any], lead_id: int | None) -> int:
-        return await OutboxRepo(self.db).add("relay_in", user_id=user_id, lead_id=lead_id, payload=payload)
+        return await self.outbox.add("relay_in", user_id=user_id, lead_id=lead_id, payload=payload)
 
     async def queue_note(
         self, status: str, chat_id: int, reply_to: int | None, user_id: int | None = None, **extra: Any,
     ) -> int:
         """A short line in the agency chat, as a Reply to `reply_to` (see bot/relay_sends.py)."""
-        return await OutboxRepo(self.db).add(
+        return await self.outbox.add(
             "relay_note", user_id=user_id,
             payload={"status": status, "chat_id": chat_id, "reply_to": reply_to, **extra},
         )
@@ -399,7 +401,7 @@ class RelayRepo:
             )
             if conversation_id is not None:
                 await conn.execute("UPDATE conversations SET shown = 1 WHERE id = ?", (conversation_id,))
-            note_id = await OutboxRepo.enqueue(conn, "relay_note", user_id=item["user_id"], payload=note)
+            note_id = await self.outbox.enqueue(conn, "relay_note", user_id=item["user_id"], payload=note)
             await conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (note_at, note_id))
 
     async def out_failed(self, item: aiosqlite.Row, reason: str, note: dict[str, Any], *, end: bool) -> None:
@@ -413,7 +415,7 @@ class RelayRepo:
             )
             if end and item["user_id"] is not None:
                 await conn.execute("DELETE FROM conversations WHERE user_id = ?", (item["user_id"],))
-            await OutboxRepo.enqueue(conn, "relay_note", user_id=item["user_id"], payload=note)
+            await self.outbox.enqueue(conn, "relay_note", user_id=item["user_id"], payload=note)
 
     async def newer_note(self, item: aiosqlite.Row, status: str) -> bool:
         """A later note of the same status for the same prospect is queued (this one can go)."""
@@ -448,7 +450,7 @@ class RelayRepo:
                 (BANNED, user_id),
             )
             await conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
-            await OutboxRepo.enqueue(conn, "prospect_note", user_id=user_id, payload={"note": BANNED})
+            await self.outbox.enqueue(conn, "prospect_note", user_id=user_id, payload={"note": BANNED})
             return True
 
     async def unban(self, user_id: int, staff_id: int | None, now: float) -> bool:

@@ -185,7 +185,8 @@ def _placeholders(n: int) -> str:
 
 
 async def erase_leads(
-    conn: aiosqlite.Connection, lead_ids: list[int], reason: Reason, *, extra_categories: list[str] | None = None,
+    conn: aiosqlite.Connection, outbox: OutboxRepo, lead_ids: list[int], reason: Reason, *,
+    extra_categories: list[str] | None = None,
 ) -> Erasure:
     """Erases the given ACTIVE leads inside the caller's transaction (the shared routine).
 
@@ -220,9 +221,9 @@ async def erase_leads(
             )
             payload = {"reason": reason} if reason != "withdrawal" else None
             for lead_id in delivered:
-                result.edits.append(await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
+                result.edits.append(await outbox.enqueue(conn, "card_edit", lead_id=lead_id, payload=payload))
             result.redacted_cards = delivered
-            await _redact_views(conn, ids, reason, result)
+            await _redact_views(conn, outbox, ids, reason, result)
             result.categories = list(LEAD_CATEGORIES)
     result.categories += extra_categories or []
     if result.categories:
@@ -233,7 +234,8 @@ async def erase_leads(
     return result
 
 
-async def _redact_views(conn: aiosqlite.Connection, lead_ids: tuple[int, ...], reason: Reason, result: Erasure) -> None:
+async def _redact_views(conn: aiosqlite.Connection, outbox: OutboxRepo, lead_ids: tuple[int, ...], reason: Reason,
+                        result: Erasure) -> None:
     """Other messages in the agency chat that show these leads: each card posted again is
     redacted like the card; each /leads list is rendered anew (the lead shown as erased)."""
     cur = await conn.execute(
@@ -247,13 +249,13 @@ async def _redact_views(conn: aiosqlite.Connection, lead_ids: tuple[int, ...], r
             payload["view"] = "list"
         elif reason != "withdrawal":
             payload["reason"] = reason
-        result.edits.append(await OutboxRepo.enqueue(conn, "card_edit", lead_id=row["lead_id"], payload=payload))
+        result.edits.append(await outbox.enqueue(conn, "card_edit", lead_id=row["lead_id"], payload=payload))
         if row["lead_id"] not in result.redacted_cards:
             result.redacted_cards.append(row["lead_id"])
 
 
 async def erase_questions(
-    conn: aiosqlite.Connection, reason: Reason, *, user_id: int | None = None,
+    conn: aiosqlite.Connection, outbox: OutboxRepo, reason: Reason, *, user_id: int | None = None,
     question_ids: list[int] | None = None,
 ) -> Erasure:
     """Erases questions to a manager inside the caller's transaction: the user's (`user_id`)
@@ -296,7 +298,7 @@ async def erase_questions(
         for row in sent:
             if row["result_message_id"] is not None:
                 result.edits.append(
-                    await OutboxRepo.enqueue(conn, "question_edit", ref_id=row["id"], payload=payload)
+                    await outbox.enqueue(conn, "question_edit", ref_id=row["id"], payload=payload)
                 )
                 result.redacted_questions.append(row["id"])
     result.questions = len(rows)
@@ -330,7 +332,7 @@ def _merge_relay(into: Erasure, relay: RelayErasure) -> None:
     into.relay_links += relay.links
 
 
-async def _notice(conn: aiosqlite.Connection, kind: str, result: Erasure) -> None:
+async def _notice(conn: aiosqlite.Connection, outbox: OutboxRepo, kind: str, result: Erasure) -> None:
     """One notice for the agency, sent by the worker once every redaction in `edits` is done."""
     result.notice = True
     payload: dict[str, Any] = {
@@ -339,12 +341,13 @@ async def _notice(conn: aiosqlite.Connection, kind: str, result: Erasure) -> Non
     }
     if result.redacted_messages:
         payload["messages"] = result.redacted_messages
-    await OutboxRepo.enqueue(conn, "notice", payload=payload)
+    await outbox.enqueue(conn, "notice", payload=payload)
 
 
 class RightsRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepo) -> None:
         self.db = db
+        self.outbox = outbox
 
     # --- reading ---------------------------------------------------------------------
     async def collect(self, user_id: int) -> UserData:
@@ -381,7 +384,7 @@ class RightsRepo:
             marketing_since=mk["granted_at"] if mk else None,
             draft=draft or None, draft_state=draft_state, questions=questions,
             inactive_since=inactive["since"] if inactive else None,
-            relay=await RelayRepo(self.db).summary(user_id),
+            relay=await RelayRepo(self.db, self.outbox).summary(user_id),
         )
 
     async def has_anything_to_withdraw(self, user_id: int) -> bool:
@@ -462,12 +465,12 @@ class RightsRepo:
                     (CAT_UNANSWERED, stats_texts), (CAT_TAUGHT, taught), (CAT_BROADCAST, recipient),
                 ) if done
             ]
-            questions = await erase_questions(conn, "withdrawal", user_id=user_id)
-            relay = await erase_relay(conn, "withdrawal", user_id=user_id)
+            questions = await erase_questions(conn, self.outbox, "withdrawal", user_id=user_id)
+            relay = await erase_relay(conn, self.outbox, "withdrawal", user_id=user_id)
             if relay.anything:
                 extra.append(CAT_RELAY)
             result = await erase_leads(
-                conn, lead_ids, "withdrawal", extra_categories=extra + questions.categories
+                conn, self.outbox, lead_ids, "withdrawal", extra_categories=extra + questions.categories
             )
             _merge(result, questions)
             _merge_relay(result, relay)
@@ -476,7 +479,7 @@ class RightsRepo:
             result.journal_events = journal
             # The agency chat holds copies: say what was cleaned there, once the edits are done.
             if result.edits:
-                await _notice(conn, "withdrawn", result)
+                await _notice(conn, self.outbox, "withdrawn", result)
         await self.db.checkpoint()
         log.info(
             "withdrawal: leads %s erased, %d cards, %d question cards and %d relayed messages to redact, "
@@ -549,14 +552,14 @@ class RightsRepo:
         `relay_before` (UTC ISO): the same erasure, reason 'retention', one notice, then a WAL
         checkpoint."""
         async with self.db.transaction() as conn:
-            questions = await erase_questions(conn, "retention", question_ids=question_ids or [])
-            relay = await erase_relay(conn, "retention", before=relay_before)
+            questions = await erase_questions(conn, self.outbox, "retention", question_ids=question_ids or [])
+            relay = await erase_relay(conn, self.outbox, "retention", before=relay_before)
             extra = questions.categories + ([CAT_RELAY] if relay.anything else [])
-            result = await erase_leads(conn, lead_ids, "retention", extra_categories=extra)
+            result = await erase_leads(conn, self.outbox, lead_ids, "retention", extra_categories=extra)
             _merge(result, questions)
             _merge_relay(result, relay)
             if result.edits:
-                await _notice(conn, "retention", result)
+                await _notice(conn, self.outbox, "retention", result)
         if result.categories:
             await self.db.checkpoint()
         return result

@@ -42,8 +42,9 @@ class LeadCounts:
 
 
 class WorkRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepo) -> None:
         self.db = db
+        self.outbox = outbox
 
     # --- statuses ----------------------------------------------------------------------
     async def set_status(
@@ -75,14 +76,14 @@ class WorkRepo:
             )
             card = (row["card_chat_id"], row["card_message_id"])
             if card[1] is not None:
-                await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id)
+                await self.outbox.enqueue(conn, "card_edit", lead_id=lead_id)
             if pressed is not None and pressed != card:
                 cur = await conn.execute(
                     "SELECT 1 FROM lead_views WHERE chat_id = ? AND message_id = ? AND lead_id = ? AND kind = 'card'",
                     (*pressed, lead_id),
                 )
                 if await cur.fetchone() is not None:
-                    await OutboxRepo.enqueue(conn, "card_edit", lead_id=lead_id,
+                    await self.outbox.enqueue(conn, "card_edit", lead_id=lead_id,
                                              payload={"chat_id": pressed[0], "message_id": pressed[1]})
             cur = await conn.execute("SELECT * FROM leads WHERE id = ?", (lead_id,))
             updated = await cur.fetchone()

@@ -73,6 +73,11 @@ class FakeSession(BaseSession):
         self.keep_uploads = True  # False: only the sizes of uploaded files are kept (a bench of big files)
         self._message_ids = itertools.count(1000)
 
+    def next_message_id(self) -> int:
+        """The next message id in the fake's one sequence (e.g. a member's message in the agency
+        chat, numbered among the bot's there as in Telegram)."""
+        return next(self._message_ids)
+
     # --- error injection -------------------------------------------------------------
     def fail(self, method: str, **kwargs: Any) -> Injected:
         item = Injected(method=method, **kwargs)

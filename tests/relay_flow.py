@@ -72,7 +72,7 @@ async def reply(h: Harness, to: int, text: str | None = "Здравствуйт�
                 **kw: Any) -> Message:
     """A manager's Reply in the agency chat, fed through the dispatcher; returns the message. Its
     id is the chat's next one (the fake numbers the bot's messages there), as in Telegram."""
-    kw.setdefault("message_id", next(h.session._message_ids))
+    kw.setdefault("message_id", h.session.next_message_id())
     msg = agency_message(text, reply_to=to, **kw)
     await h.feed(msg)
     return msg

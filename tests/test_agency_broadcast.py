@@ -229,7 +229,7 @@ async def test_a_restart_in_the_middle_goes_on_with_the_rest(tmp_path: Path) -> 
     await with_subscribers(h)
     preview_id, shown = await preview(h)
     await staff_press(h, data_of(shown, "Разослать"), preview_id)
-    session.stop = h.services.broadcaster._stop.set  # what stop() does first, from inside a send
+    session.stop = h.services.broadcaster.halt  # what stop() does first, from inside a send
     assert await h.services.broadcaster.run_pending(bot) is None
     assert [c.chat_id for c in private_sends(h)] == [3001, 3002]
     await dp.emit_shutdown(bot=bot, **dp.workflow_data)

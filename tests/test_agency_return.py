@@ -17,6 +17,7 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated
 
 import bot.delivery as delivery
+import bot.jobs as jobs
 from bot.settings import Settings
 from tests import fakes
 from tests.conftest import AGENCY_CHAT_ID, Harness, make_settings
@@ -134,6 +135,7 @@ async def test_card_arrives_within_30s_of_the_network_returning(
     clock = VirtualTime()
     monkeypatch.setattr(delivery, "time", clock.module)
     monkeypatch.setattr(delivery, "asyncio", clock.asyncio())
+    monkeypatch.setattr(jobs, "asyncio", clock.asyncio())  # the worker's loop sleeps there
     start = clock.now
     lead_id = await submit(s)
     real = h.session.make_request

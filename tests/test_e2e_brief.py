@@ -27,7 +27,7 @@ class Prospect:
     def _is_reply(self, c: Call) -> bool:
         return c.method in ("sendMessage", "editMessageReplyMarkup") and c.params.get("chat_id") == USER
 
-    async def _reply_after(self, push) -> Call:  # noqa: ANN001
+    async def reply_after(self, push) -> Call:  # noqa: ANN001
         seen = len(self.api.calls)
         push()
         await self.api.wait_for(lambda c: self._is_reply(c) and self.api.calls.index(c) >= seen, 20)
@@ -39,14 +39,14 @@ class Prospect:
         return [c for c in self.api.calls[seen:] if self._is_reply(c)][-1]
 
     async def say(self, text: str) -> Call:
-        return await self._reply_after(lambda: self.api.push_text(USER, text))
+        return await self.reply_after(lambda: self.api.push_text(USER, text))
 
     async def press(self, reply: Call, label: str) -> Call:
         data = next(b["callback_data"] for b in _buttons(reply) if label in b["text"])
         # pressed on the message that shows the button, as Telegram reports it
         message_id = (reply.result["message_id"] if isinstance(reply.result, dict)
                       else int(reply.params.get("message_id") or 1))
-        return await self._reply_after(lambda: self.api.push_callback(USER, data, message_id=message_id))
+        return await self.reply_after(lambda: self.api.push_callback(USER, data, message_id=message_id))
 
 
 async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ async def test_brief_to_agency_card_then_withdraw(tmp_path: Path) -> None:
         r = await p.say("Мария")
         assert "Шаг 7 из 8" in r.params["text"]
         r = await p.press(r, "Позвоните")
-        r = await p._reply_after(lambda: api.push_contact(USER, "79161234567", USER))
+        r = await p.reply_after(lambda: api.push_contact(USER, "79161234567", USER))
         r = await p.press(r, "Пропустить")
         assert "Проверьте заявку" in r.params["text"]
         r = await p.press(r, "Отправить")

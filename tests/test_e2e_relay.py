@@ -11,6 +11,7 @@ from bot.standin import BOT_USER, BotAPIStandIn, Call
 from storage.consent import ConsentRepo, ConsentText
 from storage.db import Database
 from storage.leads import LeadsRepo
+from storage.outbox import OutboxRepo
 from tests.e2e import AGENCY, start_bot, stop_bot
 from tests.fakes import BOT_TOKEN
 
@@ -26,7 +27,7 @@ async def seed_lead(path: Path) -> None:
     await db.open()
     try:
         consent = await ConsentRepo(db).grant_pd(USER, ConsentText("v1", "Согласие"))
-        await LeadsRepo(db).submit(
+        await LeadsRepo(db, OutboxRepo(db)).submit(
             user_id=USER, submit_key="e2e-relay", consent_event_id=consent, source=None,
             fields={"tg_name": "Иван", "username": "ivan", "business": "Кофейня", "name": "Иван",
                     "contact_method": "tg"},
@@ -58,7 +59,7 @@ async def test_owner_replies_to_a_card_and_the_answer_comes_back_threaded(tmp_pa
         # The owner answers with a Reply to the card.
         api.push_text(MEMBER, "Здравствуйте, Иван! Когда удобно созвониться?", first_name="Дарья",
                       username="kosmmos_manager", chat=AGENCY_CHAT, reply_to=card_message)
-        owner_id = api._updates[-1]["message"]["message_id"]
+        owner_id = api.last_message_id(AGENCY)
         copy = await api.wait_for(to(USER, "copyMessage"), 20)
         assert (copy.params["from_chat_id"], copy.params["message_id"]) == (AGENCY, owner_id)
         [[end]] = copy.params["reply_markup"]["inline_keyboard"]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.retention import purge_expired
 from bot.settings import Settings
 from tests import fakes
 from tests.agency_chat import ask_manager, deliver, found_in_files
@@ -61,7 +60,7 @@ async def test_retention_leaves_no_value_in_any_database_file(harness: Harness) 
     await h.services.stats.flush()
     lead_values = [v for v in VALUES if v not in (QUESTION, "бабушки Евдокии")]
     assert set(found_in_files(db_path(h), lead_values)) == set(lead_values)
-    assert await purge_expired(h.services, now=time.time() + 400 * DAY) == 1
+    assert await h.services.retention.purge(now=time.time() + 400 * DAY) == 1
     # the question's stored copy went with the lead; the anonymous counter of unanswered
     # questions (not linked to anyone) is not part of retention
     hits = found_in_files(db_path(h), VALUES)
@@ -168,5 +167,5 @@ async def test_checkpoint_blocked_by_a_reader_is_retried_by_the_hourly_job(harne
         assert "bot.sqlite3-wal" in found_in_files(db_path(h), ["Анна"]).get("Анна", [])
     finally:
         reader.close()
-    await purge_expired(h.services)  # the hourly job
+    await h.services.retention.purge()  # the hourly job
     assert found_in_files(db_path(h), VALUES) == {}

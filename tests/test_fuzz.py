@@ -50,10 +50,12 @@ PHRASES = ["сколько стоит продвижение", "что тако�
            "Интернет-магазин <b>мебели</b> & декор", "да", "нет", "0", "-1", "9" * 30, "<script>", "&amp;",
            "😀😀😀", "\u200b", " ", "ok", "https://t.me/x", "@someone", "skolko stoit smm"]
 # Plausible answers by brief step number (1 business ... 11 comment); others get PHRASES.
+# Typed answers by the brief's step number ("Шаг N из 8"): business, name, the contact's value
+# (phone or e-mail, asked as step 7 too) and the comment; the other steps are buttons.
 STEP_ANSWERS = {1: ["Интернет-магазин мебели", "ок", "Кофейня <у дома> & выпечка"],
-                2: ["mebel.ru vk.com/x", "нет", "-"],
-                7: ["Анна", "<b>Анна</b>", "A" * 150], 8: ["+7 999 123-45-67", "12345", "<contact>"],
-                9: ["anna@mebel.ru", "anna@", "a@b.c"], 11: ["Хотим начать до Нового года", "нет", "x" * 2000]}
+                6: ["Анна", "<b>Анна</b>", "A" * 150],
+                7: ["+7 999 123-45-67", "12345", "<contact>", "anna@mebel.ru", "anna@", "a@b.c"],
+                8: ["Хотим начать до Нового года", "нет", "x" * 2000]}
 NAMES = ["Иван", "<b>Анна</b>", "O'Neil", "😀", "Ъ" * 64, "A & B", "Мария-Луиза"]
 INT_POOL = [0, 1, -1, 2, 3, 7, 42, 1000, 2**31, INT64 - 1, INT64, -INT64 - 1, 10**30]
 STR_POOL = ["", "a", "0", "1", "faq", "brief", "home", "privacy", "name", "phone", "email", "submit", "edit",

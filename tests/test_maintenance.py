@@ -17,7 +17,7 @@ HOUR = 3600
 def maint(h: Harness, **overrides) -> Maintenance:  # noqa: ANN003
     settings = h.settings.model_copy(update=overrides) if overrides else h.settings
     s = h.services
-    return Maintenance(s.db, settings, s.users, s.stats, s.clock)
+    return Maintenance(s.maintenance.drafts, settings, s.users, s.stats, s.clock)
 
 
 def reminders(h: Harness) -> list:

@@ -156,8 +156,6 @@ async def test_mydata_shows_the_conversation(harness: Harness) -> None:
 
 
 async def test_retention_redacts_old_relayed_messages(harness: Harness, settings: Settings) -> None:
-    from bot.retention import purge_expired
-
     h = harness
     _, card = await lead_card(h)
     await reply(h, card)
@@ -167,7 +165,7 @@ async def test_retention_redacts_old_relayed_messages(harness: Harness, settings
     relayed_id = max(chat(h))
     async with h.services.db.transaction() as conn:
         await conn.execute("UPDATE relay_links SET created_at = '2000-01-01T00:00:00+00:00'")
-    await purge_expired(h.services)
+    await h.services.retention.purge()
     await deliver(h)
     assert chat(h)[relayed_id] == "🗑 Сообщение клиента удалено: истёк срок хранения."
     [notice] = agency_lines(h, "🗑 <b>")

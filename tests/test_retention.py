@@ -7,12 +7,10 @@ import json
 import logging
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from bot.maintenance import Maintenance
-from bot.retention import RetentionJob, purge_expired
+from bot.retention import Retention
 from bot.settings import Settings
 from storage.leads import PERSONAL_FIELDS
 from tests import fakes
@@ -44,7 +42,7 @@ async def test_expired_leads_are_erased_like_a_withdrawal(harness: Harness, capl
     await deliver(h)
     await age(h, old, 366)
     caplog.set_level(logging.DEBUG)
-    assert await purge_expired(h.services) == 1
+    assert await h.services.retention.purge() == 1
 
     lead = await h.services.leads.get(old)
     assert lead.status == "erased" and all(v in (None, []) for v in lead.fields.values())
@@ -74,14 +72,14 @@ async def test_expired_leads_are_erased_like_a_withdrawal(harness: Harness, capl
     for record in caplog.records:
         assert not any(n.lower() in record.getMessage().lower() for n in NEEDLES), record.getMessage()
     # a second run finds nothing and writes nothing
-    assert await purge_expired(h.services) == 0
+    assert await h.services.retention.purge() == 0
     assert len(await h.services.db.fetchall("SELECT * FROM deletion_log")) == 1
 
 
 async def test_expired_lead_whose_card_is_still_queued(harness: Harness) -> None:
     h = harness
     lead_id = await submitted(h)
-    assert await purge_expired(h.services, now=time.time() + 366 * DAY) == 1
+    assert await h.services.retention.purge(now=time.time() + 366 * DAY) == 1
     card = await h.services.db.fetchone("SELECT * FROM outbox WHERE kind = 'lead_card'")
     assert card["status"] == "cancelled" and card["payload"] is None
     assert await h.services.outbox.pending() == []
@@ -95,21 +93,22 @@ async def test_zero_keeps_forever_and_the_period_is_a_setting(harness: Harness) 
     h = harness
     lead_id = await submitted(h)
     await age(h, lead_id, 5000)
-    forever = SimpleNamespace(
-        **{**h.services.__dict__, "settings": h.settings.model_copy(update={"lead_retention_days": 0})})
-    assert await purge_expired(forever) == 0
-    short = SimpleNamespace(
-        **{**h.services.__dict__, "settings": h.settings.model_copy(update={"lead_retention_days": 30})})
-    assert await purge_expired(short, now=time.time() + 29 * DAY - 5000 * DAY) == 0
+    s = h.services
+
+    def retention(days: int) -> Retention:
+        return Retention(s.db, s.rights, h.settings.model_copy(update={"lead_retention_days": days}))
+
+    assert await retention(0).purge() == 0
+    assert await retention(30).purge(now=time.time() + 29 * DAY - 5000 * DAY) == 0
     assert (await h.services.leads.get(lead_id)).status == "active"
-    assert await purge_expired(short) == 1
+    assert await retention(30).purge() == 1
 
 
 async def test_withdraw_after_retention_keeps_the_pending_redaction(harness: Harness) -> None:
     h = harness
     lead_id = await submitted(h)
     await deliver(h)
-    await purge_expired(h.services, now=time.time() + 400 * DAY)
+    await h.services.retention.purge(now=time.time() + 400 * DAY)
     calls = await withdraw(h)  # the pd consent is still active: it can be withdrawn
     assert "согласие отозвано" in h.texts(calls)[-1]
     assert journal(db_file(h), h.user.id) == [("pd", "grant"), ("pd", "withdraw")]
@@ -124,15 +123,15 @@ async def test_retention_job_runs_and_stops(harness: Harness) -> None:
     h = harness
     lead_id = await submitted(h)
     await age(h, lead_id, 400)
-    job = RetentionJob(interval=0.01)
-    job.start(h.services)
+    job = Retention(h.services.db, h.services.rights, h.settings, interval=0.01)
+    job.start()
     for _ in range(200):
         if (await h.services.leads.get(lead_id)).status == "erased":
             break
         await asyncio.sleep(0.01)
     await job.stop()
     assert (await h.services.leads.get(lead_id)).status == "erased"
-    assert job._task is not None and job._task.done()  # noqa: SLF001
+    assert not job.running
 
 
 # --- blocked users: nothing proactive ---------------------------------------------------------
@@ -144,7 +143,7 @@ async def test_blocked_user_gets_no_reminder_and_withdraw_removes_the_flag(harne
     await h.send(ANSWERS["business"])
     await h.feed(fakes.my_chat_member(fakes.private_chat(h.user.id), h.user, "kicked"))
     assert await h.services.users.is_inactive(h.user.id)
-    m = Maintenance(h.services.db, h.settings, h.services.users, h.services.stats, h.services.clock)
+    m = h.services.maintenance
     h.session.clear()
     assert await m.send_reminders(h.bot, now=time.time() + 2 * 3600) == 0
     assert h.session.of("sendMessage") == []

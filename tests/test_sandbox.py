@@ -180,8 +180,8 @@ async def test_rendering_and_button_presses(tmp_path: Path) -> None:
     assert lines == ["бот #7: Согласие", "   текст", "   [1] Согласен  [2] Не согласен"]
 
     # a number presses the button: a callback_query on the message that carried it
-    update_id = box._press(2)
-    update = box.api._updates[-1]
+    update_id = box.press(2)
+    update = box.api.queued[-1]
     assert update["update_id"] == update_id
     query = update["callback_query"]
     assert query["data"] == "c:0" and query["message"]["message_id"] == 7 and query["from"]["id"] == user
@@ -202,18 +202,18 @@ async def test_rendering_and_button_presses(tmp_path: Path) -> None:
         "[агентство] ✎ изменено сообщение 3: Заявка #lead_1: удалено",
         "✖ удалено сообщение 5",
     ]
-    assert box._press(1) is None and r.numbers == {}  # the buttons are gone
+    assert box.press(1) is None and r.numbers == {}  # the buttons are gone
 
     # the reply keyboard: "share my number" sends the user's own contact; a text button its text
     reply = {"keyboard": [[{"text": "📱 Поделиться номером", "request_contact": True}], [{"text": "← Назад"}]],
              "resize_keyboard": True}
     lines = r.render([_sent(user, 9, "Ваш номер?", reply)])
     assert lines == ["бот #9: Ваш номер?", "   ⌨ [1] 📱 Поделиться номером", "     [2] ← Назад"]
-    box._press(1)
-    contact = box.api._updates[-1]["message"]["contact"]
+    box.press(1)
+    contact = box.api.queued[-1]["message"]["contact"]
     assert contact["user_id"] == user and contact["phone_number"] == sandbox.USER_PHONE
-    box._press(2)
-    assert box.api._updates[-1]["message"]["text"] == "← Назад"
+    box.press(2)
+    assert box.api.queued[-1]["message"]["text"] == "← Назад"
 
     # inline buttons shown later renumber; the reply keyboard under the input keeps a number
     lines = r.render([_call("editMessageReplyMarkup", chat_id=user, message_id=7, reply_markup=_kb([("Да", "y")]))])
@@ -236,7 +236,7 @@ async def test_rendering_and_button_presses(tmp_path: Path) -> None:
     lines = r.render([_sent(agency, 1, "#lead_1\n<b>Новая заявка</b>")])
     assert lines == ["[агентство] #1: #lead_1", "   Новая заявка"]
     box.api.push_text(sandbox.MEMBER_ID, "/stats", chat=sandbox.AGENCY_CHAT)
-    msg = box.api._updates[-1]["message"]
+    msg = box.api.queued[-1]["message"]
     assert msg["chat"]["id"] == agency and msg["chat"]["type"] == "supergroup" and msg["from"]["id"] != user
     assert msg["entities"][0]["type"] == "bot_command"
 
@@ -255,7 +255,7 @@ def test_ansi_only_for_a_terminal() -> None:
 def test_unknown_button_number_is_reported(tmp_path: Path) -> None:
     out = io.StringIO()
     box = sandbox.Sandbox(tmp_path / "unused.sqlite3", out)
-    assert box._press(3) is None and box.errors == 1
+    assert box.press(3) is None and box.errors == 1
     assert "нет кнопок на экране" in out.getvalue() and "\\3" in out.getvalue()
 
 

@@ -20,7 +20,6 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import Services, create_bot, create_dispatcher, set_commands
 from bot.clock import Clock
-from bot.retention import purge_expired
 from bot.sandbox.render import Renderer, Style, html_to_text
 from bot.settings import Settings
 from bot.standin import BOT_USER, BotAPIStandIn, Call
@@ -31,7 +30,7 @@ AGENCY_CHAT_ID = -1000000000001
 AGENCY_CHAT = {"id": AGENCY_CHAT_ID, "type": "supergroup", "title": "kosmmos — заявки (песочница)"}
 USER_BASE = 700000
 USER_ID = USER_BASE + 1
-USER_NAME, USER_USERNAME = "Иван", "ivan_sandbox"
+USER_USERNAME = "ivan_sandbox"
 USER_PHONE = "79161234567"  # what the "share my number" button sends (Telegram omits the "+")
 NAMES = ("Иван", "Мария", "Олег", "Анна", "Сергей", "Екатерина", "Дмитрий", "Ольга", "Артём", "Наталья")
 MEMBER_ID, MEMBER_NAME, MEMBER_USERNAME = 710001, "Дарья", "kosmmos_manager"
@@ -228,7 +227,7 @@ class Sandbox:
         if line.lower().startswith(AGENCY_PREFIXES):
             update_id = self._agency(line.split(":", 1)[1].strip())
         elif re.fullmatch(r"\d{1,2}", line):
-            update_id = self._press(int(line))
+            update_id = self.press(int(line))
         else:
             update_id = self._say(line[1:] if line.startswith("\\") else line)
         if update_id is not None:
@@ -306,7 +305,7 @@ class Sandbox:
                 reply_to["caption"] = html_to_text(str(held["caption"]))
         return reply_to
 
-    def _press(self, number: int) -> int | None:
+    def press(self, number: int) -> int | None:
         button = self.renderer.numbers.get(number)
         if button is None:
             if self.renderer.numbers:
@@ -390,7 +389,7 @@ class Sandbox:
         self.clock.advance(seconds)
         self.note(f"часы бота переведены вперёд на {args.lstrip('+')}")
         await self.services.maintenance.tick(self.bot)
-        await purge_expired(self.services, self.clock.time())
+        await self.services.retention.purge(self.clock.time())
         await self.after_input(None)
 
     def describe(self, line: str) -> str:
