@@ -28,12 +28,14 @@ from bot.funnel import Funnel
 from bot.maintenance import Maintenance
 from bot.middlewares import FloodControl, InFlight
 from bot.pastes import Pastes
+from bot.relay import RelayService
 from bot.retention import Retention
 from bot.session import PinnedAiohttpSession
 from bot.settings import Settings
 from bot.texts import common as texts
 from faq import load_index
 from handlers import agency_broadcast, agency_leads, build_routers
+from handlers.callbacks import RelayCb
 from handlers.errors import on_error
 from handlers.states import Brief
 from storage.broadcast import BroadcastRepo
@@ -90,6 +92,7 @@ class Services:
     broadcasts: BroadcastRepo
     broadcaster: Broadcaster
     clock: Clock
+    relay: RelayService
     pastes: Pastes
     run_workers: bool = True
 
@@ -97,13 +100,17 @@ class Services:
         return {k: v for k, v in self.__dict__.items() if k != "run_workers"}
 
 
+def end_button_data(conversation_id: int) -> str:
+    return RelayCb(a="end", c=conversation_id).pack()
+
+
 def create_dispatcher(
     settings: Settings, *, run_workers: bool = True, db: Database | None = None, clock: Clock | None = None,
 ) -> Dispatcher:
     """The whole app. run_workers=False leaves background jobs to the caller (tests); `db`, if
     given, is the database to use (`python -m bot` opens it first: a bad DB_PATH is reported
-    before anything else is built); `clock` is the wall clock reminders and draft expiry count
-    by (the system clock by default)."""
+    before anything else is built); `clock` is the wall clock reminders, draft expiry and
+    conversation windows count by (the system clock by default)."""
     clock = clock or Clock()
     db = db or Database(settings.db_path)
     kv = KVRepo(db)
@@ -147,6 +154,7 @@ def create_dispatcher(
         broadcasts=broadcasts,
         broadcaster=Broadcaster(broadcasts, users, outbox, settings, stop_markup=agency_broadcast.stop_markup),
         clock=clock,
+        relay=RelayService(delivery.relay, settings, clock, end_button_data),
         pastes=Pastes(),
         run_workers=run_workers,
     )
@@ -169,6 +177,7 @@ def create_dispatcher(
 
 async def on_startup(services: Services, bot: Bot) -> None:
     await services.db.open()
+    await services.relay.load()
     if services.run_workers:
         services.delivery.start(bot)
         services.maintenance.start(bot)

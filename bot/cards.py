@@ -21,8 +21,10 @@ from aiogram.utils.text_decorations import html_decoration
 from bot import agency_notices
 from bot import brief_form as form
 from bot.contacts import display_phone
+from bot.plural import plural_ru
 from bot.texts import brief as brief_texts
 from bot.texts import cards as t
+from bot.texts import relay as relay_texts
 from storage.leads import Lead, LeadWork
 
 log = logging.getLogger(__name__)
@@ -257,6 +259,25 @@ def render_redacted_question(question_id: int, reason: str) -> str:
     return template.format(tag=question_tag(question_id))
 
 
+def message_place(chat_id: int, message_id: int) -> str:
+    """A link to a message in a supergroup (t.me/c/...), or its number in a basic group."""
+    text = str(chat_id)
+    if text.startswith("-100"):
+        return f"https://t.me/c/{text[4:]}/{int(message_id)}"
+    return relay_texts.MESSAGE_NUMBER.format(id=int(message_id))
+
+
+def relay_cleaned_tag(count: int) -> str:
+    """"3 сообщения переписки" among the cleaned cards of a withdrawal notice."""
+    one, few, many = relay_texts.CLEANED_MESSAGES
+    return plural_ru(count, one, few, many).format(n=count)
+
+
+def relay_failed_tag(place: tuple[int, int] | None) -> str:
+    where = message_place(*place) if place is not None else "?"
+    return relay_texts.FAILED_MESSAGE.format(where=where)
+
+
 def render_duplicate_note(kind: str, lead_id: Any = None, question_id: Any = None) -> str:
     """What a second copy of a card is edited to when it can no longer be deleted."""
     if kind == "lead_card":
@@ -312,8 +333,10 @@ def render_notice(payload: Mapping[str, Any], lead_id: int | None = None, cleanu
     if kind in ("withdrawn", "retention"):
         if cleanup is None:
             questions = payload.get("questions") or []
+            messages = payload.get("messages")
             cleanup = Cleanup(cleaned=[lead_tag(i) for i in lead_ids]
-                              + [question_tag(i) for i in questions if isinstance(i, int)])
+                              + [question_tag(i) for i in questions if isinstance(i, int)]
+                              + ([relay_cleaned_tag(messages)] if isinstance(messages, int) and messages > 0 else []))
         if kind == "withdrawn":
             return t.NOTICE_WITHDRAWN.format(cards=_cleanup_lines(t.NOTICE_WITHDRAWN_CARDS, cleanup))
         return t.NOTICE_RETENTION.format(cards=_cleanup_lines(t.NOTICE_RETENTION_CARDS, cleanup))

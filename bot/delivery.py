@@ -70,10 +70,14 @@ from bot.cards import render_lead_card, render_notice, render_question
 from bot.copies import SentLog, maybe_delivered, outbox_send
 from bot.followups import Cancel, CardButtons, Defer, FollowUps, Lost, Stopping, entry_payload
 from bot.jobs import PeriodicJob
+from bot.relay_lane import PrivateLane
+from bot.relay_sends import RelaySends
 from bot.settings import Settings
 from storage.kv import AgencyChat
 from storage.leads import LeadsRepo
-from storage.outbox import WAITING_EDITS, OutboxRepo
+from storage.outbox import OutboxRepo
+from storage.relay import BANNED, NO_TIME, RelayRepo
+from storage.users import UsersRepo
 from storage.work import WorkRepo
 
 log = logging.getLogger(__name__)
@@ -92,6 +96,7 @@ LOOP_ERROR_PAUSE = 5.0
 MAX_MIGRATIONS = 3
 
 SENDS = ("lead_card", "question", "notice")
+RELAY_KINDS = ("relay_in", "relay_note", "relay_redact")  # bot/relay_sends.py
 
 
 def backoff(attempts: int) -> float:
@@ -112,7 +117,10 @@ class _Outcome(enum.Enum):
     HALT = "halt"  # the worker is paused (flood control, network, chat unreachable, stopping)
 
 
-class OutboxWorker(FollowUps):
+class OutboxWorker(FollowUps, RelaySends):
+    """The agency lane (this loop) and the private lane (bot/relay_lane.py, its own loop):
+    notify(), start(), stop() and run_once() cover both."""
+
     def __init__(
         self, outbox: OutboxRepo, leads: LeadsRepo, agency_chat: AgencyChat, settings: Settings,
         *, batch_size: int = BATCH_SIZE, sent_log: SentLog | None = None, buttons: CardButtons | None = None,
@@ -136,11 +144,14 @@ class OutboxWorker(FollowUps):
         self._target: tuple[int, int] | None = None  # (chat, highest known id) of the last call
         self._text: str | None = None  # text of the last send
         self._markup: InlineKeyboardMarkup | None = None  # its buttons
+        self.relay = RelayRepo(outbox.db, outbox)
+        self.private = PrivateLane(outbox, self.relay, UsersRepo(outbox.db))
 
     # --- control -------------------------------------------------------------------
     def notify(self) -> None:
-        """Something was enqueued: wake the loop (does not override a pause)."""
+        """Something was enqueued: wake the loops (does not override a pause)."""
         self._job.wake()
+        self.private.notify()
 
     async def resume(self) -> int:
         """The agency chat is reachable again (the bot was added back): every entry held for it
@@ -151,14 +162,18 @@ class OutboxWorker(FollowUps):
         return released
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
-        return self._job.start(self._step(bot))
+        task = self._job.start(self._step(bot))
+        self.private.start(bot)
+        return task
 
     async def run(self, bot: Bot) -> None:
-        """Delivers until stop(): sleeps until the next due entry, a pause's end or notify()."""
+        """Delivers until stop(): sleeps until the next due entry, a pause's end or notify().
+        (The private lane runs only when started with start().)"""
         await self._job.run(self._step(bot))
 
     async def stop(self) -> None:
-        """Ends the loop: an in-flight send is allowed to finish and be marked (STOP_GRACE)."""
+        """Ends the loops: an in-flight send is allowed to finish and be marked (STOP_GRACE)."""
+        await self.private.stop()
         await self._job.stop()
 
     @property
@@ -177,14 +192,14 @@ class OutboxWorker(FollowUps):
                 if await self.outbox.release_held(time.time()):
                     log.info("delivery: entries held for the agency chat are due again")
                 first = False
-            await self.run_once(bot)
+            await self.run_agency_once(bot)
             return await self._idle_delay()
 
         return step
 
     async def _idle_delay(self) -> float:
         now = time.time()
-        next_at = await self.outbox.next_due_at()
+        next_at = await self.outbox.next_due_at(lane="agency")
         target = now + MAX_IDLE if next_at is None else next_at
         delay = min(max(target, self.paused_until) - now, MAX_IDLE)
         if self._attempted == 0:
@@ -192,8 +207,15 @@ class OutboxWorker(FollowUps):
         return max(delay, 0.0)
 
     async def run_once(self, bot: Bot, now: float | None = None) -> int:
-        """Processes every due entry once, oldest first; returns how many Telegram accepted.
-        `now` fixes the clock for this run (tests); by default the wall clock is used."""
+        """Both lanes once (the loops run each on its own): every due entry, oldest first.
+        Returns how many the agency lane got accepted. `now` fixes the clock (tests)."""
+        sent = await self.run_agency_once(bot, now)
+        await self.private.run_once(bot, now)
+        return sent
+
+    async def run_agency_once(self, bot: Bot, now: float | None = None) -> int:
+        """Processes every due agency-chat entry once, oldest first; returns how many Telegram
+        accepted. `now` fixes the clock for this run (tests); by default the wall clock is used."""
 
         def clock() -> float:
             return time.time() if now is None else now
@@ -205,7 +227,8 @@ class OutboxWorker(FollowUps):
         sent = 0
         seen: set[int] = set()
         while not self._job.stopping:
-            batch = [r for r in await self.outbox.due(clock(), limit=self.batch_size) if r["id"] not in seen]
+            batch = [r for r in await self.outbox.due(clock(), limit=self.batch_size, lane="agency")
+                     if r["id"] not in seen]
             if not batch:
                 break
             for item in batch:
@@ -229,7 +252,7 @@ class OutboxWorker(FollowUps):
         except Stopping:
             return _Outcome.HALT
         except Defer as d:
-            await self.outbox.defer(item_id, d.until, WAITING_EDITS)
+            await self.outbox.defer(item_id, d.until, d.reason)
             return _Outcome.DONE
         except Cancel as c:
             await self.outbox.cancel(item_id, c.reason)
@@ -296,6 +319,11 @@ class OutboxWorker(FollowUps):
 
     async def _attempt(self, bot: Bot, item: aiosqlite.Row) -> tuple[int | None, int | None]:
         kind = item["kind"]
+        if kind in ("lead_card", "question") and item["user_id"] is not None \
+                and await self.relay.is_banned(item["user_id"]):
+            raise Defer(NO_TIME, BANNED)  # held until /unban (storage/relay.py releases it)
+        if kind in RELAY_KINDS:
+            return await self._relay_attempt(bot, item, entry_payload(item))
         if kind == "lead_card":
             lead = await self.leads.get(item["lead_id"]) if item["lead_id"] is not None else None
             if lead is None:

@@ -26,6 +26,8 @@ from bot.cards import (
     Cleanup,
     lead_tag,
     question_tag,
+    relay_cleaned_tag,
+    relay_failed_tag,
     render_duplicate_note,
     render_lead_card,
     render_redacted_card,
@@ -34,7 +36,8 @@ from bot.cards import (
 from bot.copies import SentLog
 from bot.settings import Settings
 from storage.leads import Lead, LeadsRepo
-from storage.outbox import OutboxRepo
+from storage.outbox import WAITING_EDITS, OutboxRepo
+from storage.relay import RelayRepo
 from storage.work import WorkRepo
 
 log = logging.getLogger("bot.delivery")
@@ -63,11 +66,12 @@ class Stopping(Exception):
 
 
 class Defer(Exception):
-    """The entry waits for others (not an attempt) until `until`."""
+    """The entry waits (not an attempt) until `until`: for other entries, or for /unban."""
 
-    def __init__(self, until: float) -> None:
+    def __init__(self, until: float, reason: str = WAITING_EDITS) -> None:
         super().__init__("deferred")
         self.until = until
+        self.reason = reason
 
 
 def entry_payload(item: aiosqlite.Row) -> dict[str, Any]:
@@ -111,6 +115,7 @@ class Lost:
 class FollowUps:
     outbox: OutboxRepo
     leads: LeadsRepo
+    relay: RelayRepo
     work: WorkRepo
     buttons: CardButtons
     settings: Settings
@@ -178,8 +183,16 @@ class FollowUps:
         if pending:
             raise Defer(min(pending))
         cleanup = Cleanup()
+        messages = 0
         done: dict[str, bool] = {}  # tag -> every message of it cleaned (a card and its copies)
         for edit in edits:
+            if edit["kind"] == "relay_redact":
+                if edit["status"] == "sent" or edit["last_error"] in CLEANED:
+                    messages += 1
+                else:
+                    place = await self.relay.link_place(edit["ref_id"]) if edit["ref_id"] is not None else None
+                    cleanup.failed.append(relay_failed_tag(place))
+                continue
             if edit["kind"] == "card_edit":
                 tag = lead_tag(edit["lead_id"])
                 card = await self.outbox.lead_card(edit["lead_id"]) if edit["lead_id"] is not None else None
@@ -192,6 +205,8 @@ class FollowUps:
                 cleanup.maybe_twice.append(tag)
         for tag, ok in done.items():
             (cleanup.cleaned if ok else cleanup.failed).append(tag)
+        if messages:
+            cleanup.cleaned.append(relay_cleaned_tag(messages))
         return cleanup
 
     async def _edit(

@@ -1,10 +1,11 @@
 """Retention (152-FZ: keep data only as long as the purpose needs): LEAD_RETENTION_DAYS.
 
 Leads and questions to a manager older than the period have their personal data erased
-exactly as /withdraw does (storage.rights.erase_leads / erase_questions), with reason
-'retention': card edits and one retention notice go to the outbox, a deletion_log row records
-lead ids and categories, and the WAL is checkpointed. Logs carry counts and ids only.
-LEAD_RETENTION_DAYS=0 keeps them forever. Unanswered /withdraw prompts older than a day go too.
+exactly as /withdraw does (storage.rights.erase_leads / erase_questions, and
+storage.relay.erase_relay for relayed messages), with reason 'retention': card edits and one
+retention notice go to the outbox, a deletion_log row records lead ids and categories, and the
+WAL is checkpointed. Logs carry counts and ids only. LEAD_RETENTION_DAYS=0 keeps them forever.
+Unanswered /withdraw prompts older than a day go too.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Retention:
 
     async def purge(self, now: datetime | float | None = None) -> int:
         """Erases every active lead and stored question to a manager created more than
-        LEAD_RETENTION_DAYS ago; returns how many leads."""
+        LEAD_RETENTION_DAYS ago, and the messages relayed before then; returns how many leads."""
         rights = self.rights
         await rights.drop_stale_prompts(PROMPT_MAX_AGE)
         if self.db.wal_unclean:  # an erasure's checkpoint was blocked (e.g. by a backup)
@@ -54,15 +55,17 @@ class Retention:
             return 0
         cutoff = utc_iso(_as_datetime(now) - timedelta(days=days))
         total = 0
+        relay = await rights.has_expired_relay(cutoff)  # relayed messages: all in the first batch
         while True:
             ids = await rights.expired_lead_ids(cutoff, ERASE_BATCH)
             questions = await rights.expired_question_ids(cutoff, ERASE_BATCH)
-            if not ids and not questions:
+            if not ids and not questions and not relay:
                 break
-            result = await rights.erase_expired(ids, questions)
+            result = await rights.erase_expired(ids, questions, relay_before=cutoff if relay else None)
+            relay = False
             total += len(result.lead_ids)
-            log.info("retention: erased leads %s and %d questions (%d cards to redact)", result.lead_ids,
-                     result.questions, len(result.edits))
+            log.info("retention: erased leads %s, %d questions and %d relayed messages (%d edits queued)",
+                     result.lead_ids, result.questions, result.redacted_messages, len(result.edits))
             if (len(ids) < ERASE_BATCH and len(questions) < ERASE_BATCH) or not (result.lead_ids or result.questions):
                 break
         return total

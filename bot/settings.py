@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     flood_window: float = Field(10.0, gt=0)
     agency_send_interval: float = Field(3.0, ge=0, description="seconds between sends to the agency chat")
 
+    # The relay: how long after a manager's message the prospect's messages go to the agency chat.
+    conversation_window: int = Field(48 * 3600, ge=0, description="seconds; 0 turns relaying to the agency off")
+
     # The agency chat's own work: news to subscribers, teaching the FAQ.
     broadcast_rate: float = Field(25.0, gt=0, le=30, description="broadcast messages per second")
     faq_train_timeout: float = Field(300.0, gt=0, description="seconds a retraining of the FAQ may take")

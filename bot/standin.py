@@ -9,7 +9,9 @@ message stays in the chat). `strict_messages=True` keeps every chat's messages a
 edits and deletes as Telegram does: unknown id -> "message to edit/delete not found", someone
 else's message -> "message can't be edited/deleted", the same text -> "message is not modified".
 `chat_messages(chat_id)` lists what a chat shows. `held` names methods whose requests are
-recorded but never answered (a bot killed while it waits for one). Flood control: `flood_rate`
+recorded but never answered (a bot killed while it waits for one). `copyMessage` copies any
+message it knows (texts and media, with their captions) into another chat, as Telegram does:
+`message(chat_id, id)` shows what a message holds. Flood control: `flood_rate`
 (sends a second, all chats together) refuses the sends beyond it with 429 and
 `flood_retry_after`, and `flood_every` refuses every Nth send that way; `refused` lists the 429s.
 """
@@ -57,9 +59,13 @@ class BotAPIStandIn:
                  per_chat_message_ids: bool = False, strict_messages: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
         self.token = token
+        head = token.partition(":")[0]
+        # The bot, as getMe and its messages show it: its id is the token's, as in Telegram.
+        self.bot_user = {**BOT_USER, "id": int(head) if head.isdigit() else BOT_USER["id"]}
         self.clock = clock  # the dates of the updates it makes (the sandbox moves its clock on)
         self.strict_messages = strict_messages
-        self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, id) -> {"bot", "text"}
+        # (chat, id) -> {"bot", "text", "media" (kind or None), "caption"}
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.drop_after_accept: Callable[[Call], bool] | None = None
         self.host, self.port = host, port
         self.per_chat_message_ids = per_chat_message_ids
@@ -152,9 +158,13 @@ class BotAPIStandIn:
         return self.push_update(message=msg)
 
     def push_media(self, user_id: int, kind: str, caption: str | None = None, first_name: str = "Иван",
-                   username: str | None = "ivan", file_name: str = "file.pdf") -> int:
-        """A photo, voice note, sticker or document from `user_id` in their private chat."""
-        msg = self._message(user_id, first_name, username, None, None)
+                   username: str | None = "ivan", file_name: str = "file.pdf", *,
+                   chat: dict[str, Any] | None = None, reply_to: dict[str, Any] | None = None) -> int:
+        """A photo, voice note, sticker or document from `user_id`, in their private chat unless
+        `chat` is given; `reply_to`: the message it replies to."""
+        msg = self._message(user_id, first_name, username, chat, None)
+        if reply_to is not None:
+            msg["reply_to_message"] = reply_to
         n = msg["message_id"]
         ids = {"file_id": f"{kind}{n}", "file_unique_id": f"{kind}u{n}"}
         media: dict[str, Any] = {
@@ -167,6 +177,8 @@ class BotAPIStandIn:
         msg[kind] = media[kind]
         if caption:
             msg["caption"] = caption
+        self.messages[(int(msg["chat"]["id"]), n)] = {"bot": False, "text": None, "media": kind,
+                                                      "caption": caption, "content": media[kind]}
         return self.push_update(message=msg)
 
     def push_callback(self, user_id: int, data: str, message_id: int = 1, first_name: str = "Иван",
@@ -180,7 +192,7 @@ class BotAPIStandIn:
         chat = chat or {"id": user_id, "type": "private", "first_name": first_name}
         query = {
             "id": str(next(self._update_ids) * 1000), "from": user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": message_id, "date": int(self.clock()), "from": BOT_USER,
+            "message": {"message_id": message_id, "date": int(self.clock()), "from": self.bot_user,
                         "chat": chat, "text": message_text},
         }
         return self.push_update(callback_query=query)
@@ -195,8 +207,13 @@ class BotAPIStandIn:
         return self.push_update(message=msg)
 
     def chat_messages(self, chat_id: int) -> list[tuple[int, str]]:
-        """(message id, text) of the bot's messages the chat shows now, oldest first."""
-        return sorted((mid, m["text"]) for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
+        """(message id, text or caption) of the bot's messages the chat shows now, oldest first."""
+        return sorted((mid, m["text"] if m.get("media") is None else m.get("caption") or "")
+                      for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """What message `message_id` of `chat_id` holds: {"bot", "text", "media", "caption"}."""
+        return self.messages.get((int(chat_id), int(message_id)))
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -316,11 +333,17 @@ class BotAPIStandIn:
         """Telegram's answers to edits and deletes of messages that are not the bot's own."""
         key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
         stored = self.messages.get(key)
-        verb = "edit" if m == "editmessagetext" else "delete"
+        verb = "delete" if m == "deletemessage" else "edit"
         if stored is None:
             raise ApiError(400, f"Bad Request: message to {verb} not found")
         if not stored["bot"]:
-            raise ApiError(400, f"Bad Request: message can't be {verb}d")
+            raise ApiError(400, f"Bad Request: message can't be {verb.removesuffix('e')}ed")
+        if m == "editmessagecaption" and stored.get("media") is None:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        if m == "editmessagecaption" and stored.get("caption") == params.get("caption"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        if m == "editmessagetext" and stored.get("media") is not None:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         if m == "editmessagetext" and stored["text"] == params.get("text"):
             raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
                                 "reply markup are exactly the same as a current content and reply markup "
@@ -329,14 +352,20 @@ class BotAPIStandIn:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         m = method.lower()
         if m == "getme":
-            return BOT_USER
-        if self.strict_messages and m in ("editmessagetext", "deletemessage"):
+            return self.bot_user
+        if self.strict_messages and m in ("editmessagetext", "editmessagecaption", "deletemessage"):
             self._strict(m, params)
+        if m == "copymessage":
+            return self._copy(params)
+        if m == "editmessagecaption":
+            stored = self.messages.get((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)))
+            if stored is not None:
+                stored["caption"] = params.get("caption")
+            return {"message_id": params.get("message_id"), "date": int(self.clock()), "from": self.bot_user,
+                    "chat": {"id": params.get("chat_id"), "type": "supergroup"}, "caption": params.get("caption")}
         if m == "deletemessage":
             self.messages.pop((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)), None)
             return True
-        if m == "copymessage":
-            return {"message_id": self.next_message_id(int(params.get("chat_id") or 0))}
         if m == "getchat":
             chat_id = int(params.get("chat_id", 0))
             chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup",
@@ -351,7 +380,7 @@ class BotAPIStandIn:
             message_id = params.get("message_id") or self.next_message_id(int(chat_id))
             message = {
                 "message_id": message_id, "date": int(time.time()),
-                "chat": {"id": chat_id, "type": chat_type}, "from": BOT_USER,
+                "chat": {"id": chat_id, "type": chat_type}, "from": self.bot_user,
                 "text": params.get("text", ""),
             }
             document = params.get("document")
@@ -362,9 +391,23 @@ class BotAPIStandIn:
                                        "file_name": document.get("filename"), "file_size": len(content)}
                 if params.get("caption"):
                     message["caption"] = params["caption"]
-            self.messages[(int(chat_id), int(message_id))] = {"bot": True, "text": params.get("text", "")}
+            self.messages[(int(chat_id), int(message_id))] = {"bot": True, "text": params.get("text", ""),
+                                                              "media": None, "caption": None}
             return message
         return True
+
+    def _copy(self, params: dict[str, Any]) -> dict[str, Any]:
+        source = self.messages.get((int(params.get("from_chat_id") or 0), int(params.get("message_id") or 0)))
+        if source is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        chat_id = int(params.get("chat_id") or 0)
+        message_id = self.next_message_id(chat_id)
+        caption = params["caption"] if "caption" in params else source.get("caption")
+        self.messages[(chat_id, message_id)] = {
+            "bot": True, "text": source.get("text"), "media": source.get("media"),
+            "caption": caption if source.get("media") is not None else None,
+        }
+        return {"message_id": message_id}
 
 
 async def _main() -> None:  # pragma: no cover - manual use: python -m bot.standin TOKEN

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import agency, agency_copies, brief, chat_member, common, fallback, faq, rights
+from handlers import (
+    agency,
+    agency_copies,
+    brief,
+    chat_member,
+    common,
+    fallback,
+    faq,
+    relay_agency,
+    relay_private,
+    rights,
+)
 
 
 def build_routers() -> list[Router]:
@@ -15,10 +26,14 @@ def build_routers() -> list[Router]:
 
     The FAQ question router (plain text, no state, private chat) goes before all of them: no
     other router can match such a message, and it is most of the traffic (see its docstring).
+    Only the relay's private router is ahead of it: it takes the messages of prospects in a
+    conversation with a manager (an in-memory check) and media, and lets the rest through.
     """
     return [
+        relay_private.create_router(),
         faq.create_question_router(),
         agency_copies.create_router(),
+        relay_agency.create_router(),
         agency.create_router(),
         chat_member.create_router(),
         rights.create_router(),

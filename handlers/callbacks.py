@@ -13,6 +13,7 @@ Flag = Annotated[int, Field(ge=0, le=1)]  # 1 yes, 0 no
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # an SQLite row id (int64)
 Page = Annotated[int, Field(ge=0, le=10_000)]
 Token = Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")]  # codes, ids, versions, nonces
+Nonce = Annotated[str, Field(pattern=r"^[0-9a-f]{8}$")]  # token_hex(4) of an offer on screen
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -67,6 +68,14 @@ class FixCb(CallbackData, prefix="fx"):
     lead: RowId  # lead id (the user's own; checked on press)
 
 
+class RelayCb(CallbackData, prefix="rl"):
+    a: Literal["end"]  # end the conversation with a manager
+    c: RowId  # the conversation (conversations.id; checked on press)
+
+
+class MediaCb(CallbackData, prefix="rm"):
+    a: Literal["send", "no"]  # pass the file offered to a manager | do not
+    n: Nonce  # nonce of the offer (FSM data): any other press is stale
 class LeadCb(CallbackData, prefix="ld"):
     a: Literal["add", "new", "held"]  # add details to the lead | a new brief | add the text held back
     lead: RowId  # the user's lead (checked on press)

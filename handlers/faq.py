@@ -16,15 +16,18 @@ from aiogram.utils.text_decorations import html_decoration as hd
 from bot.faq_service import FaqService
 from bot.funnel import Funnel
 from bot.pastes import Part, Pastes
+from bot.relay import RelayService
 from bot.settings import Settings
 from bot.texts import common as common_texts
 from bot.texts import faq as texts
+from bot.texts import relay as relay_texts
 from handlers import brief_finish, talk
 from handlers.brief_view import reprompt
 from handlers.callbacks import AskCb, FaqCb, FaqPageCb
 from handlers.faq_views import answer_view, topics_view
 from handlers.filters import PRIVATE, ChatType, HasText, IsCommand, MaybeCommand
 from handlers.keyboards import button, markup
+from handlers.relay_private import end_markup
 from handlers.states import IN_FORM, Brief
 from storage.leads import LeadsRepo
 from storage.outbox import OutboxRepo
@@ -90,6 +93,7 @@ async def on_page(query: CallbackQuery, callback_data: FaqPageCb, bot: Bot, faq:
 
 async def on_ask(
     query: CallbackQuery, callback_data: AskCb, bot: Bot, state: FSMContext, outbox: OutboxRepo,
+    relay: RelayService,
 ) -> None:
     data = await state.get_data()
     pending = data.get(PENDING)
@@ -109,13 +113,19 @@ async def on_ask(
         return
     data.pop(PENDING, None)
     await state.set_data(data)
-    if callback_data.a == "send":
+    in_form = await state.get_state() in IN_FORM
+    if callback_data.a == "send" and await relay.is_banned(user.id):
+        await bot.send_message(user.id, relay_texts.BANNED)  # the agency asked not to get their messages
+    elif callback_data.a == "send":
         payload = {"text": pending["q"], "tg_name": user.full_name, "username": user.username, "user_id": user.id}
-        await outbox.add("question", user_id=user.id, payload=payload)
-        await bot.send_message(user.id, texts.ASK_SENT)
+        question_id = await outbox.add("question", user_id=user.id, payload=payload)
+        # Outside the brief what they write next goes to the manager too (a conversation).
+        conversation = None if in_form else await relay.question_sent(user.id, question_id)
+        sent_text = texts.ASK_SENT + (relay_texts.ASK_SENT_CONVERSATION if conversation is not None else "")
+        await bot.send_message(user.id, sent_text, reply_markup=end_markup(conversation))
     else:
         await bot.send_message(user.id, texts.ASK_CANCELLED)
-    if await state.get_state() in IN_FORM:
+    if in_form:
         await reprompt(bot, user.id, state, cont=True)
 
 

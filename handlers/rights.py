@@ -10,6 +10,7 @@ import html
 import json
 import re
 import secrets
+import time
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -31,6 +32,7 @@ from bot.cards import field_text
 from bot.consent import marketing_consent, pd_consent
 from bot.dates import human_datetime
 from bot.plural import days_ru
+from bot.relay import RelayService
 from bot.settings import Settings
 from bot.texts import brief as brief_texts
 from bot.texts import rights as texts
@@ -40,6 +42,7 @@ from handlers import brief as brief_handlers
 from handlers.callbacks import FixCb, MenuCb, WithdrawCb
 from handlers.filters import PRIVATE, ChatType, HasContact, HasText, IsCommand
 from handlers.keyboards import phone_keyboard
+from handlers.relay_private import mydata_lines, pending_media_lines
 from storage.consent import ConsentRepo
 from storage.db import Database
 from storage.leads import Lead, LeadsRepo
@@ -207,8 +210,9 @@ def _question_line(question: Question, tz: str) -> str:
     )
 
 
-def render_mydata(data: UserData, tz: str = "UTC") -> str:
-    """Everything stored, dates in the time zone `tz` ("5 марта 2025, 14:07")."""
+def render_mydata(data: UserData, tz: str = "UTC", now: float | None = None) -> str:
+    """Everything stored, dates in the time zone `tz` ("5 марта 2025, 14:07"); `now` (the bot's
+    clock) tells whether the conversation with a manager is still open."""
     q = hd.quote
     blocks = [[texts.MYDATA_TITLE, texts.MYDATA_USER_ID.format(user_id=data.user_id)]]
     for lead in data.leads:
@@ -225,10 +229,13 @@ def render_mydata(data: UserData, tz: str = "UTC") -> str:
         pending = draft.get("ask")
         if isinstance(pending, dict) and pending.get("q"):
             lines.append(texts.MYDATA_DRAFT_QUESTION.format(question=q(str(pending["q"]))))
+        lines += pending_media_lines(draft)
         if len(lines) > 1 or data.draft_state:  # not for the nonce of a marketing offer alone
             blocks.append(lines)
     if data.questions:
         blocks.append([texts.MYDATA_QUESTIONS, *(_question_line(x, tz) for x in data.questions)])
+    if not data.relay.empty:
+        blocks.append(mydata_lines(data.relay, tz, time.time() if now is None else now))
     if data.consent_events:
         lines = [texts.MYDATA_CONSENTS]
         for e in data.consent_events:
@@ -267,7 +274,7 @@ def fix_keyboard(lead: Lead | None) -> InlineKeyboardMarkup | None:
 
 
 async def cmd_mydata(
-    message: Message, bot: Bot, db: Database, settings: Settings, rights: RightsRepo,
+    message: Message, bot: Bot, db: Database, settings: Settings, rights: RightsRepo, relay: RelayService,
 ) -> None:
     assert message.from_user is not None
     data = await rights.collect(message.from_user.id)
@@ -276,7 +283,7 @@ async def cmd_mydata(
         return
     latest = latest_active(data)
     markup = fix_keyboard(latest)
-    text = render_mydata(data, settings.timezone)
+    text = render_mydata(data, settings.timezone, relay.clock.time())
     if parsed_length(text) <= MAX_TEXT:
         await message.answer(text, reply_markup=markup)
         return

@@ -12,7 +12,15 @@ import aiosqlite
 from storage.clock import utc_iso
 from storage.db import Database
 
-OutboxKind = Literal["lead_card", "card_edit", "question", "notice", "question_edit", "dup_cleanup"]
+OutboxKind = Literal[
+    "lead_card", "card_edit", "question", "notice", "question_edit", "dup_cleanup",
+    "relay_in", "relay_out", "relay_note", "relay_redact", "prospect_note",
+]
+Lane = Literal["agency", "private"]
+
+# Entries sent to prospects' private chats (bot/relay_lane.py); all others go to the agency chat.
+PRIVATE_KINDS = ("relay_out", "prospect_note")
+_PRIVATE_SQL = "(" + ", ".join(f"'{k}'" for k in PRIVATE_KINDS) + ")"
 
 # last_error of an entry waiting for the agency chat to become reachable (403, chat not found).
 HELD_PREFIX = "chat_unavailable:"
@@ -53,16 +61,23 @@ class OutboxRepo:
         async with self.db.transaction() as conn:
             return await self.enqueue(conn, kind, **kwargs)
 
-    async def due(self, now: float | None = None, limit: int = 20) -> list[aiosqlite.Row]:
+    @staticmethod
+    def _lane(lane: Lane | None) -> str:
+        if lane is None:
+            return ""
+        return f" AND kind {'IN' if lane == 'private' else 'NOT IN'} {_PRIVATE_SQL}"
+
+    async def due(self, now: float | None = None, limit: int = 20, lane: Lane | None = None) -> list[aiosqlite.Row]:
+        """Entries due by `now`, oldest first; `lane` keeps those of one lane (default: all)."""
         return await self.db.fetchall(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?{self._lane(lane)} "
             "ORDER BY next_attempt_at, id LIMIT ?",
             (time.time() if now is None else now, limit),
         )
 
-    async def next_due_at(self) -> float | None:
+    async def next_due_at(self, lane: Lane | None = None) -> float | None:
         row = await self.db.fetchone(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+            f"SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'{self._lane(lane)}"
         )
         return row[0] if row else None
 

@@ -8,6 +8,10 @@ for it cancelled (payload NULLed), the delivered card queued for redaction, and 
 `erase_questions` does the same for questions to a manager: a queued one is cancelled, a
 delivered one has its stored text NULLed and its card in the agency chat queued for redaction.
 
+`erase_relay` (storage/relay.py) does it for the conversation with a manager: queued messages
+cancelled, every relayed message in the agency chat queued for redaction (`relay_redact`), the
+links cut from the user; a withdrawal also ends the conversation.
+
 `withdraw` adds what only a withdrawal removes: the journal events, the brief draft (FSM rows,
 deep-link source and the reminder flag with them), the marketing subscription, the "blocked the
 bot" flag, an open /withdraw prompt, and the unanswered-question counters of texts the user sent
@@ -33,6 +37,7 @@ from storage.consent import ConsentRepo, ConsentText
 from storage.db import Database
 from storage.leads import PERSONAL_FIELDS, Lead
 from storage.outbox import OutboxRepo
+from storage.relay import RelayErasure, RelayRepo, RelaySummary, erase_relay
 from storage.stats import UNANSWERED_MAX_CHARS, scrub
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,7 @@ CAT_QUESTIONS = "questions"
 CAT_UNANSWERED = "unanswered_question_texts"
 CAT_MARKETING = "marketing_subscription"
 CAT_INACTIVE = "blocked_flag"
+CAT_RELAY = "conversation_with_manager"
 CAT_TAUGHT = "faq_phrasings_from_questions"
 CAT_BROADCAST = "broadcast_recipient"
 
@@ -59,10 +65,12 @@ class Erasure:
     lead_ids: list[int] = field(default_factory=list)
     redacted_cards: list[int] = field(default_factory=list)  # leads whose card edit was queued
     redacted_questions: list[int] = field(default_factory=list)  # question rows whose card edit was queued
+    redacted_messages: int = 0  # relayed messages in the agency chat queued for redaction
     edits: list[int] = field(default_factory=list)  # outbox ids of the queued redactions
     cancelled_outbox: int = 0
     drafts: int = 0
     questions: int = 0  # questions cancelled or erased
+    relay_links: int = 0  # links of the conversation with a manager cut or dropped
     stats_texts: int = 0
     marketing: bool = False
     inactive: bool = False
@@ -74,7 +82,7 @@ class Erasure:
     def anything(self) -> bool:
         return bool(
             self.lead_ids or self.cancelled_outbox or self.drafts or self.marketing
-            or self.inactive or self.journal_events or self.questions
+            or self.inactive or self.journal_events or self.questions or self.relay_links
         )
 
     @property
@@ -133,12 +141,13 @@ class UserData:
     draft_state: str | None
     questions: list[Question]  # questions to a manager: queued, sent, erased
     inactive_since: str | None
+    relay: RelaySummary = field(default_factory=RelaySummary)  # the conversation with a manager
 
     @property
     def empty(self) -> bool:
         return not (
             self.leads or self.consent_events or self.marketing_since or self.draft
-            or self.draft_state or self.questions or self.inactive_since
+            or self.draft_state or self.questions or self.inactive_since or not self.relay.empty
         )
 
     @property
@@ -167,6 +176,7 @@ class UserData:
             "unfinished_brief": self.draft,
             "questions_to_manager": [q.as_json() for q in self.questions],
             "blocked_bot_since": self.inactive_since,
+            "conversation_with_manager": self.relay.as_json(),
         }
 
 
@@ -315,13 +325,23 @@ def _merge(into: Erasure, other: Erasure) -> None:
     into.questions += other.questions
 
 
+def _merge_relay(into: Erasure, relay: RelayErasure) -> None:
+    into.edits += relay.edits
+    into.redacted_messages += len(relay.edits)
+    into.cancelled_outbox += relay.cancelled
+    into.relay_links += relay.links
+
+
 async def _notice(conn: aiosqlite.Connection, outbox: OutboxRepo, kind: str, result: Erasure) -> None:
     """One notice for the agency, sent by the worker once every redaction in `edits` is done."""
     result.notice = True
-    await outbox.enqueue(conn, "notice", payload={
+    payload: dict[str, Any] = {
         "notice": kind, "lead_ids": result.redacted_cards, "questions": result.redacted_questions,
         "edits": result.edits,
-    })
+    }
+    if result.redacted_messages:
+        payload["messages"] = result.redacted_messages
+    await outbox.enqueue(conn, "notice", payload=payload)
 
 
 class RightsRepo:
@@ -364,6 +384,7 @@ class RightsRepo:
             marketing_since=mk["granted_at"] if mk else None,
             draft=draft or None, draft_state=draft_state, questions=questions,
             inactive_since=inactive["since"] if inactive else None,
+            relay=await RelayRepo(self.db, self.outbox).summary(user_id),
         )
 
     async def has_anything_to_withdraw(self, user_id: int) -> bool:
@@ -378,6 +399,9 @@ class RightsRepo:
             "         AND kind IN ('lead_card', 'question')) OR"
             " EXISTS (SELECT 1 FROM outbox WHERE user_id = ?1 AND kind = 'question'"
             "         AND status = 'sent' AND payload IS NOT NULL) OR"
+            " EXISTS (SELECT 1 FROM relay_links WHERE user_id = ?1) OR"
+            " EXISTS (SELECT 1 FROM conversations WHERE user_id = ?1) OR"
+            " EXISTS (SELECT 1 FROM outbox WHERE user_id = ?1 AND status = 'pending' AND kind = 'relay_in') OR"
             " COALESCE((SELECT action = 'grant' FROM consent_events WHERE user_id = ?1 AND kind = 'pd'"
             "           ORDER BY id DESC LIMIT 1), 0)",
             (user_id,),
@@ -442,10 +466,14 @@ class RightsRepo:
                 ) if done
             ]
             questions = await erase_questions(conn, self.outbox, "withdrawal", user_id=user_id)
+            relay = await erase_relay(conn, self.outbox, "withdrawal", user_id=user_id)
+            if relay.anything:
+                extra.append(CAT_RELAY)
             result = await erase_leads(
                 conn, self.outbox, lead_ids, "withdrawal", extra_categories=extra + questions.categories
             )
             _merge(result, questions)
+            _merge_relay(result, relay)
             result.drafts, result.stats_texts = drafts, stats_texts
             result.marketing, result.inactive = marketing, inactive
             result.journal_events = journal
@@ -454,9 +482,10 @@ class RightsRepo:
                 await _notice(conn, self.outbox, "withdrawn", result)
         await self.db.checkpoint()
         log.info(
-            "withdrawal: leads %s erased, %d cards and %d question cards to redact, %d outbox cancelled, "
-            "%d drafts, %d journal events", result.lead_ids, len(result.redacted_cards),
-            len(result.redacted_questions), result.cancelled_outbox, result.drafts, result.journal_events,
+            "withdrawal: leads %s erased, %d cards, %d question cards and %d relayed messages to redact, "
+            "%d outbox cancelled, %d drafts, %d journal events", result.lead_ids, len(result.redacted_cards),
+            len(result.redacted_questions), result.redacted_messages, result.cancelled_outbox, result.drafts,
+            result.journal_events,
         )
         return result
 
@@ -510,14 +539,25 @@ class RightsRepo:
         )
         return [r["id"] for r in rows]
 
-    async def erase_expired(self, lead_ids: list[int], question_ids: list[int] | None = None) -> Erasure:
-        """Retention expiry of these leads and questions: the same erasure, reason 'retention',
-        one notice, then a WAL checkpoint."""
+    async def has_expired_relay(self, cutoff_iso: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM relay_links WHERE user_id IS NOT NULL AND created_at < ? LIMIT 1", (cutoff_iso,)
+        )
+        return row is not None
+
+    async def erase_expired(
+        self, lead_ids: list[int], question_ids: list[int] | None = None, *, relay_before: str | None = None,
+    ) -> Erasure:
+        """Retention expiry of these leads and questions, and of the messages relayed before
+        `relay_before` (UTC ISO): the same erasure, reason 'retention', one notice, then a WAL
+        checkpoint."""
         async with self.db.transaction() as conn:
             questions = await erase_questions(conn, self.outbox, "retention", question_ids=question_ids or [])
-            result = await erase_leads(conn, self.outbox, lead_ids, "retention",
-                                       extra_categories=questions.categories)
+            relay = await erase_relay(conn, self.outbox, "retention", before=relay_before)
+            extra = questions.categories + ([CAT_RELAY] if relay.anything else [])
+            result = await erase_leads(conn, self.outbox, lead_ids, "retention", extra_categories=extra)
             _merge(result, questions)
+            _merge_relay(result, relay)
             if result.edits:
                 await _notice(conn, self.outbox, "retention", result)
         if result.categories:

@@ -27,6 +27,7 @@ class ChatFake(fakes.FakeSession):
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._lose: dict[str, int] = {}
         self.undeletable: set[tuple[int, int]] = set()  # e.g. older than 48 h
+        self.text_sources: set[tuple[int, int]] = set()  # (chat, id) of texts copyMessage copies as texts
 
     def lose_answer(self, method: str = "sendMessage", times: int = 1) -> None:
         self._lose[method] = self._lose.get(method, 0) + times
@@ -38,8 +39,9 @@ class ChatFake(fakes.FakeSession):
         return message_id
 
     def shows(self, chat_id: int) -> list[tuple[int, str]]:
-        """(id, text) of the bot's messages the chat shows now."""
-        return sorted((mid, m["text"]) for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
+        """(id, text or caption) of the bot's messages the chat shows now."""
+        return sorted((mid, m["text"] if not m.get("media") else m["caption"])
+                      for (cid, mid), m in self.messages.items() if cid == chat_id and m["bot"])
 
     def _error(self, bot: Bot, method: TelegramMethod[Any], description: str) -> None:
         self.check_response(bot=bot, method=method, status_code=400,
@@ -52,23 +54,31 @@ class ChatFake(fakes.FakeSession):
         if not isinstance(chat_id, int) or chat_id >= 0:
             return result
         key = (chat_id, getattr(method, "message_id", None) or 0)
-        if name in ("editMessageText", "deleteMessage"):
+        if name in ("editMessageText", "editMessageCaption", "deleteMessage"):
             stored = self.messages.get(key)
-            verb = "edit" if name == "editMessageText" else "delete"
+            verb = "delete" if name == "deleteMessage" else "edit"
+            field = "caption" if name == "editMessageCaption" else "text"
             if stored is None:
                 self._error(bot, method, f"Bad Request: message to {verb} not found")
             elif not stored["bot"]:
-                self._error(bot, method, f"Bad Request: message can't be {verb}d")
+                self._error(bot, method, f"Bad Request: message can't be {verb}ed".replace("eed", "ed"))
             elif name == "deleteMessage" and key in self.undeletable:
                 self._error(bot, method, "Bad Request: message can't be deleted")
-            elif name == "editMessageText" and stored["text"] == method.text:
+            elif name != "deleteMessage" and bool(stored.get("media")) != (field == "caption"):
+                self._error(bot, method, "Bad Request: there is no " + field + " in the message to edit")
+            elif name != "deleteMessage" and stored[field] == getattr(method, field):
                 self._error(bot, method, "Bad Request: message is not modified")
-            elif name == "editMessageText":
-                stored["text"] = method.text
+            elif name != "deleteMessage":
+                stored[field] = getattr(method, field)
             else:
                 del self.messages[key]
         elif name == "sendMessage":
             self.messages[(chat_id, result.message_id)] = {"bot": True, "text": method.text}
+        elif name == "copyMessage" and (method.from_chat_id, method.message_id) in self.text_sources:
+            self.messages[(chat_id, result.message_id)] = {"bot": True, "text": "(copied text)"}
+        elif name == "copyMessage":  # the copy of a prospect's media
+            self.messages[(chat_id, result.message_id)] = {"bot": True, "text": None, "media": True,
+                                                           "caption": method.caption}
         if self._lose.get(name):
             self._lose[name] -= 1
             try:

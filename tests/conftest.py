@@ -12,6 +12,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, User
 
 from bot.app import Services, create_dispatcher
+from bot.clock import Clock
 from bot.settings import Settings
 from tests import fakes
 
@@ -78,8 +79,16 @@ async def bot(session: fakes.FakeSession) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-async def harness(settings: Settings, bot: Bot, session: fakes.FakeSession) -> AsyncIterator[Harness]:
-    dp = create_dispatcher(settings, run_workers=False)
+def clock() -> Clock:
+    """The bot's clock (conversation windows, reminders): tests move it on with advance()."""
+    return Clock()
+
+
+@pytest.fixture
+async def harness(
+    settings: Settings, bot: Bot, session: fakes.FakeSession, clock: Clock,
+) -> AsyncIterator[Harness]:
+    dp = create_dispatcher(settings, run_workers=False, clock=clock)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     try:
         yield Harness(dp, bot, session, settings)

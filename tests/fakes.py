@@ -19,12 +19,15 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response
 from aiogram.types import (
+    Animation,
+    Audio,
     CallbackQuery,
     Chat,
     ChatMemberBanned,
     ChatMemberMember,
     ChatMemberUpdated,
     Contact,
+    Document,
     FSInputFile,
     Message,
     MessageEntity,
@@ -33,6 +36,8 @@ from aiogram.types import (
     Sticker,
     Update,
     User,
+    Video,
+    VideoNote,
     Voice,
 )
 
@@ -67,6 +72,11 @@ class FakeSession(BaseSession):
         self._uploads: dict[int, tuple[TelegramMethod[Any], int, bytes]] = {}  # id(call) -> (call, size, bytes)
         self.keep_uploads = True  # False: only the sizes of uploaded files are kept (a bench of big files)
         self._message_ids = itertools.count(1000)
+
+    def next_message_id(self) -> int:
+        """The next message id in the fake's one sequence (e.g. a member's message in the agency
+        chat, numbered among the bot's there as in Telegram)."""
+        return next(self._message_ids)
 
     # --- error injection -------------------------------------------------------------
     def fail(self, method: str, **kwargs: Any) -> Injected:
@@ -181,10 +191,14 @@ class FakeSession(BaseSession):
                 from_user=BOT_USER,
                 text=getattr(method, "text", None),
             )
-        if name == "getUpdates":
-            return []
         if name == "copyMessage":
             return MessageId(message_id=next(self._message_ids))
+        if name == "editMessageCaption":
+            return Message(message_id=method.message_id or 0, date=dt.datetime.now(dt.UTC),
+                           chat=Chat(id=int(method.chat_id or 0), type="supergroup"), from_user=BOT_USER,
+                           caption=method.caption)
+        if name == "getUpdates":
+            return []
         return True
 
     async def close(self) -> None:
@@ -258,6 +272,38 @@ def photo_message(**kw: Any) -> Message:
 
 def voice_message(**kw: Any) -> Message:
     return message(voice=Voice(file_id="vo", file_unique_id="vou", duration=3), **kw)
+
+
+def document_message(file_name: str = "бриф.pdf", **kw: Any) -> Message:
+    return message(document=Document(file_id="doc", file_unique_id="docu", file_name=file_name), **kw)
+
+
+def video_message(**kw: Any) -> Message:
+    return message(video=Video(file_id="vi", file_unique_id="viu", width=10, height=10, duration=3), **kw)
+
+
+def video_note_message(**kw: Any) -> Message:
+    return message(video_note=VideoNote(file_id="vn", file_unique_id="vnu", length=10, duration=3), **kw)
+
+
+def animation_message(**kw: Any) -> Message:
+    return message(animation=Animation(file_id="an", file_unique_id="anu", width=10, height=10, duration=3), **kw)
+
+
+def audio_message(**kw: Any) -> Message:
+    return message(audio=Audio(file_id="au", file_unique_id="auu", duration=3), **kw)
+
+
+MEDIA_BUILDERS = {
+    "photo": photo_message, "document": document_message, "voice": voice_message, "video": video_message,
+    "sticker": sticker_message, "animation": animation_message, "video_note": video_note_message,
+    "audio": audio_message,
+}
+
+
+def bot_message(message_id: int, chat: Chat, text: str | None = "…") -> Message:
+    """A message of the bot's, as Telegram shows it inside reply_to_message."""
+    return Message(message_id=message_id, date=dt.datetime.now(dt.UTC), chat=chat, from_user=BOT_USER, text=text)
 
 
 def contact_message(phone: str, contact_user_id: int | None, **kw: Any) -> Message:

@@ -51,13 +51,11 @@ async def test_unknown_command_hint(harness: Harness) -> None:
     assert len(calls) == 1 and "команды" in calls[0].text
 
 
-@pytest.mark.parametrize(("builder", "said"), [
-    (fakes.sticker_message, "напишите его"), (fakes.photo_message, "Фото я пока не вижу"),
-    (fakes.voice_message, "Голосовые я пока не слушаю"),
-])
-async def test_non_text_outside_form_gets_hint(harness: Harness, builder, said: str) -> None:  # noqa: ANN001
-    calls = await harness.feed(builder(from_user=harness.user))
-    assert len(calls) == 1 and said in calls[0].text
+async def test_sticker_outside_form_gets_hint(harness: Harness) -> None:
+    """A sticker is not content for a manager: a hint (photos and voice notes are offered to a
+    manager: tests/test_relay_prospect.py)."""
+    calls = await harness.feed(fakes.sticker_message(from_user=harness.user))
+    assert len(calls) == 1 and "напишите его" in calls[0].text
 
 
 async def test_forged_callback_is_answered(harness: Harness) -> None:

@@ -218,15 +218,18 @@ async def test_parts_of_a_paste_make_one_brief_answer(harness: Harness) -> None:
 # --- no dead ends ----------------------------------------------------------------------------------
 
 async def test_every_reply_that_does_not_answer_offers_a_manager(harness: Harness) -> None:
+    """(Each status from another prospect: after a question is sent, what the FAQ cannot answer
+    goes to the manager directly, without the offer: tests/test_relay_prospect.py.)"""
     h = harness
-    for status in ("unsure", "none"):
+    for n, status in enumerate(("unsure", "none")):
+        user = fakes.user(1001 + n)
         text = text_read_as(h, status)
-        calls = await h.send(text)
+        calls = await h.send(text, from_user=user)
         assert any(b.text == "🙋 Спросить менеджера" for b in buttons(calls)), (status, text)
         # two taps: the confirmation shows what the manager will see, then "Отправить"
-        calls = await h.press(button(calls, "Спросить менеджера"))
+        calls = await h.press(button(calls, "Спросить менеджера"), from_user=user)
         assert text in last_text(calls) and "Иван" in last_text(calls)
-        calls = await h.press(button(calls, "Отправить"))
+        calls = await h.press(button(calls, "Отправить"), from_user=user)
         assert "передан" in last_text(calls)
     assert [r["kind"] for r in await h.services.outbox.pending()] == ["question", "question"]
 

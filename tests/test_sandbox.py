@@ -82,6 +82,15 @@ def test_demo_script_end_to_end(tmp_path: Path) -> None:
     assert "Сайт и соцсети: https://vk.com/kofe_u_doma" in out
     assert "• Забыла сказать: у нас две точки, вторая у метро" in out  # the addition, on the card
     assert "Статистика" in block_after(out, "agency: /stats")
+    # the relay: the owner's Reply to the card reaches the prospect, their answers come back threaded
+    owner = block_after(out, "agency: reply 2 Мария, добрый день! Позвоню сегодня после 18:00. "
+                             "Пришлите, пожалуйста, меню")
+    assert "(сообщение менеджера): Мария, добрый день!" in owner and "Завершить диалог" in owner
+    assert re.search(r"^\[агентство\] #\d+ ↩ #(\d+): ✅ Доставлено$", owner, re.M), owner
+    answer = block_after(out, "Спасибо, жду звонка")
+    assert "💬 Иван (tg://user?id=700001) @ivan_sandbox · заявка №1" in answer and "Передал менеджеру" in answer
+    assert "📷 фото" in block_after(out, ":photo меню кофейни")
+    assert "2 сообщения переписки" in out  # cleaned by /withdraw
     mydata = out[out.index("\n> /mydata\n"):out.index("\n> /withdraw\n")]
     assert plain(rights_texts.MYDATA_TITLE) in mydata and "Звоните после 18:00" in mydata
     assert plain(rights_texts.WITHDRAW_DONE).split("\n")[0] in out
@@ -278,10 +287,12 @@ def test_media_users_agency_reply_and_unknown_commands(tmp_path: Path) -> None:
         "agency: reply 99 такого нет",
         ":dance",
     ])
-    assert "Фото я пока не вижу" in block_after(out, ":photo смотрите, какой у нас зал")
-    assert "Голосовые я пока не слушаю" in block_after(out, ":voice")
+    # media are offered to a manager (the relay: tests/test_sandbox.py::test_relay_both_ways)
+    assert "Фото я сам не разберу. Передать это фото с подписью «смотрите, какой у нас зал» менеджеру?" in \
+        block_after(out, ":photo смотрите, какой у нас зал")
+    assert "Голосовые я сам не слушаю" in block_after(out, ":voice")
     assert "напишите его" in block_after(out, ":sticker")
-    assert "Файлы я пока не открываю" in block_after(out, ":document прайс.pdf")
+    assert "Файлы я сам не открываю. Передать файл «прайс.pdf» менеджеру?" in block_after(out, ":document прайс.pdf")
     assert "· теперь вы — клиент 2: Мария, без ника" in out
     assert "· теперь вы — клиент 3: Олег, @olga" in out
     assert "Здравствуйте" in block_after(out, "/start")  # prospect 2's own chat, no label
@@ -326,6 +337,34 @@ def test_fresh_keeps_the_old_database_and_a_script_plays_in_its_own(
     assert "Здравствуйте" in capsys.readouterr().out
     assert db.read_bytes() == b"interactive again"  # the interactive database was not touched
     assert sorted(p.name for p in db.parent.iterdir()) == ["sandbox.sqlite3", "sandbox.sqlite3.bak"]
+
+
+def test_relay_both_ways(tmp_path: Path) -> None:
+    """A question to a manager, the manager's Reply from the agency chat (text and a photo), the
+    prospect's answers threaded there, a file offered and sent, the end of the conversation."""
+    code, out = play(tmp_path, [
+        "как испечь торт наполеон",
+        "1",
+        "1",
+        "agency: reply 1 Здравствуйте! Тортами не занимаемся. Когда удобно созвониться?",
+        "завтра в 10",
+        ":photo наша витрина",
+        "agency: reply 4 :photo вот пример нашей работы",
+        "1",
+    ])
+    assert code == 0, out
+    reply = block_after(out, "agency: reply 1 Здравствуйте! Тортами не занимаемся. Когда удобно созвониться?")
+    assert "(сообщение менеджера): Здравствуйте! Тортами не занимаемся." in reply
+    assert "[агентство] #3 ↩ #2: ✅ Доставлено" in reply
+    answer = block_after(out, "завтра в 10")
+    assert "Передал менеджеру ✓ Пока диалог открыт" in answer
+    assert "[агентство] #4 ↩ #2: 💬 Иван (tg://user?id=700001) @ivan_sandbox" in answer and "завтра в 10" in answer
+    photo = block_after(out, ":photo наша витрина")
+    assert "[агентство] #5 ↩ #4: 📷 фото" in photo and "наша витрина" in photo
+    manager_photo = block_after(out, "agency: reply 4 :photo вот пример нашей работы")
+    assert "(сообщение менеджера): 📷 фото" in manager_photo and "вот пример нашей работы" in manager_photo
+    ended = block_after(out, "1  → ✖️ Завершить диалог")
+    assert "Диалог с менеджером завершён" in ended and "◽️ Клиент завершил диалог" in ended
 
 
 def test_owner_works_a_lead_exports_and_broadcasts(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ USER_PHONE = "79161234567"  # what the "share my number" button sends (Telegram 
 NAMES = ("Иван", "Мария", "Олег", "Анна", "Сергей", "Екатерина", "Дмитрий", "Ольга", "Артём", "Наталья")
 MEMBER_ID, MEMBER_NAME, MEMBER_USERNAME = 710001, "Дарья", "kosmmos_manager"
 
+PACING = 2.0  # an outbox entry due within this many seconds is waited for
 QUIET = 0.05  # the bot is done when it made no API call for this long and the outbox is drained
 STEP_TIMEOUT = 30.0  # a step that retrains the FAQ takes a few seconds
 POLL = 0.02
@@ -113,7 +114,7 @@ class Sandbox:
         self.prospects: dict[int, Prospect] = {1: self.user}
         self.labels: dict[int, str] = {}
         self.renderer = Renderer(self.style, prospect=self.user.id, agency_chat=AGENCY_CHAT_ID,
-                                 hide_times=hide_times, labels=self.labels)
+                                 hide_times=hide_times, labels=self.labels, lookup=self._held)
         self.api = BotAPIStandIn(TOKEN, per_chat_message_ids=True, clock=self.clock.time)
         self.pending: list[Call] = []
         self.last_call_at = time.monotonic()
@@ -134,6 +135,7 @@ class Sandbox:
         self.bot = create_bot(settings)
         self.dp = create_dispatcher(settings, clock=self.clock)
         self.services = self.dp["services"]
+        self.services.delivery.private.note_delay = 0  # "доставлено" in the same step, not 2 s later
         await self.services.db.open()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await set_commands(self.bot)
@@ -175,7 +177,9 @@ class Sandbox:
             return True
         if self.services.faq.busy:  # the FAQ retrains after "Добавить в FAQ": its notice is part of the step
             return True
-        return bool(await self.services.outbox.due())
+        # Due now, or in a moment (a prospect's chat takes one message a second).
+        next_at = await self.services.outbox.next_due_at()
+        return next_at is not None and next_at <= time.time() + PACING
 
     async def settle(self, timeout: float = STEP_TIMEOUT) -> bool:
         """Waits until the update was handled, the outbox is drained and the bot is quiet."""
@@ -265,26 +269,41 @@ class Sandbox:
             if reply_to is None:
                 self.fail(f"в чате агентства нет сообщения #{message_id}")
                 return None
-        update_id = self.api.push_text(MEMBER_ID, text, first_name=MEMBER_NAME, username=MEMBER_USERNAME,
-                                       chat=AGENCY_CHAT, reply_to=reply_to)
+        media = re.fullmatch(r"(?is):(\w+)\s*(.*)", text)
+        if media and media.group(1).lower() in MEDIA:  # agency: reply 3 :photo подпись
+            kind, caption = MEDIA[media.group(1).lower()], media.group(2).strip() or None
+            update_id = self.api.push_media(MEMBER_ID, kind, caption=caption if kind != "document" else None,
+                                            first_name=MEMBER_NAME, username=MEMBER_USERNAME,
+                                            file_name=caption or "презентация.pdf", chat=AGENCY_CHAT,
+                                            reply_to=reply_to)
+        else:
+            update_id = self.api.push_text(MEMBER_ID, text, first_name=MEMBER_NAME, username=MEMBER_USERNAME,
+                                           chat=AGENCY_CHAT, reply_to=reply_to)
         if not text.startswith("/"):  # its number, for a Reply to it (e.g. /broadcast)
             self.note(f"ваше сообщение #{self.api.last_message_id(AGENCY_CHAT_ID)} в чате агентства")
         return update_id
 
+    def _held(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        return self.api.message(chat_id, message_id)
+
     def _agency_message(self, message_id: int) -> dict[str, Any] | None:
-        """Message `message_id` in the agency chat (the bot's or the member's), as a reply_to_message."""
-        for call in reversed(self.api.calls):
-            result = call.result
-            if (call.method in ("sendMessage", "editMessageText") and call.params.get("chat_id") == AGENCY_CHAT_ID
-                    and isinstance(result, dict) and result.get("message_id") == message_id):
-                return {"message_id": message_id, "date": int(self.clock.time()), "chat": AGENCY_CHAT,
-                        "from": BOT_USER, "text": html_to_text(str(call.params.get("text") or ""))}
-        own = self.api.messages.get((AGENCY_CHAT_ID, message_id))
-        if own is not None and not own["bot"]:
-            member = {"id": MEMBER_ID, "is_bot": False, "first_name": MEMBER_NAME, "username": MEMBER_USERNAME}
-            return {"message_id": message_id, "date": int(self.clock.time()), "chat": AGENCY_CHAT, "from": member,
-                    "text": own["text"]}
-        return None
+        """Message `message_id` in the agency chat (the bot's: a card, a relayed message, a line of
+        the bot's; or the member's own), as a reply_to_message."""
+        held = self.api.message(AGENCY_CHAT_ID, message_id)
+        if held is None:
+            return None
+        sender = self.api.bot_user if held.get("bot") else {
+            "id": MEMBER_ID, "is_bot": False, "first_name": MEMBER_NAME, "username": MEMBER_USERNAME}
+        reply_to: dict[str, Any] = {"message_id": message_id, "date": int(self.clock.time()),
+                                    "chat": AGENCY_CHAT, "from": sender}
+        if held.get("media") is None:
+            reply_to["text"] = html_to_text(str(held.get("text") or ""))
+        else:
+            if held.get("content") is not None:  # a member's media (what /broadcast looks at)
+                reply_to[str(held["media"])] = held["content"]
+            if held.get("caption"):
+                reply_to["caption"] = html_to_text(str(held["caption"]))
+        return reply_to
 
     def press(self, number: int) -> int | None:
         button = self.renderer.numbers.get(number)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -18,6 +18,11 @@ MONTHS = "января|февраля|марта|апреля|мая|июня|и
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?")
 _LOCAL_TIME = re.compile(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}")
 _HUMAN_TIME = re.compile(rf"\d{{1,2}} (?:{MONTHS}) \d{{4}}(?:, \d{{2}}:\d{{2}})?")
+# How a copied message's media shows in the transcript (copyMessage: the relay).
+MEDIA_LABELS = {"photo": "📷 фото", "video": "🎬 видео", "animation": "🎞 анимация", "audio": "🎵 аудиозапись",
+                "voice": "🎤 голосовое сообщение", "video_note": "⏺ видеосообщение", "sticker": "🙂 стикер",
+                "document": "📎 файл"}
+Lookup = Callable[[int, int], "dict[str, Any] | None"]
 
 
 class _Plain(HTMLParser):
@@ -133,8 +138,9 @@ class Renderer:
     INDENT = "   "
 
     def __init__(self, style: Style, *, prospect: int, agency_chat: int, hide_times: bool = False,
-                 labels: Mapping[int, str] | None = None) -> None:
+                 labels: Mapping[int, str] | None = None, lookup: Lookup | None = None) -> None:
         self.style = style
+        self.lookup = lookup  # what a message holds (the stand-in's record): copies show their content
         self.hide_times = hide_times
         self.prospect = prospect
         self.agency_chat = agency_chat
@@ -169,6 +175,25 @@ class Renderer:
         if kind == "toast":
             return self.style.toast(text)
         return text
+
+    @staticmethod
+    def _replying(p: Mapping[str, Any]) -> str:
+        """" ↩ #5" for a message sent as a Reply to message 5 (threads in the agency chat)."""
+        target = (p.get("reply_parameters") or {}).get("message_id") if isinstance(
+            p.get("reply_parameters"), dict) else None
+        return f" ↩ #{target}" if target else ""
+
+    def _copied(self, chat: int, mid: Any, p: Mapping[str, Any]) -> str:
+        """A copy's content: its text, or its kind of media and caption."""
+        held = self.lookup(chat, int(mid)) if self.lookup is not None and mid is not None else None
+        if held is None:
+            return "(копия сообщения)"
+        if held.get("media") is None:
+            return self._text(held.get("text"), None)
+        lines = [MEDIA_LABELS.get(str(held["media"]), str(held["media"]))]
+        if held.get("caption"):
+            lines.append(self._text(held["caption"], p.get("parse_mode") if "caption" in p else None))
+        return "\n".join(lines)
 
     def _block(self, head: str, body: str) -> list[str]:
         first, *rest = body.split("\n") if body else [""]
@@ -205,7 +230,8 @@ class Renderer:
                     body = self._text(p.get("text"), p.get("parse_mode"))
                 else:
                     body = self._document(p)
-                head = f"{label}#{mid}: " if chat == self.agency_chat else f"{label}бот #{mid}: "
+                reply = self._replying(p)
+                head = f"{label}#{mid}{reply}: " if chat == self.agency_chat else f"{label}бот #{mid}{reply}: "
                 lines = self._block(head, body)
                 rows = inline_rows(markup, chat, mid)
                 if mid is not None:
@@ -213,6 +239,26 @@ class Renderer:
                 lines += self._button_lines(rows, shown)
                 out += [self._paint(chat, line) for line in lines]
                 reply_changed |= self._reply_markup(markup, chat, out, shown)
+            elif method == "copyMessage":
+                mid = call.result.get("message_id") if isinstance(call.result, dict) else None
+                reply = self._replying(p)
+                if chat == self.agency_chat:
+                    head = f"{label}#{mid}{reply}: "
+                elif "caption" in p or p.get("from_chat_id") != self.agency_chat:
+                    head = f"{label}бот #{mid}{reply}: "  # e.g. a broadcast (its caption has the unsubscribe line)
+                else:
+                    head = f"{label}бот #{mid}{reply} (сообщение менеджера): "
+                lines = self._block(head, self._copied(chat, mid, p))
+                rows = inline_rows(markup, chat, mid)
+                if mid is not None:
+                    self._inline[(chat, int(mid))] = rows
+                lines += self._button_lines(rows, shown)
+                out += [self._paint(chat, line) for line in lines]
+            elif method == "editMessageCaption":
+                mid = int(p.get("message_id") or 0)
+                body = self._text(p.get("caption"), p.get("parse_mode"))
+                out += [self._paint(chat, line, "event")
+                        for line in self._block(f"{label}✎ изменена подпись сообщения {mid}: ", body)]
             elif method == "editMessageText":
                 mid = int(p.get("message_id") or 0)
                 body = self._text(p.get("text"), p.get("parse_mode"))
@@ -230,13 +276,6 @@ class Renderer:
                 else:
                     lines = [f"{label}✎ кнопки сообщения {mid} убраны"]
                 out += [self._paint(chat, line, "event") for line in lines]
-            elif method == "copyMessage":
-                mid = call.result.get("message_id") if isinstance(call.result, dict) else None
-                source = f"{self.chat_label(int(p.get('from_chat_id') or 0))}#{p.get('message_id')}".strip()
-                body = f"⧉ копия сообщения {source}"
-                if p.get("caption"):
-                    body += "\n" + self._text(p.get("caption"), p.get("parse_mode"))
-                out += [self._paint(chat, line) for line in self._block(f"{label}бот #{mid}: ", body)]
             elif method == "deleteMessage":
                 mid = int(p.get("message_id") or 0)
                 self._inline.pop((chat, mid), None)
