@@ -62,11 +62,13 @@ async def run_polling(settings: Settings) -> None:
 
 
 async def _poll(settings: Settings, db: Database) -> None:
-    from bot.app import Services, check_agency_chat, create_bot, create_dispatcher, set_commands
-    from bot.session import PinnedAiohttpSession
     from faq import load_corpus
 
-    load_corpus(settings.faq_path)  # a YAML error is reported before any network wait
+    load_corpus(settings.faq_path)  # a YAML error is reported before aiogram loads and any network wait
+
+    from bot.app import Services, check_agency_chat, create_bot, create_dispatcher, set_commands
+    from bot.session import PinnedAiohttpSession
+
     bot = create_bot(settings)
     try:
         # Keep pending updates: a lead sent while the bot was down must still be processed.
@@ -101,6 +103,11 @@ def fatal(exc: BaseException, settings: Settings) -> tuple[int, str] | None:
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         return EXIT_CONFIG, f"cannot use{where}: {exc.strerror or type(exc).__name__}"
+    if "faq" in sys.modules:
+        from faq import CorpusError
+
+        if isinstance(exc, CorpusError):
+            return EXIT_CONFIG, "FAQ corpus is invalid: " + "; ".join(exc.errors)
     if "aiogram" not in sys.modules:
         return None
     from aiogram.exceptions import (
@@ -110,11 +117,7 @@ def fatal(exc: BaseException, settings: Settings) -> tuple[int, str] | None:
         TelegramUnauthorizedError,
     )
 
-    from faq import CorpusError
-
     api = f"TELEGRAM_API_URL ({settings.telegram_api_url})"
-    if isinstance(exc, CorpusError):
-        return EXIT_CONFIG, "FAQ corpus is invalid: " + "; ".join(exc.errors)
     if isinstance(exc, TelegramUnauthorizedError):
         return EXIT_CONFIG, "Telegram rejected BOT_TOKEN: check the token from @BotFather"
     if isinstance(exc, TelegramNetworkError):

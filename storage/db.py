@@ -112,7 +112,7 @@ class Database:
             raise StorageError(f"DB_PATH {self.path} is a directory: set DB_PATH to a file in it")
 
     async def _check_integrity(self, conn: aiosqlite.Connection) -> None:
-        # ~1 ms per MB on this VM (see README): a damaged file is reported at start instead of
+        # ~1 ms per MB on this VM (60 ms for a 60 MB file): a damaged file is reported at start instead of
         # failing some handler later.
         rows = list(await conn.execute_fetchall("PRAGMA quick_check(1)"))
         first = str(rows[0][0]) if rows else "no answer"

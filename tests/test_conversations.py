@@ -2,7 +2,7 @@
 questions in the middle of the brief, refusals at contact steps, long requests, media, /help, a
 returning prospect) replayed in the sandbox: the transcript must be the committed one.
 
-After a reviewed change to the bot's texts, flow or FAQ model, regenerate it (README, Sandbox):
+After a reviewed change to the bot's texts, flow or FAQ model, regenerate it (docs/sandbox.md):
     .venv/bin/python -m bot sandbox --script tests/conversations/prospect.txt \\
         > tests/conversations/prospect.transcript.txt
 """

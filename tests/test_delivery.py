@@ -478,14 +478,14 @@ async def test_app_starts_worker_and_stops_it_before_the_db_closes(
     settings: Settings, bot: Bot, session: FakeSession
 ) -> None:
     """The idle worker sleeps a minute; committing a lead wakes it (the outbox's own signal,
-    nobody calls notify()): the card is in the chat within a second."""
+    nobody calls notify()): the card is in the chat within seconds."""
     dp = create_dispatcher(settings, run_workers=True)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     s: Services = dp["services"]
     try:
         await asyncio.sleep(0.1)  # the worker found nothing and went idle
         lead_id = await submit(s)
-        await _until(lambda: len(sends(session)) == 1, timeout=1.0)
+        await _until(lambda: len(sends(session)) == 1, timeout=5.0)  # idle, it would sleep 60 s
     finally:
         await dp.emit_shutdown(bot=bot, **dp.workflow_data)
         await dp.storage.close()

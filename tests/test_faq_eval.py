@@ -3,7 +3,7 @@
 Every split has been run once against a committed search before it was used for anything;
 all of them now take part in leave-one-split-out cross-validation: the answer margin applied to
 a split is chosen on the others, and questions (near-)verbatim in the training data are left
-out. The floors sit a little below what `python -m faq train` prints (see README's FAQ section).
+out. The floors sit a little below what `python -m faq train` prints (see docs/faq.md).
 """
 
 from __future__ import annotations
