@@ -1,7 +1,7 @@
 """Retention (152-FZ: keep data only as long as the purpose needs): LEAD_RETENTION_DAYS.
 
 Leads and questions to a manager older than the period have their personal data erased
-exactly as /withdraw does (storage.rights.erase_leads / erase_questions, and
+exactly as /withdraw does (storage.erasure.erase_leads / erase_questions, and
 storage.relay.erase_relay for relayed messages), with reason 'retention': card edits and one
 retention notice go to the outbox, a deletion_log row records lead ids and categories, and the
 WAL is checkpointed. Logs carry counts and ids only. LEAD_RETENTION_DAYS=0 keeps them forever.
@@ -18,7 +18,8 @@ from bot.jobs import PeriodicJob
 from bot.settings import Settings
 from storage.clock import utc_iso
 from storage.db import Database
-from storage.rights import ERASE_BATCH, RightsRepo
+from storage.erasure import ERASE_BATCH
+from storage.rights import RightsRepo
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Data-subject rights (152-FZ): /withdraw, /mydata with correction, /unsubscribe, /privacy.
 
 This router sits before `common` and `brief`, so every command here works at any step of the
-brief. The erasure itself lives in storage/rights.py (shared with the retention job).
+brief. The erasure itself lives in storage/erasure.py (shared with the retention job).
 """
 
 from __future__ import annotations

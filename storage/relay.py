@@ -6,7 +6,7 @@ and `outbox`. `conversations` holds each prospect's open conversation (at most o
 their journal hold ids only. Texts and captions of relayed messages live in an outbox payload
 only until they are sent (storage/outbox.py drops the payload then).
 
-Erasure (`erase_relay`) runs inside storage/rights.py's transaction, for /withdraw and retention.
+Erasure (`erase_relay`) runs inside the caller's erasure transaction (storage/rights.py), for /withdraw and retention.
 """
 
 from __future__ import annotations
