@@ -34,5 +34,9 @@ class DraftsRepo:
         await self.db.execute("UPDATE fsm SET reminded = 1 WHERE key = ?", (key,))
 
     async def purge(self, older_than: float) -> int:
-        """Deletes every FSM row (draft or not) not touched since `older_than`; returns how many."""
-        return await self.db.write("DELETE FROM fsm WHERE updated_at < ?", (older_than,))
+        """Deletes every FSM row (draft or not) not touched since `older_than`, then checkpoints
+        the WAL so the answers are in no file of the database; returns how many rows."""
+        purged = await self.db.write("DELETE FROM fsm WHERE updated_at < ?", (older_than,))
+        if purged:
+            await self.db.checkpoint()  # held back by a reader: the hourly retention job retries
+        return purged

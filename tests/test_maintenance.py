@@ -8,6 +8,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.maintenance import Maintenance
 from tests import fakes
+from tests.agency_chat import found_in_files
 from tests.brief_flow import ANSWERS, consent
 from tests.conftest import Harness, make_settings
 
@@ -71,6 +72,17 @@ async def test_drafts_purged_after_ttl(harness: Harness) -> None:
     key = StorageKey(bot_id=fakes.BOT_ID, chat_id=harness.user.id, user_id=harness.user.id)
     assert await harness.dp.storage.get_state(key) is None
     assert await harness.dp.storage.get_data(key) == {}
+
+
+async def test_a_purged_draft_is_in_no_file_of_the_database(harness: Harness) -> None:
+    """Draft expiry erases like a withdrawal: the answers are in neither the database file nor
+    its -wal (secure_delete, then a checkpoint)."""
+    await consent(harness)
+    business = "Пекарня на Садовой, тестовая строка 7731"
+    await harness.send(business)
+    assert found_in_files(harness.settings.db_path, [business])  # the draft is stored
+    assert await maint(harness).purge_drafts(now=time.time() + harness.settings.draft_ttl + 10) == 1
+    assert found_in_files(harness.settings.db_path, [business]) == {}
 
 
 async def test_blocking_unknown_user_stores_nothing(harness: Harness) -> None:
