@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from aiogram import Router
 from aiogram.filters import ADMINISTRATOR, KICKED, LEFT, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
-from bot.delivery import OutboxWorker
 from handlers.filters import PRIVATE, ChatType
 from storage.kv import AgencyChat
 from storage.users import UsersRepo
 
 log = logging.getLogger(__name__)
+
+
+class Resumable(Protocol):
+    """What this router needs of the delivery service (bot.delivery.OutboxWorker)."""
+
+    async def resume(self) -> int: ...
 
 async def user_blocked(event: ChatMemberUpdated, users: UsersRepo) -> None:
     await users.mark_inactive(event.chat.id)
@@ -28,7 +34,7 @@ async def bot_removed(event: ChatMemberUpdated, agency_chat: AgencyChat) -> None
         log.error("the bot was removed from the agency chat; lead cards stay queued until it is back")
 
 
-async def bot_added(event: ChatMemberUpdated, agency_chat: AgencyChat, delivery: OutboxWorker) -> None:
+async def bot_added(event: ChatMemberUpdated, agency_chat: AgencyChat, delivery: Resumable) -> None:
     """Back in the agency chat: everything held for it is due now, not at the next slow retry."""
     if event.chat.id == await agency_chat.get():
         held = await delivery.resume()
