@@ -7,10 +7,10 @@ it is erased (the list then shows that lead as erased, with no personal data).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from bot.cards import cut, lead_tag, local_time, quote
 from bot.plural import plural_ru
+from bot.settings import Settings
 from bot.texts import agency as t
 from bot.texts import cards as card_texts
 from storage.leads import Lead
@@ -53,7 +53,7 @@ def lead_line(lead: Lead, now: datetime | None = None) -> str:
                                age=age(lead.created_at, now))
 
 
-def render_leads_list(leads: list[Lead], settings: Any, title: str | None = None, footer: str = "") -> str:
+def render_leads_list(leads: list[Lead], settings: Settings, title: str | None = None, footer: str = "") -> str:
     """A /leads list (at most a few dozen lines: far below Telegram's 4,096 characters)."""
     now = datetime.now(UTC)
     lines = [title or t.LEADS_TITLE_UPDATED, ""]
@@ -63,7 +63,7 @@ def render_leads_list(leads: list[Lead], settings: Any, title: str | None = None
     return "\n".join(lines)
 
 
-def render_erased_lead(lead: Lead, settings: Any) -> str:
+def render_erased_lead(lead: Lead, settings: Settings) -> str:
     """/lead N of an erased lead: its number, when its data went and its work status."""
-    when = local_time(lead.erased_at, getattr(settings, "timezone", "UTC")) if lead.erased_at else "—"
+    when = local_time(lead.erased_at, settings.timezone) if lead.erased_at else "—"
     return t.LEAD_ERASED_TITLE.format(tag=lead_tag(lead.id), when=when, status=status_label(lead))

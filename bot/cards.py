@@ -22,6 +22,7 @@ from bot import agency_notices
 from bot import brief_form as form
 from bot.contacts import display_phone
 from bot.plural import plural_ru
+from bot.settings import Settings
 from bot.texts import brief as brief_texts
 from bot.texts import cards as t
 from bot.texts import relay as relay_texts
@@ -177,21 +178,21 @@ def local_time(created_at: str, tz_name: str) -> str:
 
 # --- texts -----------------------------------------------------------------------------
 
-def render_lead_card(lead: Lead, settings: Any) -> str:
+def render_lead_card(lead: Lead, settings: Settings) -> str:
     """Every field of the brief, "—" where the prospect left it empty; additions made after
     submitting at the end."""
     f = lead.fields
-    masked = bool(getattr(settings, "masked_card", False))
+    masked = settings.masked_card
     rows = []
     for key, label in brief_texts.FIELD_LABELS.items():
         value = field_text(key, f.get(key), f, masked=masked)
         rows.append((t.CARD_FIELD.format(label=quote(label)), value))
     additions = [str(a) for a in f.get("additions") or [] if a]
-    created = local_time(lead.created_at, getattr(settings, "timezone", "UTC"))
+    created = local_time(lead.created_at, settings.timezone)
     source = lead.source or ""
     user_values = [v for _, v in rows] + additions + [source, f.get("tg_name") or "", f.get("username") or ""]
     longest = max(utf16_len(v) for v in user_values)
-    status = render_status(lead.work, getattr(settings, "timezone", "UTC"))
+    status = render_status(lead.work, settings.timezone)
     title = t.CARD_TITLE
     if lead.kind == "callback":  # a call back, or (without a phone) a message in Telegram
         title = t.CARD_TITLE_CALLBACK if f.get("phone") else t.CARD_TITLE_CONTACT
