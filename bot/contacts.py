@@ -92,6 +92,14 @@ class Email:
     suggestion: str | None = None  # the same address with a common domain, if one is close
 
 
+_DOMAIN = re.compile(r"(?i)^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}$")
+
+
+def names_a_domain(text: str) -> bool:
+    """A word of the text is a bare domain ("mail.ru"): an address typed without its "@"."""
+    return any(_DOMAIN.match(word.strip(".,;:!?()")) for word in text.split())
+
+
 def email_candidate(text: str) -> str | None:
     """The first word of the text that has an "@" (punctuation around it stripped)."""
     match = _EMAIL_TOKEN.search(text)

@@ -34,7 +34,9 @@ class Report:
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "—"
+    """Conversion from one step to the next; "—" when it is not a share (nobody on the step
+    before, or more people on this one: they reached it without the step before in the period)."""
+    return f"{round(100 * part / whole)}%" if whole and part <= whole else "—"
 
 
 def _source_name(source: str | None) -> str:

@@ -11,7 +11,7 @@ from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot import brief_form as form
-from bot.contacts import Email, digits_in, display_phone, parse_email, parse_phone
+from bot.contacts import Email, digits_in, display_phone, names_a_domain, parse_email, parse_phone
 from bot.faq_service import FaqService
 from bot.pastes import Pastes
 from bot.settings import Settings
@@ -181,7 +181,7 @@ async def on_email_text(message: Message, bot: Bot, state: FSMContext, faq: FaqS
     if (phone := phone_in(text)) is not None:
         await phone_found(turn, "email", phone)
         return
-    if len(text.split()) == 1 and "." in text:  # "anna.mail.ru": an address missing its "@"
+    if names_a_domain(text):  # "anna.mail.ru", "anna собака mail.ru": an address missing its "@"
         await reprompt(bot, turn.chat_id, state, texts.EMAIL_ERRORS["no_at"])
         return
     reading = faq.search(text)

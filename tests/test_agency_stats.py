@@ -154,3 +154,15 @@ async def test_a_person_counts_once_a_day_per_step(harness: Harness) -> None:
     h.services.clock.advance(86400)  # the next day
     await h.send("/start promo")
     assert await h.services.stats.counts("start") == {"promo": 2}
+
+
+async def test_a_step_with_more_people_than_the_one_before_shows_no_percentage(harness: Harness) -> None:
+    """Three people ask the FAQ, one of them after /start: the step is not a share of /start."""
+    h = harness
+    await h.send("/start")
+    for uid in (2001, 2002, 2003):
+        await h.send("сколько стоит продвижение", from_user=fakes.user(uid))
+    text, _ = await stats(h)
+    funnel = section(text, "Воронка")
+    faq_line = next(line for line in funnel.splitlines() if line.startswith("вопрос в FAQ"))
+    assert faq_line.endswith("(—)") and "%" not in faq_line, funnel

@@ -186,6 +186,7 @@ async def test_foreign_contact_rejected(harness: Harness) -> None:
     ("@mebel.ru", "перед «@» должно быть имя"), ("anna@mebel", "не хватает точки"),
     ("anna @ mebel.ru", "пробелов"), ("an,na@mebel.ru", "символы, которых не бывает"),
     ("a" * 300 + "@x.ru", "с ошибкой"),
+    ("svetlana собака mail.ru", "нет знака «@»"), ("anna точка mebel точка ru gmail.com", "нет знака «@»"),
 ])
 async def test_invalid_email_names_the_problem(harness: Harness, typed: str, problem: str) -> None:
     calls = await fill_to_summary(harness)

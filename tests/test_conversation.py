@@ -207,7 +207,7 @@ async def test_parts_of_a_paste_make_one_brief_answer(harness: Harness) -> None:
     replies = await paste(h, [first, second])
     assert "Шаг 2 из 8" in last_text(replies[0])
     assert [c.__api_method__ for c in replies[1]] == ["editMessageText"]
-    assert "записал его целиком" in last_text(replies[1]) and "Шаг 2 из 8" in last_text(replies[1])
+    assert "собрал их в один" in last_text(replies[1]) and "Шаг 2 из 8" in last_text(replies[1])
     assert await value(h, "business") == f"{first}\n{second}" and await state_of(h) == "Brief:networks"
     assert await value(h, "links") == ["https://bulka.ru/"]
     # a message a few seconds later is an answer of its own again
