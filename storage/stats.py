@@ -135,7 +135,7 @@ class StatsRepo:
         await self.flush()
         rows = await self.db.fetchall(
             "SELECT rowid AS id, text, count, last_seen FROM faq_unanswered WHERE last_seen >= ? "
-            "ORDER BY count DESC, last_seen DESC LIMIT ?",
+            "ORDER BY count DESC, last_seen DESC, rowid DESC LIMIT ?",
             (since_iso, limit),
         )
         return [Unanswered(r["id"], r["text"], r["count"], r["last_seen"]) for r in rows]
