@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "Kosmmos", "username": "kosmmos_bot"}
 CHAT_ID_RE = re.compile(rb'(?:^|&)chat_id=(-?\d+)|"chat_id":\s*"?(-?\d+)')  # form or JSON body
 MAX_BODY = 16 * 1024 * 1024
+PASTE_GAP = 2  # seconds between two messages of one user (see push)
 
 
 def _dumps(obj: object) -> bytes:
@@ -43,6 +44,7 @@ class State:
         self.prefix = f"/bot{token}/".encode()
         self.queue: deque[tuple[int, bytes]] = deque()  # (update_id, serialised update)
         self.next_update_id = 1
+        self.last_date: dict[int, int] = {}  # user id -> date of their last queued message
         self.next_message_id = 1
         self.avail: list[tuple[int, int, float]] = []
         self.replies: list[tuple[int, float]] = []
@@ -56,8 +58,11 @@ class State:
     # --- updates -----------------------------------------------------------------------------
     def push(self, items: list[list]) -> int:
         now = time.monotonic()
-        date = int(time.time())
         for user_id, text in items:
+            # A user's messages are PASTE_GAP s apart in Telegram's clock, as typed by a person:
+            # the bot joins parts sent within a second into one (a long paste Telegram split).
+            date = max(int(time.time()), self.last_date.get(user_id, 0) + PASTE_GAP)
+            self.last_date[user_id] = date
             uid, mid = self.next_update_id, self.next_message_id
             self.next_update_id += 1
             self.next_message_id += 1
