@@ -56,10 +56,11 @@ class PeriodicJob:
         return not self._stop.is_set()
 
     def start(self, step: Step) -> asyncio.Task[None]:
-        if not self.running:
+        task = self._task
+        if task is None or task.done():
             self._stop.clear()
-            self._task = asyncio.create_task(self.run(step), name=self.name)
-        return self._task  # type: ignore[return-value]
+            task = self._task = asyncio.create_task(self.run(step), name=self.name)
+        return task
 
     async def run(self, step: Step) -> None:
         """Runs `step` until stop(); usable directly as a task's coroutine."""
