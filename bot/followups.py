@@ -294,6 +294,17 @@ class FollowUps:
             raise Cancel("bad_payload")
         if (card["result_chat_id"], card["result_message_id"]) == (chat_id, message_id):
             raise Cancel("is_the_card")
+        if not await self._delete(bot, chat_id, message_id, gone="copy_gone"):
+            note = render_duplicate_note(card["kind"], card["lead_id"], card["id"])
+            await self._edit(bot, chat_id, message_id, note, item, f"copy of outbox {card['id']}")
+        await self.outbox.count_duplicate(card["id"])
+        log.info("outbox %d: a second copy of outbox %d (%s) removed", item["id"], card["id"], card["kind"])
+        return chat_id, message_id
+
+    async def _delete(self, bot: Bot, chat_id: int, message_id: int, *, gone: str) -> bool:
+        """Deletes a message of the bot's in the agency chat. False when Telegram no longer lets
+        the bot delete it (48 h, not an admin); Cancel(`gone`) when it is gone already, and
+        Cancel('card_chat_migrated') when the chat moved to a supergroup."""
         try:
             await self._call(lambda cid: bot.delete_message(chat_id=cid, message_id=message_id), chat_id,
                              follow_migration=False)
@@ -302,14 +313,11 @@ class FollowUps:
         except TelegramBadRequest as exc:
             description = exc.message.lower()
             if any(s in description for s in DELETE_GONE):
-                raise Cancel("copy_gone") from None
-            if not any(s in description for s in DELETE_IMPOSSIBLE):
-                raise
-            note = render_duplicate_note(card["kind"], card["lead_id"], card["id"])
-            await self._edit(bot, chat_id, message_id, note, item, f"copy of outbox {card['id']}")
-        await self.outbox.count_duplicate(card["id"])
-        log.info("outbox %d: a second copy of outbox %d (%s) removed", item["id"], card["id"], card["kind"])
-        return chat_id, message_id
+                raise Cancel(gone) from None
+            if any(s in description for s in DELETE_IMPOSSIBLE):
+                return False
+            raise
+        return True
 
     @staticmethod
     def _probe_call(bot: Bot, message_id: int, lost: Lost) -> Callable[[int], Awaitable[Any]]:

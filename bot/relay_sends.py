@@ -27,7 +27,7 @@ from aiogram.types import Message, ReplyParameters
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.cards import MAX_TEXT_LENGTH, parsed_length
-from bot.followups import DELETE_GONE, DELETE_IMPOSSIBLE, EDIT_GONE, EDIT_IMPOSSIBLE, NOT_MODIFIED, Cancel
+from bot.followups import EDIT_GONE, EDIT_IMPOSSIBLE, NOT_MODIFIED, Cancel
 from bot.texts import relay as texts
 from storage.kv import AgencyChat
 from storage.relay import RelayRepo
@@ -57,6 +57,9 @@ class RelaySends:
     async def _edit(
         self, bot: Bot, chat_id: int, message_id: int, text: str, item: aiosqlite.Row, what: str,
     ) -> tuple[int, int]:
+        raise NotImplementedError
+
+    async def _delete(self, bot: Bot, chat_id: int, message_id: int, *, gone: str) -> bool:
         raise NotImplementedError
 
     async def _relay_attempt(self, bot: Bot, item: aiosqlite.Row, payload: dict[str, Any]) -> tuple[int, int]:
@@ -181,20 +184,10 @@ class RelaySends:
             return await self._edit(bot, chat_id, message_id, notice, item, what)
         if payload.get("captioned"):
             await self._edit_caption(bot, chat_id, message_id, notice, what)
-        try:
-            await self._call(lambda cid: bot.delete_message(chat_id=cid, message_id=message_id), chat_id,
-                             follow_migration=False)
-        except TelegramMigrateToChat:
-            raise Cancel("card_chat_migrated") from None
-        except TelegramBadRequest as exc:
-            description = exc.message.lower()
-            if any(s in description for s in DELETE_GONE):
-                raise Cancel("edit_gone") from None
-            if any(s in description for s in DELETE_IMPOSSIBLE):
-                # Too old for the bot to delete (48 h, not an admin): the caption is clean, the
-                # media itself stays; the withdrawal notice asks the agency to delete it.
-                raise Cancel("media_left") from None
-            raise
+        if not await self._delete(bot, chat_id, message_id, gone="edit_gone"):
+            # Too old for the bot to delete (48 h, not an admin): the caption is clean, the
+            # media itself stays; the withdrawal notice asks the agency to delete it.
+            raise Cancel("media_left")
         return chat_id, message_id
 
     async def _edit_caption(self, bot: Bot, chat_id: int, message_id: int, text: str, what: str) -> None:
