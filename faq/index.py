@@ -208,11 +208,6 @@ def load_index(corpus_path: Path | str | None = None, cache_dir: Path | str | No
     return found
 
 
-def forget_loaded() -> None:
-    """Drops the models kept in this process: the next load_index() reads the file again."""
-    _memo.clear()
-
-
 def release(index: FaqIndex) -> None:
     """Stop keeping ``index`` for later load_index() calls (its user replaced it with another
     model and lets it go)."""
