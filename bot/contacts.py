@@ -34,9 +34,11 @@ _EMAIL_TOKEN = re.compile(r"\S*@\S*")
 _SPACED_AT = re.compile(r"\S\s+@|@\s+\S")
 _EMAIL_ALLOWED = re.compile(r"[\w.!#$%&'*+/=?^`{|}~@-]", re.UNICODE)
 _NAME = re.compile(r"^[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?$")
+_BARE_DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}"  # mail.ru, vk.com
+_DOMAIN = re.compile(rf"(?i)^{_BARE_DOMAIN}$")
 _LINK = re.compile(
     r"(?i)^(?:https?://\S+|www\.\S+|@[a-z0-9_]{4,32}"
-    r"|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}(?:[/?#]\S*)?"
+    rf"|{_BARE_DOMAIN}(?:[/?#]\S*)?"
     r"|(?:[а-яё0-9](?:[а-яё0-9-]*[а-яё0-9])?\.)+(?:рф|рус)(?:[/?#]\S*)?)$"
 )
 
@@ -92,12 +94,14 @@ class Email:
     suggestion: str | None = None  # the same address with a common domain, if one is close
 
 
-_DOMAIN = re.compile(r"(?i)^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}$")
+def _words(text: str) -> list[str]:
+    """The text's words with the punctuation around them stripped."""
+    return [t for t in (w.strip(".,;:!?()«»\"'") for w in text.split()) if t]
 
 
 def names_a_domain(text: str) -> bool:
     """A word of the text is a bare domain ("mail.ru"): an address typed without its "@"."""
-    return any(_DOMAIN.match(word.strip(".,;:!?()")) for word in text.split())
+    return any(_DOMAIN.match(word) for word in _words(text))
 
 
 def email_candidate(text: str) -> str | None:
@@ -152,8 +156,7 @@ def parse_email(text: str) -> Email:
 def find_links(text: str) -> list[str]:
     """Links in free text (site addresses, vk.com/..., @channel), normalised, at most MAX_LINKS;
     words around them are ignored."""
-    tokens = [t.strip(".,;:!?()«»\"'") for t in text.split()]
-    found = [t for t in tokens if t and _LINK.match(t)]
+    found = [t for t in _words(text) if _LINK.match(t)]
     links: list[str] = []
     for token in found:
         try:
