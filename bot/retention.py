@@ -47,8 +47,7 @@ class Retention:
     async def purge(self, now: datetime | float | None = None) -> int:
         """Erases every active lead and stored question to a manager created more than
         LEAD_RETENTION_DAYS ago, and the messages relayed before then; returns how many leads."""
-        rights = self.rights
-        await rights.drop_stale_prompts(PROMPT_MAX_AGE)
+        await self.rights.drop_stale_prompts(PROMPT_MAX_AGE)
         if self.db.wal_unclean:  # an erasure's checkpoint was blocked (e.g. by a backup)
             await self.db.checkpoint()
         days = self.settings.lead_retention_days
@@ -56,13 +55,13 @@ class Retention:
             return 0
         cutoff = utc_iso(_as_datetime(now) - timedelta(days=days))
         total = 0
-        relay = await rights.has_expired_relay(cutoff)  # relayed messages: all in the first batch
+        relay = await self.rights.has_expired_relay(cutoff)  # relayed messages: all in the first batch
         while True:
-            ids = await rights.expired_lead_ids(cutoff, ERASE_BATCH)
-            questions = await rights.expired_question_ids(cutoff, ERASE_BATCH)
+            ids = await self.rights.expired_lead_ids(cutoff, ERASE_BATCH)
+            questions = await self.rights.expired_question_ids(cutoff, ERASE_BATCH)
             if not ids and not questions and not relay:
                 break
-            result = await rights.erase_expired(ids, questions, relay_before=cutoff if relay else None)
+            result = await self.rights.erase_expired(ids, questions, relay_before=cutoff if relay else None)
             relay = False
             total += len(result.lead_ids)
             log.info("retention: erased leads %s, %d questions and %d relayed messages (%d edits queued)",
